@@ -1,0 +1,45 @@
+"""The Celery application: one broker, two queues, JSON only.
+
+Tasks are named and routed explicitly, acknowledged only after they finish (a worker that dies
+mid-task leaves its message to be redelivered), and each worker process takes one message at a
+time so that a long cloud call never holds others back.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+PROVISIONING_QUEUE = "provisioning"
+PROBES_QUEUE = "probes"
+
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # Nothing reads task results: workflow progress lives on the database rows.
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    # A cloud call is bounded by the SDK's own timeouts; these catch anything that is not.
+    task_soft_time_limit=120,
+    task_time_limit=150,
+    task_queues=[Queue(PROVISIONING_QUEUE), Queue(PROBES_QUEUE)],
+    task_default_queue=PROVISIONING_QUEUE,
+    task_routes={
+        "connections.probe_*": {"queue": PROBES_QUEUE},
+        "connections.sync_*": {"queue": PROBES_QUEUE},
+    },
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    # Filled by later stages (health probes, reconciliation).
+    beat_schedule={},
+    timezone=os.environ.get("TIME_ZONE", "UTC"),
+)
+app.autodiscover_tasks()

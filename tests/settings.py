@@ -1,0 +1,19 @@
+"""Settings for the test run: the portal's own, with test-only values that production never has."""
+
+import os
+from pathlib import Path
+
+# Tests keep their SQLite file and broker folders apart from a `make run` in the same checkout.
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+
+from portal.settings import *  # noqa: E402, F403
+from portal.settings import DATABASES, VAR_DIR  # noqa: E402
+
+# A fast hasher: the tests log in many users, none of them real.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the Celery worker that the tests start is another process and must
+    # see the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
