@@ -7,8 +7,8 @@ from pathlib import Path
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
-from portal.settings import *  # noqa: E402, F403
-from portal.settings import DATABASES, VAR_DIR  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import DATABASES, VAR_DIR
 
 # A fast hasher: the tests log in many users, none of them real.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,47 @@
+# The two commands: `make run` (the portal and everything it needs) and `make test` (what CI runs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+
+.PHONY: run test lint format check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.runtime: requirements.txt | check-python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Local demo mode: DEBUG on (a secret key is generated into var/), the emulator as the cloud.
+run: export DEBUG ?= true
+run: export CLOUD_ENDPOINT ?= http://127.0.0.1:9100
+run: export PATH := $(BIN):$(PATH)
+run: $(VENV)/.runtime
+	python manage.py migrate --noinput
+	python manage.py load_demo
+	@echo
+	@echo "  PrivateLink Portal: http://127.0.0.1:$${WEB_PORT:-8000}/"
+	@echo "  Logins (password 'demo'): provider, consumer, partner, admin"
+	@echo "  Ctrl-C stops every process."
+	@echo
+	honcho start --procfile Procfile
+
+test: export PATH := $(BIN):$(PATH)
+test: $(VENV)/.dev
+	ruff check .
+	ruff format --check .
+	pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache
