@@ -1,13 +1,18 @@
-"""Fixtures shared by every test package: a real Celery worker process and free loopback ports."""
+"""Fixtures shared by every test package: cloudsim and a real Celery worker, each in its own
+process, and free loopback ports."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from portal.celery import app as celery_app
@@ -61,6 +66,7 @@ class WorkerProcess:
                 "--queues", "provisioning,probes", "--concurrency", "2",
                 "--hostname", f"{self.hostname}@%h", "--loglevel", "INFO",
                 "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--include", "tests.chaos",
             ],
             cwd=ROOT, env=subprocess_env(**self.extra_env), stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -98,12 +104,93 @@ def purge_queues() -> None:
             queue.bind(conn.default_channel).purge()
 
 
+class CloudSimProcess:
+    """`python -m cloudsim serve` on a free loopback port, with no delays, and its control API."""
+
+    def __init__(self, log_dir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / "cloudsim.log"
+        self.process: subprocess.Popen | None = None
+        self._log_file = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "cloudsim", "serve", "--host", "127.0.0.1",
+                "--port", str(self.port), "--delay-scale", "0", "--health-interval-scale", "0.05",
+            ],
+            cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while "cloudsim ready on" not in self.log_path.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"cloudsim did not start:\n{self.log_path.read_text()}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        if self._log_file:
+            self._log_file.close()
+
+    def control(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_sim/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"{}")
+
+    def reset(self) -> None:
+        self.control("POST", "reset", {})
+
+    def stats(self) -> dict:
+        return self.control("GET", "stats")
+
+    def resolve(self, host: str, port: int) -> tuple[str, int] | None:
+        try:
+            answer = self.control("GET", f"resolve?host={host}&port={port}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+        return answer["host"], answer["port"]
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real worker on the real broker, shared by the session's tests (not eager mode)."""
+def cloudsim():
+    """One cloudsim for the session; tests that use it reset it first (see `cloud`)."""
+    server = CloudSimProcess(ROOT / "var" / "test")
+    server.start()
+    previous, settings.CLOUD_ENDPOINT = settings.CLOUD_ENDPOINT, server.url
+    yield server
+    settings.CLOUD_ENDPOINT = previous
+    server.stop()
+
+
+# Created by a test to make the worker crash once after each cloud write (tests/chaos.py).
+CHAOS_DIR = ROOT / "var" / "test" / "chaos"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, cloudsim):
+    """A real worker on the real broker, shared by the session's tests (not eager mode).
+
+    Its cloud is the session's cloudsim: no test's worker may ever reach a real endpoint.
+    """
     with django_db_blocker.unblock():
         purge_queues()
-        worker = WorkerProcess(hostname=f"test-worker-{os.getpid()}")
+        worker = WorkerProcess(
+            hostname=f"test-worker-{os.getpid()}",
+            extra_env={"CLOUD_ENDPOINT": cloudsim.url, "PORTAL_CHAOS_DIR": str(CHAOS_DIR)},
+        )
         worker.start()
     yield worker
     worker.stop()

@@ -1,28 +1,86 @@
-"""Load the demo scenario into the portal (demo mode only)."""
+"""Load the demo scenario: teams, logins, cloud accounts, inventory, and the seed's service."""
+
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo login, refused outside DEBUG
-DEMO_USERS = {
-    "provider": {"first_name": "Priya", "last_name": "Provider"},
-    "consumer": {"first_name": "Carlos", "last_name": "Consumer"},
-    "partner": {"first_name": "Pat", "last_name": "Partner"},
-    "admin": {"first_name": "Ada", "last_name": "Admin", "is_staff": True, "is_superuser": True},
-}
+from connections import demo
+from connections.cloud import CloudError
+from connections.inventory import sync_account
+
+CLOUDSIM_START_TIMEOUT = 30
 
 
 class Command(BaseCommand):
-    help = "Create the demo logins (password 'demo'). Refused unless DEBUG is on."
+    help = (
+        "Create the demo teams and logins (password 'demo'), the scenario's cloud accounts, sync "
+        "their inventory and publish nginx-hangzhou. Refused unless DEBUG is on."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--scenario", type=Path, default=demo.DEFAULT_SCENARIO)
+        parser.add_argument(
+            "--start-cloudsim",
+            metavar="STATE_FILE",
+            help="if CLOUD_ENDPOINT does not answer, run cloudsim with this state file meanwhile",
+        )
+
+    def handle(self, *args, scenario: Path, start_cloudsim: str | None, **options):
         if not settings.DEBUG:
             raise CommandError("load_demo creates well-known passwords: it needs DEBUG on.")
-        user_model = get_user_model()
-        for username, fields in DEMO_USERS.items():
-            user, created = user_model.objects.get_or_create(username=username, defaults=fields)
-            if created:
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
-        self.stdout.write(f"demo logins: {', '.join(DEMO_USERS)} (password '{DEMO_PASSWORD}')")
+        if not settings.CLOUD_ENDPOINT:
+            raise CommandError("load_demo works against cloudsim: set CLOUD_ENDPOINT.")
+        users = demo.create_people()
+        accounts = demo.create_accounts(scenario)
+        with self._cloud(start_cloudsim, scenario):
+            for account in accounts.values():
+                try:
+                    summary = sync_account(account)
+                except CloudError as error:
+                    raise CommandError(f"inventory sync of {account} failed: {error}") from error
+                self.stdout.write(f"synced {account}: {summary}")
+        service = demo.publish_seed_service(users["provider"])
+        if service:
+            self.stdout.write(f"publishing {service.name}: the worker builds it (steps 1–4)")
+        self.stdout.write("demo logins: provider, consumer, partner, admin (password 'demo')")
+
+    @contextmanager
+    def _cloud(self, state_file: str | None, scenario: Path):
+        endpoint = urlparse(settings.CLOUD_ENDPOINT)
+        if _answers(endpoint.hostname, endpoint.port) or not state_file:
+            yield
+            return
+        # make run: cloudsim is not up yet (honcho starts it next); run it just for the sync.
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no user input
+            [
+                sys.executable, "-m", "cloudsim", "serve",
+                "--host", endpoint.hostname, "--port", str(endpoint.port),
+                "--scenario", str(scenario), "--state", state_file,
+            ],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + CLOUDSIM_START_TIMEOUT
+            while not _answers(endpoint.hostname, endpoint.port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise CommandError("cloudsim did not start")
+                time.sleep(0.1)
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _answers(host: str | None, port: int | None) -> bool:
+    try:
+        with socket.create_connection((host or "127.0.0.1", port or 80), timeout=1):
+            return True
+    except OSError:
+        return False

@@ -1,0 +1,162 @@
+"""Django admin for platform admins: teams, memberships, cloud accounts and their credentials.
+
+State fields are read-only here: states change only through the services.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from connections.models import (
+    AccessRequest,
+    CloudAccount,
+    Event,
+    Membership,
+    PublishedService,
+    RequestZone,
+    ServiceBackend,
+    ServiceZone,
+    Team,
+    Vpc,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+class CloudAccountForm(forms.ModelForm):
+    """The secret is write-only: it is never rendered back, and a blank field keeps the old one."""
+
+    new_access_key_secret = forms.CharField(
+        label="Access key secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the stored secret.",
+    )
+
+    class Meta:
+        model = CloudAccount
+        fields = [
+            "name",
+            "uid",
+            "region",
+            "credential_source",
+            "access_key_id",
+            "role_arn",
+            "assume_from",
+            "teams",
+        ]
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_access_key_secret"):
+            self.instance.access_key_secret = self.cleaned_data["new_access_key_secret"]
+        return super().save(commit=commit)
+
+
+@admin.register(CloudAccount)
+class CloudAccountAdmin(admin.ModelAdmin):
+    form = CloudAccountForm
+    list_display = ["name", "uid", "region", "credential_source", "inventory_synced_at"]
+    filter_horizontal = ["teams"]
+
+
+@admin.register(Vpc)
+class VpcAdmin(admin.ModelAdmin):
+    list_display = ["vpc_id", "name", "cidr", "account", "present"]
+    list_filter = ["account", "present"]
+    search_fields = ["vpc_id", "name"]
+
+
+class ServiceZoneInline(admin.TabularInline):
+    model = ServiceZone
+    extra = 0
+    readonly_fields = ["zone_id", "vswitch"]
+
+
+class ServiceBackendInline(admin.TabularInline):
+    model = ServiceBackend
+    extra = 0
+    readonly_fields = ["instance", "port", "weight"]
+
+
+@admin.register(PublishedService)
+class PublishedServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner_team", "state", "endpoint_service_id", "created_at"]
+    list_filter = ["state", "owner_team"]
+    search_fields = ["name", "endpoint_service_id"]
+    readonly_fields = [
+        "state",
+        "progress",
+        "task_token",
+        "failed_phase",
+        "last_error_code",
+        "last_error_message",
+        "nlb_id",
+        "server_group_id",
+        "listener_id",
+        "endpoint_service_id",
+        "endpoint_service_name",
+    ]
+    inlines = [ServiceZoneInline, ServiceBackendInline]
+
+
+class RequestZoneInline(admin.TabularInline):
+    model = RequestZone
+    extra = 0
+    readonly_fields = ["zone_id", "vswitch", "status", "eni_id", "eni_ip", "zone_domain"]
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    list_display = ["pk", "service", "consumer_team", "vpc", "state", "health", "created_at"]
+    list_filter = ["state", "health", "service"]
+    search_fields = ["endpoint_id", "endpoint_domain"]
+    readonly_fields = [
+        "state",
+        "health",
+        "progress",
+        "task_token",
+        "failed_phase",
+        "last_error_code",
+        "last_error_message",
+        "endpoint_id",
+        "endpoint_domain",
+        "endpoint_deleted_at",
+        "connected_at",
+        "closed_at",
+    ]
+    inlines = [RequestZoneInline]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "actor",
+        "verb",
+        "service",
+        "access_request",
+        "from_state",
+        "to_state",
+    ]
+    list_filter = ["verb"]
+
+    # Append-only history: nobody edits or deletes it from here.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

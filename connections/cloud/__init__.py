@@ -1,0 +1,62 @@
+"""The cloud adapter: the only package that imports the Alibaba Cloud SDKs.
+
+`CloudSession(account)` gives one client per product for a CloudAccount; calls raise only the
+domain errors of `connections.cloud.errors`.
+"""
+
+from functools import cached_property
+
+from connections.cloud.credentials import Credentials, credentials_for, forget_sessions
+from connections.cloud.errors import (
+    CloudError,
+    CloudInvalidInput,
+    CloudNotAuthorised,
+    CloudNotFound,
+    RetryableCloudError,
+)
+from connections.cloud.inventory import EcsApi, VpcApi
+from connections.cloud.nlb import NlbApi
+from connections.cloud.privatelink import PrivateLinkApi
+from connections.cloud.sts import StsApi
+
+__all__ = [
+    "CloudError",
+    "CloudInvalidInput",
+    "CloudNotAuthorised",
+    "CloudNotFound",
+    "CloudSession",
+    "Credentials",
+    "RetryableCloudError",
+    "forget_sessions",
+]
+
+
+class CloudSession:
+    """The product clients for one cloud account, created on first use."""
+
+    def __init__(self, account):
+        self.account = account
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        return credentials_for(self.account)
+
+    @cached_property
+    def nlb(self) -> NlbApi:
+        return NlbApi(self.credentials, self.account.region)
+
+    @cached_property
+    def privatelink(self) -> PrivateLinkApi:
+        return PrivateLinkApi(self.credentials, self.account.region)
+
+    @cached_property
+    def vpc(self) -> VpcApi:
+        return VpcApi(self.credentials, self.account.region)
+
+    @cached_property
+    def ecs(self) -> EcsApi:
+        return EcsApi(self.credentials, self.account.region)
+
+    @cached_property
+    def sts(self) -> StsApi:
+        return StsApi(self.credentials, self.account.region)

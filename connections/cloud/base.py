@@ -1,0 +1,95 @@
+"""One SDK client per product and account, with the portal's endpoint, timeouts and errors.
+
+Each product class (nlb.py, privatelink.py, …) sends operations by their wire name with their
+wire parameters; the official SDK builds the typed request, signs it and flattens it, exactly as
+it would for any other caller. Every answer comes back as a `CloudResult` with the cloud's
+request id, which the workflows keep on their events.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+from alibabacloud_tea_openapi.utils_models import Config
+from darabonba.runtime import RuntimeOptions
+from django.conf import settings
+
+from connections.cloud.credentials import Credentials
+from connections.cloud.errors import translate
+
+logger = logging.getLogger(__name__)
+
+# Milliseconds, as the SDK counts them. A read that outlasts this is treated as a network error
+# and retried by the workflow (safe: every create carries a ClientToken).
+CONNECT_TIMEOUT_MS = 5_000
+READ_TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class CloudResult:
+    """The body of a successful answer (wire names, as the cloud sent them) and its request id."""
+
+    data: dict[str, Any]
+    request_id: str
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def build_config(credentials: Credentials, region: str, product_host: str) -> Config:
+    """SDK configuration: CLOUD_ENDPOINT (cloudsim) when set, else the product's regional host."""
+    config = Config(
+        region_id=region,
+        connect_timeout=CONNECT_TIMEOUT_MS,
+        read_timeout=READ_TIMEOUT_MS,
+        **credentials.config_kwargs(),
+    )
+    if settings.CLOUD_ENDPOINT:
+        endpoint = urlparse(settings.CLOUD_ENDPOINT)
+        config.endpoint = endpoint.netloc
+        config.protocol = endpoint.scheme or "http"
+    else:
+        config.endpoint = product_host.format(region=region)
+        config.protocol = "https"
+    return config
+
+
+class ProductApi:
+    """Calls one product's operations through its official SDK client."""
+
+    client_class: ClassVar[type]
+    models: ClassVar[Any]
+    host: ClassVar[str]
+
+    def __init__(self, credentials: Credentials, region: str):
+        self.region = region
+        self._client = self.client_class(build_config(credentials, region, self.host))
+        # Operation name → the SDK's `<snake_case>_with_options` method, found once per class.
+        self._methods = {
+            name.removesuffix("_with_options").replace("_", ""): name
+            for name in dir(self._client)
+            if name.endswith("_with_options") and not name.endswith("_async")
+        }
+
+    def call(self, action: str, **params: Any) -> CloudResult:
+        """Send `action` with wire-named parameters; raise a domain CloudError on failure."""
+        method = getattr(self._client, self._methods[action.lower()])
+        # Operations without parameters (GetCallerIdentity) have no request model.
+        request_class = getattr(self.models, f"{action}Request", None)
+        args = [request_class().from_map({k: v for k, v in params.items() if v is not None})]
+        if request_class is None:
+            args = []
+        try:
+            response = method(*args, RuntimeOptions(autoretry=False))
+        except Exception as exc:
+            error = translate(exc)
+            logger.info("cloud %s failed: %s (request %s)", action, error.code, error.request_id)
+            raise error from exc
+        body = response.body.to_map() if response.body is not None else {}
+        return CloudResult(data=body, request_id=str(body.get("RequestId", "")))

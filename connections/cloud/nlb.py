@@ -1,0 +1,112 @@
+"""NLB 2022-04-30: load balancer, server group and listener of a published service (steps 1–3)."""
+
+from alibabacloud_nlb20220430 import models
+from alibabacloud_nlb20220430.client import Client
+
+from connections.cloud.base import CloudResult, ProductApi
+
+
+class NlbApi(ProductApi):
+    client_class = Client
+    models = models
+    host = "nlb.{region}.aliyuncs.com"
+
+    def create_load_balancer(
+        self,
+        *,
+        name: str,
+        vpc_id: str,
+        zones: list[tuple[str, str]],
+        tags: list[dict],
+        client_token: str,
+    ) -> CloudResult:
+        return self.call(
+            "CreateLoadBalancer",
+            LoadBalancerName=name,
+            AddressType="Intranet",
+            AddressIpVersion="ipv4",
+            VpcId=vpc_id,
+            ZoneMappings=[{"ZoneId": zone, "VSwitchId": vswitch} for zone, vswitch in zones],
+            Tag=tags,
+            ClientToken=client_token,
+        )
+
+    def get_load_balancer(self, nlb_id: str) -> CloudResult:
+        return self.call("GetLoadBalancerAttribute", LoadBalancerId=nlb_id)
+
+    def delete_load_balancer(self, nlb_id: str, *, client_token: str) -> CloudResult:
+        return self.call("DeleteLoadBalancer", LoadBalancerId=nlb_id, ClientToken=client_token)
+
+    def create_server_group(
+        self, *, name: str, vpc_id: str, protocol: str, tags: list[dict], client_token: str
+    ) -> CloudResult:
+        return self.call(
+            "CreateServerGroup",
+            ServerGroupName=name,
+            ServerGroupType="Instance",
+            VpcId=vpc_id,
+            Protocol=protocol,
+            Scheduler="Wrr",
+            HealthCheckConfig={"HealthCheckEnabled": True, "HealthCheckType": "TCP"},
+            Tag=tags,
+            ClientToken=client_token,
+        )
+
+    def get_server_group(self, server_group_id: str) -> dict | None:
+        result = self.call("ListServerGroups", ServerGroupIds=[server_group_id])
+        groups = result.get("ServerGroups") or []
+        return groups[0] if groups else None
+
+    def add_servers(
+        self, server_group_id: str, servers: list[tuple[str, int, int]], *, client_token: str
+    ) -> CloudResult:
+        return self.call(
+            "AddServersToServerGroup",
+            ServerGroupId=server_group_id,
+            Servers=[
+                {"ServerId": server, "ServerType": "Ecs", "Port": port, "Weight": weight}
+                for server, port, weight in servers
+            ],
+            ClientToken=client_token,
+        )
+
+    def list_servers(self, server_group_id: str) -> list[dict]:
+        result = self.call("ListServerGroupServers", ServerGroupId=server_group_id, MaxResults=100)
+        return result.get("Servers") or []
+
+    def delete_server_group(self, server_group_id: str, *, client_token: str) -> CloudResult:
+        return self.call(
+            "DeleteServerGroup", ServerGroupId=server_group_id, ClientToken=client_token
+        )
+
+    def create_listener(
+        self,
+        *,
+        nlb_id: str,
+        server_group_id: str,
+        protocol: str,
+        port: int,
+        tags: list[dict],
+        client_token: str,
+    ) -> CloudResult:
+        return self.call(
+            "CreateListener",
+            LoadBalancerId=nlb_id,
+            ServerGroupId=server_group_id,
+            ListenerProtocol=protocol,
+            ListenerPort=port,
+            Tag=tags,
+            ClientToken=client_token,
+        )
+
+    def get_listener(self, listener_id: str) -> CloudResult:
+        return self.call("GetListenerAttribute", ListenerId=listener_id)
+
+    def delete_listener(self, listener_id: str, *, client_token: str) -> CloudResult:
+        return self.call("DeleteListener", ListenerId=listener_id, ClientToken=client_token)
+
+    def listener_health(self, listener_id: str) -> CloudResult:
+        return self.call("GetListenerHealthStatus", ListenerId=listener_id)
+
+    def job_status(self, job_id: str) -> str:
+        return self.call("GetJobStatus", JobId=job_id)["Status"]

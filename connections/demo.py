@@ -1,0 +1,139 @@
+"""The demo scenario in the portal (DESIGN.md, "Demo scenario"): teams, logins, cloud accounts
+read from cloudsim's scenario file, and the seed's service `nginx-hangzhou`.
+
+Used by `manage.py load_demo` and by the tests, so both build the same world. Every function is
+idempotent: running it again changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from connections.choices import CredentialSource, Role, ServiceState
+from connections.models import (
+    CloudAccount,
+    Instance,
+    Membership,
+    PublishedService,
+    Team,
+    Vpc,
+    VSwitch,
+)
+from connections.services import BackendChoice, ZoneChoice, publish_service
+
+DEFAULT_SCENARIO = Path(settings.BASE_DIR) / "cloudsim" / "scenarios" / "default.yaml"
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo login; load_demo refuses without DEBUG
+
+TEAMS = {"platform": "Platform", "apps": "Apps", "partners": "Partners"}
+# username → (team slug, role, first name)
+PEOPLE = {
+    "provider": ("platform", Role.OWNER, "Priya"),
+    "consumer": ("apps", Role.MEMBER, "Carlos"),
+    "partner": ("partners", Role.MEMBER, "Pat"),
+}
+# Scenario account name → the teams that may use it (the seed: A holds VPC1 and VPC2; B holds VPC3).
+ACCOUNT_TEAMS = {"A": ["platform", "apps"], "B": ["partners"]}
+
+SEED_SERVICE = "nginx-hangzhou"
+
+
+def create_people() -> dict[str, object]:
+    """The demo teams and logins, password `demo`; `admin` is a platform admin."""
+    user_model = get_user_model()
+    teams = {
+        slug: Team.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        for slug, name in TEAMS.items()
+    }
+    users = {}
+    for username, (team_slug, role, first_name) in PEOPLE.items():
+        users[username] = _user(user_model, username, first_name=first_name)
+        Membership.objects.get_or_create(
+            team=teams[team_slug], user=users[username], defaults={"role": role}
+        )
+    users["admin"] = _user(user_model, "admin", first_name="Ada", is_staff=True, is_superuser=True)
+    return users
+
+
+def _user(user_model, username: str, **fields):
+    user, created = user_model.objects.get_or_create(username=username, defaults=fields)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def scenario_accounts(path: Path = DEFAULT_SCENARIO) -> list[dict]:
+    """Name, UID and first access key of each account in a cloudsim scenario file."""
+    data = yaml.safe_load(Path(path).read_text())
+    accounts = []
+    for account in data.get("accounts") or []:
+        key = (account.get("access_keys") or [{}])[0]
+        accounts.append(
+            {
+                "name": account["name"],
+                "uid": str(account["uid"]),
+                "key_id": key.get("id", ""),
+                "secret": key.get("secret", ""),
+            }
+        )
+    return accounts
+
+
+def create_accounts(
+    path: Path = DEFAULT_SCENARIO, region: str | None = None
+) -> dict[str, CloudAccount]:
+    """A CloudAccount per scenario account, with its static key, shared with its demo teams."""
+    accounts = {}
+    for entry in scenario_accounts(path):
+        account, _ = CloudAccount.objects.get_or_create(
+            uid=entry["uid"],
+            defaults={
+                "name": f"Account {entry['name']}",
+                "region": region or settings.CLOUD_REGION,
+            },
+        )
+        account.credential_source = CredentialSource.ACCESS_KEY
+        account.access_key_id = entry["key_id"]
+        account.access_key_secret = entry["secret"]
+        account.save()
+        account.teams.add(*Team.objects.filter(slug__in=ACCOUNT_TEAMS.get(entry["name"], [])))
+        accounts[entry["name"]] = account
+    return accounts
+
+
+def publish_seed_service(provider) -> PublishedService | None:
+    """Publish `nginx-hangzhou` as in the seed: VPC2 over zones G and K, ECS03 and ECS04 on port
+    80 at weight 100, TCP listener on 80. Needs the inventory synced; None if it already exists."""
+    if (
+        PublishedService.objects.filter(name=SEED_SERVICE)
+        .exclude(state=ServiceState.RETIRED)
+        .exists()
+    ):
+        return None
+    vpc = Vpc.objects.get(name="VPC2")
+    zones = [
+        ZoneChoice(vswitch.zone_id, vswitch)
+        for vswitch in VSwitch.objects.filter(
+            vpc=vpc, zone_id__in=["cn-hangzhou-g", "cn-hangzhou-k"]
+        )
+    ]
+    backends = [
+        BackendChoice(instance, 80, 100)
+        for instance in Instance.objects.filter(vpc=vpc, name__in=["ECS03", "ECS04"])
+    ]
+    with transaction.atomic():
+        return publish_service(
+            provider,
+            team=Team.objects.get(slug="platform"),
+            name=SEED_SERVICE,
+            description="The seed's nginx on ECS03 and ECS04 in VPC2, behind an internal NLB.",
+            vpc=vpc,
+            zones=zones,
+            backends=backends,
+            listener_port=80,
+        )

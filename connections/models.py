@@ -1,0 +1,434 @@
+"""The portal's records: teams, cloud accounts and their inventory, services, requests, events.
+
+State fields change only through `connections.states`; nothing else writes `state`.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from connections import crypto
+from connections.choices import (
+    HEALTH_BADGES,
+    REQUEST_BADGES,
+    REQUEST_LIVE,
+    SERVICE_BADGES,
+    SERVICE_TERMINAL,
+    CredentialSource,
+    Health,
+    ListenerProtocol,
+    RequestState,
+    Role,
+    ServiceState,
+)
+
+
+class Team(models.Model):
+    """A group of people that owns services and VPCs' use, and requests access as one."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A person in a team, with a role that decides what they may do for it."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class CloudAccount(models.Model):
+    """An Alibaba Cloud account the portal works in, and how it authenticates there.
+
+    The access key secret is stored encrypted (`connections.crypto`) and never displayed.
+    A RAM role is assumed with the credentials of `assume_from`, or of the default chain.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    uid = models.CharField("account UID", max_length=32, unique=True)
+    region = models.CharField(max_length=32, default="cn-hangzhou")
+    credential_source = models.CharField(
+        max_length=20, choices=CredentialSource.choices, default=CredentialSource.ACCESS_KEY
+    )
+    access_key_id = models.CharField(max_length=128, blank=True)
+    access_key_secret_encrypted = models.TextField(blank=True, editable=False)
+    role_arn = models.CharField("RAM role ARN", max_length=256, blank=True)
+    assume_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Account whose credentials assume the role; empty: the default credential chain.",
+    )
+    teams = models.ManyToManyField(Team, blank=True, related_name="cloud_accounts")
+    inventory_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.uid})"
+
+    @property
+    def access_key_secret(self) -> str:
+        return (
+            crypto.decrypt(self.access_key_secret_encrypted)
+            if self.access_key_secret_encrypted
+            else ""
+        )
+
+    @access_key_secret.setter
+    def access_key_secret(self, value: str) -> None:
+        self.access_key_secret_encrypted = crypto.encrypt(value) if value else ""
+
+
+class Zone(models.Model):
+    """A zone of an account's region, as DescribeZones lists it."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="zones")
+    zone_id = models.CharField(max_length=64)
+    local_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["zone_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "zone_id"], name="one_zone_per_account")
+        ]
+
+    def __str__(self) -> str:
+        return self.zone_id
+
+
+class Vpc(models.Model):
+    """A VPC mirrored from an account by the inventory sync."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="vpcs")
+    vpc_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=128, blank=True)
+    cidr = models.CharField(max_length=64, blank=True)
+    # False once a sync no longer finds it; kept because requests and services refer to it.
+    present = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["account__name", "name", "vpc_id"]
+        verbose_name = "VPC"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vpc_id})" if self.name else self.vpc_id
+
+
+class VSwitch(models.Model):
+    """A vSwitch of a mirrored VPC, in one zone."""
+
+    vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="vswitches")
+    vswitch_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=128, blank=True)
+    zone_id = models.CharField(max_length=64)
+    cidr = models.CharField(max_length=64, blank=True)
+    present = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["zone_id", "vswitch_id"]
+        verbose_name = "vSwitch"
+        verbose_name_plural = "vSwitches"
+
+    def __str__(self) -> str:
+        label = self.name or self.vswitch_id
+        return f"{label} ({self.zone_id}, {self.cidr})"
+
+
+class SecurityGroup(models.Model):
+    """A security group of a mirrored VPC."""
+
+    vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="security_groups")
+    security_group_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=128, blank=True)
+    present = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "security_group_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.security_group_id})" if self.name else self.security_group_id
+
+
+class Instance(models.Model):
+    """An ECS instance of a mirrored VPC: a candidate backend of a published service."""
+
+    vpc = models.ForeignKey(Vpc, on_delete=models.CASCADE, related_name="instances")
+    instance_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=128, blank=True)
+    zone_id = models.CharField(max_length=64, blank=True)
+    private_ip = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    present = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "instance_id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name} ({self.instance_id}, {self.private_ip})"
+            if self.name
+            else self.instance_id
+        )
+
+
+class WorkflowRecord(models.Model):
+    """What services and requests share: a uuid for client tokens, workflow bookkeeping, errors.
+
+    `progress` names the last workflow step that finished, so a retry resumes after it.
+    `task_token` names the current task chain: a message from an older chain (superseded by a
+    retry or a later verb) finds a different token and stops.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    progress = models.CharField(max_length=64, blank=True)
+    task_token = models.CharField(max_length=64, blank=True)
+    # The phase a failed record resumes when retried.
+    failed_phase = models.CharField(max_length=32, blank=True)
+    last_error_code = models.CharField(max_length=128, blank=True)
+    last_error_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def client_token(self, step: str) -> str:
+        """The ClientToken of a cloud create: the same for every delivery of the same step."""
+        return f"plp-{self.uuid.hex}-{step}"[:64]
+
+
+class PublishedService(WorkflowRecord):
+    """A provider team's service behind an internal NLB, offered through an endpoint service."""
+
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="services")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    name = models.SlugField(max_length=64)
+    description = models.TextField(blank=True)
+    account = models.ForeignKey(CloudAccount, on_delete=models.PROTECT, related_name="services")
+    vpc = models.ForeignKey(Vpc, on_delete=models.PROTECT, related_name="services")
+    listener_protocol = models.CharField(
+        max_length=8, choices=ListenerProtocol.choices, default="TCP"
+    )
+    listener_port = models.PositiveIntegerField()
+    auto_accept = models.BooleanField(default=False)
+    trusted_teams = models.ManyToManyField(
+        Team,
+        blank=True,
+        related_name="trusted_by_services",
+        help_text="Their requests are approved at once.",
+    )
+    connection_limit = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20, choices=ServiceState.choices, default=ServiceState.PROVISIONING
+    )
+    nlb_id = models.CharField(max_length=64, blank=True)
+    server_group_id = models.CharField(max_length=64, blank=True)
+    listener_id = models.CharField(max_length=64, blank=True)
+    endpoint_service_id = models.CharField(max_length=64, blank=True)
+    endpoint_service_name = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=~Q(state__in=list(SERVICE_TERMINAL)),
+                name="one_live_service_per_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def badge(self) -> str:
+        return SERVICE_BADGES[self.state]
+
+    @property
+    def zone_ids(self) -> list[str]:
+        return [zone.zone_id for zone in self.zones.all()]
+
+
+class ServiceZone(models.Model):
+    """A zone a service is deployed in, and the vSwitch its NLB uses there."""
+
+    service = models.ForeignKey(PublishedService, on_delete=models.CASCADE, related_name="zones")
+    zone_id = models.CharField(max_length=64)
+    vswitch = models.ForeignKey(VSwitch, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["zone_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "zone_id"], name="one_service_zone")
+        ]
+
+    def __str__(self) -> str:
+        return self.zone_id
+
+
+class ServiceBackend(models.Model):
+    """A backend server of a service's server group (step 2): an instance, a port, a weight."""
+
+    service = models.ForeignKey(PublishedService, on_delete=models.CASCADE, related_name="backends")
+    instance = models.ForeignKey(Instance, on_delete=models.PROTECT, related_name="+")
+    port = models.PositiveIntegerField()
+    weight = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["instance__name", "port"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "instance", "port"], name="one_backend_per_port"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance.name or self.instance.instance_id}:{self.port} w{self.weight}"
+
+
+class AccessRequest(WorkflowRecord):
+    """A consumer team's request for an endpoint to a service from one of its VPCs (steps 5–6)."""
+
+    service = models.ForeignKey(PublishedService, on_delete=models.PROTECT, related_name="requests")
+    consumer_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    vpc = models.ForeignKey(Vpc, on_delete=models.PROTECT, related_name="access_requests")
+    security_groups = models.ManyToManyField(SecurityGroup, related_name="+")
+    justification = models.TextField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.SUBMITTED
+    )
+    health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    endpoint_id = models.CharField(max_length=64, blank=True)
+    endpoint_domain = models.CharField(max_length=255, blank=True)
+    endpoint_deleted_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The database's own guard against two live requests racing past the pre-flight check.
+            models.UniqueConstraint(
+                fields=["service", "vpc"],
+                condition=Q(state__in=sorted(REQUEST_LIVE)),
+                name="one_live_request_per_service_and_vpc",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"request {self.pk}: {self.consumer_team} → {self.service}"
+
+    @property
+    def badge(self) -> str:
+        return REQUEST_BADGES[self.state]
+
+    @property
+    def health_badge(self) -> str:
+        return HEALTH_BADGES[self.health]
+
+    @property
+    def account(self) -> CloudAccount:
+        return self.vpc.account
+
+    @property
+    def is_cross_account(self) -> bool:
+        return self.vpc.account_id != self.service.account_id
+
+
+class RequestZone(models.Model):
+    """A zone of a request's endpoint: the chosen vSwitch, then the cloud's ENI and domain."""
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="zones"
+    )
+    zone_id = models.CharField(max_length=64)
+    vswitch = models.ForeignKey(VSwitch, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=32, blank=True)
+    eni_id = models.CharField(max_length=64, blank=True)
+    eni_ip = models.CharField(max_length=64, blank=True)
+    zone_domain = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["zone_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["access_request", "zone_id"], name="one_request_zone")
+        ]
+
+    def __str__(self) -> str:
+        return self.zone_id
+
+
+class Event(models.Model):
+    """One line of the append-only timeline and audit trail: who did what to which object.
+
+    The actor is a person, or nobody for the system (workers). A transition records its from
+    and to states; a cloud step records the cloud's request id for support cases.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    verb = models.CharField(max_length=64)
+    service = models.ForeignKey(
+        PublishedService, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    access_request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    detail = models.TextField(blank=True)
+    cloud_request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an event once written is history.
+        if self.pk is not None:
+            raise ValueError("events are append-only")
+        super().save(*args, **kwargs)
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor.get_username() if self.actor_id else "system"

@@ -1,0 +1,65 @@
+"""The guarded transition: allowed moves only, a lost race detected, the event in the same write."""
+
+import pytest
+
+from connections.choices import REQUEST_TRANSITIONS, RequestState
+from connections.models import AccessRequest, Event
+from connections.states import InvalidTransition, LostRace, transition
+from tests.factories import AccessRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_allowed_transition_writes_state_fields_and_event():
+    access_request = AccessRequestFactory(state=RequestState.PENDING_APPROVAL)
+    user = UserFactory()
+
+    event = transition(
+        access_request, RequestState.CONNECTING, verb="approve", actor=user, endpoint_id="ep-1"
+    )
+
+    stored = AccessRequest.objects.get(pk=access_request.pk)
+    assert (stored.state, stored.endpoint_id) == ("connecting", "ep-1")
+    assert (event.actor, event.verb, event.from_state, event.to_state) == (
+        user,
+        "approve",
+        "pending_approval",
+        "connecting",
+    )
+
+
+def test_a_transition_not_in_the_map_is_refused_and_nothing_is_written():
+    access_request = AccessRequestFactory(state=RequestState.CONNECTED)
+
+    with pytest.raises(InvalidTransition):
+        transition(access_request, RequestState.PENDING_APPROVAL, verb="oops")
+
+    assert AccessRequest.objects.get(pk=access_request.pk).state == RequestState.CONNECTED
+    assert not Event.objects.exists()
+
+
+def test_a_stale_copy_loses_the_race_instead_of_overwriting():
+    access_request = AccessRequestFactory(state=RequestState.PENDING_APPROVAL)
+    stale_copy = AccessRequest.objects.get(pk=access_request.pk)
+    transition(access_request, RequestState.REVOKING, verb="revoke")
+
+    with pytest.raises(LostRace):
+        transition(stale_copy, RequestState.CONNECTING, verb="approve")
+
+    assert AccessRequest.objects.get(pk=access_request.pk).state == RequestState.REVOKING
+    assert list(Event.objects.values_list("verb", flat=True)) == ["revoke"]
+
+
+def test_terminal_states_have_no_way_out():
+    assert REQUEST_TRANSITIONS[RequestState.REVOKED] == frozenset()
+    assert REQUEST_TRANSITIONS[RequestState.REJECTED] == frozenset()
+    assert set(REQUEST_TRANSITIONS) == set(RequestState)
+
+
+def test_events_are_append_only():
+    access_request = AccessRequestFactory(state=RequestState.PENDING_APPROVAL)
+    event = transition(access_request, RequestState.REVOKING, verb="revoke")
+
+    event.detail = "rewritten"
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
