@@ -19,13 +19,15 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Local demo mode: DEBUG on (a secret key is generated into var/), the emulator as the cloud.
+# Local demo mode: DEBUG on (a secret key is generated into var/), cloudsim as the cloud.
+CLOUDSIM_PORT ?= 9100
 run: export DEBUG ?= true
-run: export CLOUD_ENDPOINT ?= http://127.0.0.1:9100
+run: export CLOUDSIM_PORT := $(CLOUDSIM_PORT)
+run: export CLOUD_ENDPOINT ?= http://127.0.0.1:$(CLOUDSIM_PORT)
 run: export PATH := $(BIN):$(PATH)
 run: $(VENV)/.runtime
 	python manage.py migrate --noinput
-	python manage.py load_demo
+	python manage.py load_demo --start-cloudsim "$${VAR_DIR:-var}/cloudsim-state.json"
 	@echo
 	@echo "  PrivateLink Portal: http://127.0.0.1:$${WEB_PORT:-8000}/"
 	@echo "  Logins (password 'demo'): provider, consumer, partner, admin"

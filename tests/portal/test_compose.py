@@ -45,6 +45,13 @@ def test_worker_and_beat_run_what_the_procfile_runs(compose, procfile):
         assert compose["services"][name]["command"] == procfile[name]
 
 
+def test_cloudsim_runs_the_emulator_of_the_procfile_on_its_port(compose, procfile):
+    compose_command = compose["services"]["cloudsim"]["command"]
+    assert procfile["cloudsim"].startswith("python -m cloudsim serve")
+    assert compose_command.startswith("python -m cloudsim serve")
+    assert "--port 9100" in compose_command and "--state" in compose_command
+
+
 def test_web_runs_gunicorn_on_the_wsgi_app(compose):
     command = compose["services"]["web"]["command"]
     assert "gunicorn portal.wsgi" in command and "migrate" in command

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -15,13 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_env(var_dir: Path, web_port: int) -> dict[str, str]:
-    # The embedded defaults, as on a fresh machine: no database or broker server named.
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    # The embedded defaults, as on a fresh machine: no database, broker or cloud named.
+    unset = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "CLOUD_ENDPOINT"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings", VAR_DIR=str(var_dir), WEB_PORT=str(web_port)
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        VAR_DIR=str(var_dir),
+        WEB_PORT=str(web_port),
+        CLOUDSIM_PORT=str(free_port()),
     )
-    env.pop("SECRET_KEY", None)
-    env.pop("DEBUG", None)
     return env
 
 
@@ -35,6 +38,21 @@ def wait_for_page(url: str, process: subprocess.Popen, timeout: float = 90) -> s
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def wait_for_seed_service(database: Path, timeout: float = 90) -> str:
+    """load_demo enqueued the seed's publish; the worker builds it against cloudsim."""
+    state, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            row = db.execute(
+                "SELECT state FROM connections_publishedservice WHERE name = 'nginx-hangzhou'"
+            ).fetchone()
+        state = row[0] if row else ""
+        if state in ("available", "failed"):
+            return state
+        time.sleep(0.5)
+    return state
 
 
 def group_alive(pgid: int) -> bool:
@@ -59,6 +77,7 @@ def run_once(env: dict[str, str], web_port: int, output: Path) -> str:
         )  # fmt: skip
         assert ping.returncode == 0, ping.stderr + output.read_text()
         assert "answered" in ping.stdout
+        assert wait_for_seed_service(Path(env["VAR_DIR"]) / "portal.sqlite3") == "available"
     finally:
         # Ctrl-C in a terminal signals the whole foreground process group.
         os.killpg(process.pid, signal.SIGINT)
