@@ -3,6 +3,7 @@ process, and free loopback ports."""
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,6 +19,13 @@ from django.db import connection
 from portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session):
+    """Remove the folders of test runs that ended over an hour ago (logs of recent ones stay)."""
+    for folder in (ROOT / "var" / "test").glob("run-*"):
+        if folder != Path(settings.VAR_DIR) and time.time() - folder.stat().st_mtime > 3600:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -55,7 +63,7 @@ class WorkerProcess:
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
         self._log_file = None
-        self.log_path = ROOT / "var" / "test" / f"worker-{hostname}.log"
+        self.log_path = Path(settings.VAR_DIR) / f"worker-{hostname}.log"
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +175,7 @@ class CloudSimProcess:
 @pytest.fixture(scope="session")
 def cloudsim():
     """One cloudsim for the session; tests that use it reset it first (see `cloud`)."""
-    server = CloudSimProcess(ROOT / "var" / "test")
+    server = CloudSimProcess(Path(settings.VAR_DIR))
     server.start()
     previous, settings.CLOUD_ENDPOINT = settings.CLOUD_ENDPOINT, server.url
     yield server
@@ -176,7 +184,7 @@ def cloudsim():
 
 
 # Created by a test to make the worker crash once after each cloud write (tests/chaos.py).
-CHAOS_DIR = ROOT / "var" / "test" / "chaos"
+CHAOS_DIR = Path(settings.VAR_DIR) / "chaos"
 
 
 @pytest.fixture(scope="session")

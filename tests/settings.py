@@ -3,8 +3,12 @@
 import os
 from pathlib import Path
 
-# Tests keep their SQLite file and broker folders apart from a `make run` in the same checkout.
-os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+# Each test run keeps its SQLite file, broker folders and logs apart: from a `make run` in the
+# same checkout, and from another test run at the same time. Set in the environment so that the
+# worker and cloudsim processes a run starts inherit the same folder.
+os.environ.setdefault(
+    "VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test" / f"run-{os.getpid()}")
+)
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
 from portal.settings import *  # noqa: F403
