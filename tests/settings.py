@@ -24,3 +24,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Never the real cloud from a test: tests that need one start cloudsim and point here at it.
 CLOUD_ENDPOINT = os.environ.get("CLOUD_ENDPOINT", "http://127.0.0.1:9")
+
+# The redelivery test kills worker processes on purpose; Celery's default 10 s grace before it
+# declares a process lost would make each kill cost that long. Results are never read anyway.
+CELERY_WORKER_LOST_WAIT = 0.5
