@@ -4,15 +4,15 @@ import time
 
 import pytest
 from django.db import transaction
+from kombu import Queue
 
 from portal.celery import app as celery_app
 from portal.models import WorkerPing
 from portal.services import send_ping
 from portal.tasks import answer_ping
-from tests.conftest import purge_queues
 
 
-def queued_messages(queue_name: str = "provisioning") -> int:
+def queued_messages(queue_name: str) -> int:
     with celery_app.connection_for_read() as conn:
         return conn.default_channel.queue_declare(queue=queue_name).message_count
 
@@ -34,26 +34,35 @@ def test_the_app_is_not_in_eager_mode():
     assert celery_app.conf.accept_content == ["json"]
 
 
+# A queue no worker consumes, so whatever is enqueued on it stays countable on the broker.
+UNCONSUMED_QUEUE = "wiring-check"
+
+
+def enqueue_ping_on_commit(ping: WorkerPing) -> None:
+    transaction.on_commit(lambda: answer_ping.apply_async((ping.pk,), queue=UNCONSUMED_QUEUE))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_rolled_back_transaction_enqueues_nothing():
-    # No worker runs here, so whatever is enqueued stays countable on the broker.
-    purge_queues()
+    with celery_app.connection_for_write() as conn:
+        Queue(UNCONSUMED_QUEUE).bind(conn.default_channel).purge()
 
     class Abort(Exception):
         pass
 
     with pytest.raises(Abort), transaction.atomic():
-        ping = WorkerPing.objects.create()
-        transaction.on_commit(lambda: answer_ping.delay(ping.pk))
+        enqueue_ping_on_commit(WorkerPing.objects.create())
         raise Abort
 
-    assert queued_messages() == 0
+    assert queued_messages(UNCONSUMED_QUEUE) == 0
     assert not WorkerPing.objects.exists()
 
-    # The same code path, committed, does put a message on the broker.
-    send_ping()
-    assert queued_messages() == 1
-    purge_queues()
+    # The same code, committed, does put a message on the broker.
+    with transaction.atomic():
+        enqueue_ping_on_commit(WorkerPing.objects.create())
+    assert queued_messages(UNCONSUMED_QUEUE) == 1
+    with celery_app.connection_for_write() as conn:
+        Queue(UNCONSUMED_QUEUE).bind(conn.default_channel).purge()
 
 
 @pytest.mark.worker
