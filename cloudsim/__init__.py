@@ -1,1 +1,4 @@
-"""cloudsim: a local emulator of the Alibaba Cloud APIs the portal uses (filled by Stage 1b)."""
+"""cloudsim: a local emulator of the Alibaba Cloud APIs the portal uses (see cloudsim/README.md).
+
+`python -m cloudsim serve` runs it; `cloudsim.server.CloudSim` runs it in-process for tests.
+"""

@@ -1,0 +1,178 @@
+"""The control API under `/_sim/`, for tests, demos and the portal's end-to-end checks.
+
+It answers loopback peers only (HTTP 403 otherwise), whatever address the server listens on.
+
+- `GET /_sim/ping`: `{"status": "ok"}` once the emulator serves;
+- `GET /_sim/state`: the whole state (resources with their pending transitions, sessions, stats);
+- `POST /_sim/reset`: back to the scenario (created resources, sessions, stats, faults cleared);
+- `GET|POST|DELETE /_sim/faults`, `DELETE /_sim/faults/<id>`: list, add (a JSON body as in
+  cloudsim/faults.py; the answer carries the fault's `id`), clear, remove one;
+- `POST /_sim/instances/<id or name>/web/stop` and `…/web/start`: an instance's web server;
+- `POST /_sim/fast-forward`: apply every pending transition now;
+- `POST /_sim/clock` with `{"advance": seconds}`: move the emulator clock (STS expiry, delays);
+- `POST /_sim/health-check[?listener=lsn-…]`: one synchronous health-check round;
+- `GET /_sim/stats`: calls per action (and per product), resources ever created per type, errors
+  per code;
+- `GET /_sim/resolve?host=H&port=P[&vpc=vpc-…]`: `{"host": "127.0.0.1", "port": N}`, where H:P (an
+  endpoint domain, a zone domain or an ENI IP, and a listener port) is reached on loopback; 404
+  until the connection is Connected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from cloudsim import ids
+from cloudsim.network import NetworkError
+
+if TYPE_CHECKING:
+    from cloudsim.server import CloudSim
+
+Answer = tuple[int, Any, dict[str, str]]
+MAX_BODY = 64 * 1024
+
+
+def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
+    if not _from_loopback(environ.get("REMOTE_ADDR", "")):
+        return _error(403, "Forbidden", "The control API answers loopback clients only.")
+    method = environ.get("REQUEST_METHOD", "GET")
+    parts = [part for part in path.split("/") if part][1:]
+    try:
+        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+    except ValueError:
+        return _error(400, "InvalidParameter", "The query string cannot be parsed.")
+    route = (method, tuple(parts[:1]))
+    try:
+        if route == ("GET", ("ping",)):
+            return 200, {"status": "ok", "scenario": sim.scenario.source}, {}
+        if route == ("GET", ("state",)):
+            with sim.store.lock:
+                sim.store.advance()
+                return 200, sim.store.snapshot(), {}
+        if route == ("POST", ("reset",)):
+            sim.reset()
+            return 200, {"reset": True}, {}
+        if parts[:1] == ["faults"]:
+            return _faults(sim, method, parts[1:], environ)
+        if parts[:1] == ["instances"] and len(parts) == 4 and parts[2] == "web":
+            return _web(sim, method, parts[1], parts[3])
+        if route == ("POST", ("fast-forward",)):
+            return 200, {"applied": sim.fast_forward()}, {}
+        if route == ("POST", ("clock",)):
+            return _clock(sim, environ)
+        if route == ("POST", ("health-check",)):
+            listener = query.get("listener") or None
+            if listener is not None and not sim.network.has_listener(listener):
+                return _error(404, "NotFound", f"No listener {listener!r} on the data plane.")
+            sim.network.check_now(listener)
+            return 200, {"checked": listener or "all"}, {}
+        if route == ("GET", ("stats",)):
+            return 200, sim.store.stats(), {}
+        if route == ("GET", ("resolve",)):
+            return _resolve(sim, query)
+    except NetworkError as exc:
+        return _error(404, "NotFound", str(exc))
+    except _BadRequest as exc:
+        return _error(400, "InvalidParameter", str(exc))
+    return _error(404, "NotFound", f"No control route {method} {path}.")
+
+
+class _BadRequest(ValueError):
+    pass
+
+
+def _from_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _json_body(environ: dict[str, Any]) -> Any:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise _BadRequest("Content-Length is not a number") from None
+    if length < 0 or length > MAX_BODY:
+        raise _BadRequest("the body must be JSON of at most 64 KiB")
+    data = environ["wsgi.input"].read(length) if length else b""
+    if not data.strip():
+        return {}
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise _BadRequest("the body is not JSON") from None
+
+
+def _faults(sim: CloudSim, method: str, rest: list[str], environ: dict[str, Any]) -> Answer:
+    if method == "GET" and not rest:
+        return 200, {"faults": sim.faults.describe()}, {}
+    if method == "POST" and not rest:
+        try:
+            fault = sim.faults.add(_json_body(environ))
+        except ValueError as exc:
+            raise _BadRequest(str(exc)) from None
+        return 200, fault.describe(), {}
+    if method == "DELETE" and not rest:
+        sim.faults.clear()
+        return 200, {"cleared": True}, {}
+    if method == "DELETE" and len(rest) == 1:
+        if not sim.faults.remove(rest[0]):
+            return _error(404, "NotFound", f"No fault {rest[0]!r}.")
+        return 200, {"removed": rest[0]}, {}
+    return _error(405, "MethodNotAllowed", "Use GET, POST or DELETE on /_sim/faults.")
+
+
+def _web(sim: CloudSim, method: str, key: str, verb: str) -> Answer:
+    if method != "POST" or verb not in ("start", "stop"):
+        return _error(405, "MethodNotAllowed", "POST …/web/start or …/web/stop.")
+    instance = sim.network.set_web(key, running=verb == "start")
+    with sim.store.lock:
+        sim.store.save_if_dirty()
+    return (
+        200,
+        {
+            "InstanceId": instance["InstanceId"],
+            "InstanceName": instance["InstanceName"],
+            "web_running": instance["_web_running"],
+        },
+        {},
+    )
+
+
+def _clock(sim: CloudSim, environ: dict[str, Any]) -> Answer:
+    body = _json_body(environ)
+    seconds = body.get("advance") if isinstance(body, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise _BadRequest('send {"advance": seconds} with a number of seconds >= 0')
+    sim.store.advance_clock(float(seconds))
+    with sim.store.lock:
+        sim.store.advance()
+        sim.store.save_if_dirty()
+        return 200, {"now": sim.store.iso(), "offset": sim.store.data["clock_offset"]}, {}
+
+
+def _resolve(sim: CloudSim, query: dict[str, str]) -> Answer:
+    host, port_text = query.get("host", ""), query.get("port", "")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise _BadRequest("resolve needs host=<name or IP> and port=<1-65535>")
+    address, port = sim.network.resolve(host, int(port_text), query.get("vpc") or None)
+    return 200, {"host": address, "port": port}, {}
+
+
+def _error(status: int, code: str, message: str) -> Answer:
+    request_id = ids.request_id()
+    return (
+        status,
+        {
+            "RequestId": request_id,
+            "HostId": "cloudsim",
+            "Code": code,
+            "Message": message,
+            "Recommend": "",
+        },
+        {},
+    )

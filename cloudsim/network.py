@@ -1,0 +1,177 @@
+"""The bridge from control-plane records to the data plane (cloudsim/dataplane.py).
+
+Instances with a web server get a real HTTP server on loopback; a Running listener gets a TCP
+proxy on loopback that balances over its server group's servers; `/_sim/resolve` maps what a
+client inside a VPC would dial (an endpoint domain, a zone domain or an ENI address, and a
+listener port) to that proxy. Scenario addresses (10.x, 172.16.x, 192.168.x) stay data: nothing
+here ever connects to them.
+
+Every method is called with the store lock held, so the data plane follows the records in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudsim.dataplane import BackendHealth, BackendSpec, DataPlane, HealthCheckSpec
+from cloudsim.store import Record, Store
+
+LOOPBACK = "127.0.0.1"
+# Servers still carrying traffic: those being added are not yet, those being removed no longer.
+_SERVING = ("Available", "Configuring")
+
+
+class NetworkError(LookupError):
+    """A control request about the network that cannot be met; the message says why."""
+
+
+class Network:
+    def __init__(self, store: Store, dataplane: DataPlane) -> None:
+        self.store = store
+        self.dataplane = dataplane
+        self._web_servers: set[str] = set()
+
+    def start(self) -> None:
+        """Bring the data plane in line with the state (at start-up and after a reset)."""
+        with self.store.lock:
+            for instance in self.store.all("instance"):
+                web = instance.get("_web")
+                if web is None:
+                    continue
+                instance_id = instance["InstanceId"]
+                if instance_id not in self._web_servers:
+                    self.dataplane.add_web_server(instance_id, web["port"], web["body"])
+                    self._web_servers.add(instance_id)
+                wanted = instance.get("_web_running", True)
+                if wanted != self.dataplane.web_server_running(instance_id):
+                    if wanted:
+                        self.dataplane.start_web_server(instance_id)
+                    else:
+                        self.dataplane.stop_web_server(instance_id)
+            for listener in self.store.all("listener"):
+                self.sync_listener(listener)
+
+    def reset(self, known_listeners: list[str]) -> None:
+        """Drop what the old state had on the data plane, then serve the new state."""
+        with self.store.lock:
+            for listener_id in known_listeners:
+                self.remove_listener(listener_id)
+            self.start()
+
+    def shutdown(self) -> None:
+        self.dataplane.shutdown()
+
+    # -- web servers ----------------------------------------------------------------------------
+
+    def set_web(self, key: str, running: bool) -> Record:
+        """Start or stop an instance's web server; `key` is its id or its name."""
+        with self.store.lock:
+            instance = next(
+                (
+                    i
+                    for i in self.store.all("instance")
+                    if key in (i["InstanceId"], i["InstanceName"])
+                ),
+                None,
+            )
+            if instance is None:
+                raise NetworkError(f"no instance {key!r}")
+            if instance.get("_web") is None:
+                raise NetworkError(f"instance {key!r} has no web server in the scenario")
+            if running:
+                self.dataplane.start_web_server(instance["InstanceId"])
+            else:
+                self.dataplane.stop_web_server(instance["InstanceId"])
+            instance["_web_running"] = running
+            self.store.dirty = True
+            return instance
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def sync_listener(self, listener: Record) -> None:
+        group = self.store.get("servergroup", listener["ServerGroupId"])
+        if listener["ListenerStatus"] != "Running" or group is None:
+            self.remove_listener(listener["ListenerId"])
+            return
+        backends = [
+            BackendSpec(server_id=s["ServerId"], port=s["Port"], weight=s["Weight"])
+            for s in group["Servers"].values()
+            if s["Status"] in _SERVING
+        ]
+        self.dataplane.set_listener(
+            listener["ListenerId"], backends, health_spec(group["HealthCheck"])
+        )
+
+    def remove_listener(self, listener_id: str) -> None:
+        if self.dataplane.listener_port(listener_id) is not None:
+            self.dataplane.remove_listener(listener_id)
+
+    def has_listener(self, listener_id: str) -> bool:
+        return self.dataplane.listener_port(listener_id) is not None
+
+    def backend_health(self, listener_id: str) -> dict[tuple[str, int], BackendHealth]:
+        return self.dataplane.backend_health(listener_id)
+
+    def check_now(self, listener_id: str | None = None) -> None:
+        self.dataplane.check_now(listener_id)
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def resolve(self, host: str, port: int, vpc_id: str | None = None) -> tuple[str, int]:
+        """Where a client in a VPC reaches host:port, on loopback; NetworkError says why not."""
+        with self.store.lock:
+            self.store.advance()
+            endpoint, zones = self._endpoint_for(host, vpc_id)
+            if (
+                endpoint["EndpointStatus"] != "Active"
+                or endpoint["ConnectionStatus"] != "Connected"
+            ):
+                raise NetworkError(
+                    f"{host} belongs to endpoint {endpoint['EndpointId']}, whose connection is "
+                    f"{endpoint['ConnectionStatus']} (endpoint {endpoint['EndpointStatus']})"
+                )
+            connected = [zone for zone in zones if zone["ZoneStatus"] == "Connected"]
+            if not connected:
+                raise NetworkError(f"{host}: no Connected zone of {endpoint['EndpointId']}")
+            service = self.store.get("vpcendpointservice", endpoint["ServiceId"])
+            if service is None:
+                raise NetworkError(f"{host}: the endpoint service {endpoint['ServiceId']} is gone")
+            zone_ids = {zone["ZoneId"] for zone in connected}
+            balancers = {r["ResourceId"] for r in service["Resources"] if r["ZoneId"] in zone_ids}
+            for listener in self.store.all("listener"):
+                if (
+                    listener["LoadBalancerId"] in balancers
+                    and listener["ListenerPort"] == port
+                    and listener["ListenerStatus"] == "Running"
+                ):
+                    local_port = self.dataplane.listener_port(listener["ListenerId"])
+                    if local_port is not None:
+                        return LOOPBACK, local_port
+            raise NetworkError(
+                f"{host}:{port}: no Running listener on port {port} behind "
+                f"{service['ServiceId']} in {', '.join(sorted(zone_ids))}"
+            )
+
+    def _endpoint_for(self, host: str, vpc_id: str | None) -> tuple[Record, list[dict[str, Any]]]:
+        for endpoint in self.store.all("vpcendpoint"):
+            if vpc_id is not None and endpoint["VpcId"] != vpc_id:
+                continue
+            if host == endpoint["EndpointDomain"]:
+                return endpoint, endpoint["Zones"]
+            for zone in endpoint["Zones"]:
+                if host in (zone["ZoneDomain"], zone["EniIp"]):
+                    return endpoint, [zone]
+        raise NetworkError(f"{host} is not the domain, zone domain or ENI address of any endpoint")
+
+
+def health_spec(config: dict[str, Any]) -> HealthCheckSpec:
+    return HealthCheckSpec(
+        enabled=bool(config["HealthCheckEnabled"]),
+        check_type="HTTP" if config["HealthCheckType"] == "HTTP" else "TCP",
+        connect_port=int(config["HealthCheckConnectPort"]),
+        interval_s=float(config["HealthCheckInterval"]),
+        timeout_s=float(config["HealthCheckConnectTimeout"]),
+        healthy_threshold=int(config["HealthyThreshold"]),
+        unhealthy_threshold=int(config["UnhealthyThreshold"]),
+        http_path=str(config["HealthCheckUrl"] or "/"),
+    )

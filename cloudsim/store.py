@@ -1,0 +1,423 @@
+"""The emulator's state: resources, lazy status transitions, idempotency tokens, statistics.
+
+Everything lives in one JSON-shaped dict guarded by one re-entrant lock, so a call sees and
+changes a consistent world and the whole of it can be written to `--state FILE` as it is.
+
+Asynchronous operations do not run threads. A resource carries its pending transitions as
+`[due, seq, effect, argument]` entries; `advance()`, called before every read, applies those that
+are due, in (due, seq) order. A delay of 0 therefore means "the next call sees the final state",
+`fast_forward()` skips every remaining delay, and a restart resumes the transitions where they
+were, since the due times are on the (persisted) emulator clock.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cloudsim.scenario import Account, Scenario
+
+Record = dict[str, Any]
+Effect = Callable[["Store", Record, Any], None]
+
+EFFECTS: dict[str, Effect] = {}
+STATE_VERSION = 1
+
+
+def effect(name: str) -> Callable[[Effect], Effect]:
+    """Register a transition effect under a name (names, unlike functions, can be persisted)."""
+
+    def register(function: Effect) -> Effect:
+        EFFECTS[name] = function
+        return function
+
+    return register
+
+
+@effect("set")
+def _set_fields(store: Store, record: Record, fields: dict[str, Any]) -> None:
+    record.update(fields)
+
+
+@effect("delete")
+def _delete(store: Store, record: Record, _: Any) -> None:
+    store.delete(record["_kind"], record["_id"])
+
+
+class StateError(RuntimeError):
+    """A --state file that cannot be loaded."""
+
+
+class Store:
+    """Thread-safe state of one emulator. Callers hold `lock` around a whole API call."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        delay_scale: float = 1.0,
+        state_file: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.scenario = scenario
+        self.delay_scale = delay_scale
+        self.state_file = Path(state_file) if state_file else None
+        self.network: Any = None  # the data-plane bridge, attached by the server
+        self._clock = clock
+        self.dirty = False
+        self.data: dict[str, Any] = {}
+        self._owned: dict[tuple[str, str], dict[str, Record]] = {}
+        self._pending: set[tuple[str, str]] = set()
+        self._used_ips: dict[str, set[str]] = {}
+        self._ip_cursor: dict[str, int] = {}
+        self._effect_time: float | None = None
+        if self.state_file is not None and self.state_file.exists():
+            self.load()
+        else:
+            self.reset()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the scenario: its networks and instances, nothing created, empty statistics."""
+        with self.lock:
+            self.data = {
+                "version": STATE_VERSION,
+                "scenario": self.scenario.source,
+                "clock_offset": 0.0,
+                "seq": 0,
+                "resources": {},
+                "tokens": {},
+                "sessions": {},
+                "stats": {"calls": {}, "calls_by_product": {}, "created": {}, "errors": {}},
+            }
+            self._reindex()
+            for account in self.scenario.accounts:
+                self._seed_account(account)
+            self.dirty = True
+
+    def _seed_account(self, account: Account) -> None:
+        uid = account.uid
+        for vpc in account.vpcs:
+            self._put(
+                "vpc",
+                vpc.id,
+                uid,
+                {
+                    "VpcId": vpc.id,
+                    "VpcName": vpc.name,
+                    "CidrBlock": vpc.cidr,
+                    "VSwitchIds": [v.id for v in vpc.vswitches],
+                },
+            )
+            for vsw in vpc.vswitches:
+                self._put(
+                    "vswitch",
+                    vsw.id,
+                    uid,
+                    {
+                        "VSwitchId": vsw.id,
+                        "VSwitchName": vsw.name,
+                        "VpcId": vpc.id,
+                        "ZoneId": vsw.zone,
+                        "CidrBlock": vsw.cidr,
+                    },
+                )
+            for group in vpc.security_groups:
+                self._put(
+                    "securitygroup",
+                    group.id,
+                    uid,
+                    {
+                        "SecurityGroupId": group.id,
+                        "SecurityGroupName": group.name,
+                        "Description": group.description,
+                        "VpcId": vpc.id,
+                    },
+                )
+            for instance in vpc.instances:
+                self._put(
+                    "instance",
+                    instance.id,
+                    uid,
+                    {
+                        "InstanceId": instance.id,
+                        "InstanceName": instance.name,
+                        "InstanceType": instance.instance_type,
+                        "VpcId": vpc.id,
+                        "VSwitchId": instance.vswitch_id,
+                        "ZoneId": instance.zone,
+                        "PrivateIpAddress": instance.ip,
+                        "SecurityGroupIds": list(instance.security_group_ids),
+                        "Status": "Running",
+                        "_web": (
+                            {"port": instance.web.port, "body": instance.web.body}
+                            if instance.web
+                            else None
+                        ),
+                        "_web_running": instance.web is not None,
+                        "_ips": [[instance.vswitch_id, instance.ip]],
+                    },
+                )
+
+    def _reindex(self) -> None:
+        self._owned = {}
+        self._pending = set()
+        self._used_ips = {}
+        self._ip_cursor = {}
+        for kind, records in self.data["resources"].items():
+            for rid, record in records.items():
+                self._index(kind, rid, record)
+
+    def _index(self, kind: str, rid: str, record: Record) -> None:
+        self._owned.setdefault((kind, record["_owner"]), {})[rid] = record
+        if record.get("_pending"):
+            self._pending.add((kind, rid))
+        for vsw, ip in record.get("_ips", ()):
+            self._used_ips.setdefault(vsw, set()).add(ip)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write the state atomically (a crash leaves the previous file, never half of one)."""
+        if self.state_file is None:
+            self.dirty = False
+            return
+        with self.lock:
+            text = json.dumps(self.data, separators=(",", ":"))
+            self.dirty = False
+        directory = self.state_file.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".cloudsim-", dir=directory)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, self.state_file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def save_if_dirty(self) -> None:
+        if self.dirty and self.state_file is not None:
+            self.save()
+
+    def load(self) -> None:
+        assert self.state_file is not None
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StateError(f"{self.state_file}: cannot load the state: {exc}") from None
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise StateError(f"{self.state_file}: not a cloudsim state file of this version")
+        with self.lock:
+            self.data = data
+            self._reindex()
+            self.dirty = False
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.data)
+
+    # -- clock ----------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self._clock() + self.data["clock_offset"]
+
+    def advance_clock(self, seconds: float) -> None:
+        with self.lock:
+            self.data["clock_offset"] += seconds
+            self.dirty = True
+
+    def iso(self, moment: float | None = None) -> str:
+        moment = self.now() if moment is None else moment
+        return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def delay(self, operation: str) -> float:
+        return self.scenario.delay(operation) * self.delay_scale
+
+    # -- resources ------------------------------------------------------------------------------
+
+    def get(self, kind: str, rid: str | None, owner: str | None = None) -> Record | None:
+        if rid is None:
+            return None
+        record = self.data["resources"].get(kind, {}).get(rid)
+        if record is None or (owner is not None and record["_owner"] != owner):
+            return None
+        return record
+
+    def owned(self, kind: str, owner: str) -> list[Record]:
+        return list(self._owned.get((kind, owner), {}).values())
+
+    def all(self, kind: str) -> list[Record]:
+        return list(self.data["resources"].get(kind, {}).values())
+
+    def create(self, kind: str, rid: str, owner: str, record: Record) -> Record:
+        """Add a resource made through the API (counted in /_sim/stats)."""
+        created = self.data["stats"]["created"]
+        created[kind] = created.get(kind, 0) + 1
+        return self._put(kind, rid, owner, record)
+
+    def _put(self, kind: str, rid: str, owner: str, record: Record) -> Record:
+        record["_kind"] = kind
+        record["_id"] = rid
+        record["_owner"] = owner
+        self.data["resources"].setdefault(kind, {})[rid] = record
+        self._index(kind, rid, record)
+        self.dirty = True
+        return record
+
+    def delete(self, kind: str, rid: str) -> None:
+        record = self.data["resources"].get(kind, {}).pop(rid, None)
+        if record is None:
+            return
+        self._owned.get((kind, record["_owner"]), {}).pop(rid, None)
+        self._pending.discard((kind, rid))
+        for vsw, ip in record.get("_ips", ()):
+            self._used_ips.get(vsw, set()).discard(ip)
+        self.dirty = True
+
+    def next_seq(self) -> int:
+        self.data["seq"] += 1
+        return self.data["seq"]
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def allocate_ip(self, record: Record, vswitch: Record, wanted: str | None = None) -> str | None:
+        """A free host address of the vSwitch, recorded on `record` (None when it is full).
+
+        Like the cloud, the first and the last three addresses of a vSwitch are reserved.
+        """
+        network = ipaddress.ip_network(vswitch["CidrBlock"])
+        used = self._used_ips.setdefault(vswitch["VSwitchId"], set())
+        if wanted is not None:
+            address = ipaddress.ip_address(wanted)
+            if address not in network or wanted in used:
+                return None
+            choice = wanted
+        else:
+            # A cursor per vSwitch keeps allocation cheap when thousands of addresses are taken.
+            first = int(network.network_address) + 1
+            last = int(network.broadcast_address) - 3
+            size = last - first + 1
+            start = self._ip_cursor.get(vswitch["VSwitchId"], first)
+            choice = None
+            for step in range(max(size, 0)):
+                number = first + (start - first + step) % size
+                candidate = str(ipaddress.ip_address(number))
+                if candidate not in used:
+                    choice = candidate
+                    self._ip_cursor[vswitch["VSwitchId"]] = number + 1
+                    break
+            if choice is None:
+                return None
+        used.add(choice)
+        record.setdefault("_ips", []).append([vswitch["VSwitchId"], choice])
+        return choice
+
+    def release_all_ips(self, record: Record) -> None:
+        for vsw, ip in record.pop("_ips", []):
+            self._used_ips.get(vsw, set()).discard(ip)
+
+    def used_ip_count(self, vswitch_id: str) -> int:
+        return len(self._used_ips.get(vswitch_id, ()))
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    def schedule(self, record: Record, steps: Iterable[tuple[float, str, Any]]) -> None:
+        """Queue effects on `record`; each step's delay counts from the step before it.
+
+        Inside an effect, delays count from that effect's due time, not from the wall clock, so a
+        chain of zero delays completes within one `advance()` and a chain's timing does not
+        depend on when somebody happened to read the state.
+        """
+        due = self._effect_time if self._effect_time is not None else self.now()
+        pending = record.setdefault("_pending", [])
+        if pending:
+            due = max(due, max(entry[0] for entry in pending))
+        for delay, name, argument in steps:
+            due += max(delay, 0.0)
+            pending.append([due, self.next_seq(), name, argument])
+        self._pending.add((record["_kind"], record["_id"]))
+        self.dirty = True
+
+    def cancel(self, record: Record) -> None:
+        """Drop the record's pending transitions (an operation overtook them)."""
+        record["_pending"] = []
+        self._pending.discard((record["_kind"], record["_id"]))
+
+    def advance(self, until: float | None = None) -> int:
+        """Apply the transitions due by `until` (default: now); returns how many were applied."""
+        if not self._pending:
+            return 0
+        with self.lock:
+            limit = self.now() if until is None else until
+            applied = 0
+            # Effects may queue more effects that are already due (a zero delay): loop until quiet.
+            for _ in range(1000):
+                due = []
+                for key in list(self._pending):
+                    record = self.get(*key)
+                    if record is None or not record.get("_pending"):
+                        self._pending.discard(key)
+                        continue
+                    for entry in record["_pending"]:
+                        if entry[0] <= limit:
+                            due.append((entry[0], entry[1], record, entry))
+                if not due:
+                    break
+                due.sort(key=lambda item: (item[0], item[1]))
+                for _, _, record, entry in due:
+                    pending = record.get("_pending", [])
+                    if not any(e is entry for e in pending):
+                        continue  # cancelled by an earlier effect in this round
+                    pending.remove(entry)
+                    if not pending:
+                        self._pending.discard((record["_kind"], record["_id"]))
+                    self._effect_time = entry[0]
+                    try:
+                        EFFECTS[entry[2]](self, record, entry[3])
+                    finally:
+                        self._effect_time = None
+                    applied += 1
+            if applied:
+                self.dirty = True
+            return applied
+
+    def fast_forward(self) -> int:
+        return self.advance(until=float("inf"))
+
+    # -- idempotency, sessions, statistics ------------------------------------------------------
+
+    def token_response(self, uid: str, action: str, token: str) -> dict | None:
+        return self.data["tokens"].get(f"{uid}|{action}|{token}")
+
+    def remember_token(self, uid: str, action: str, token: str, body: dict) -> None:
+        self.data["tokens"][f"{uid}|{action}|{token}"] = body
+        self.dirty = True
+
+    def sessions(self) -> dict[str, dict]:
+        return self.data["sessions"]
+
+    def count_call(self, product: str, action: str) -> None:
+        stats = self.data["stats"]
+        stats["calls"][action] = stats["calls"].get(action, 0) + 1
+        by_product = stats["calls_by_product"].setdefault(product, {})
+        by_product[action] = by_product.get(action, 0) + 1
+
+    def count_error(self, code: str) -> None:
+        errors = self.data["stats"]["errors"]
+        errors[code] = errors.get(code, 0) + 1
+
+    def stats(self) -> dict[str, Any]:
+        with self.lock:
+            return copy.deepcopy(self.data["stats"])

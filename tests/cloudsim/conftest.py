@@ -1,0 +1,55 @@
+"""Fixtures for cloudsim's tests: an in-process emulator per test and SDK clients aimed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cloudsim.server import CloudSim
+from tests.cloudsim.support import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    HEALTH_SCALE,
+    Clients,
+    Network,
+    clients_for,
+    discover,
+)
+
+
+@pytest.fixture(scope="session")
+def shared_sim() -> Iterator[CloudSim]:
+    with CloudSim(delay_scale=0, health_interval_scale=HEALTH_SCALE) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def sim(shared_sim: CloudSim) -> CloudSim:
+    """The emulator, back at its scenario: no delays, fast health checks, no faults.
+
+    One emulator serves the session (reset before each test) because starting one with its
+    data plane costs more than the typical test; tests that need other settings start their own.
+    """
+    shared_sim.reset()
+    return shared_sim
+
+
+@pytest.fixture
+def account_a(sim: CloudSim) -> Clients:
+    return clients_for(sim, *ACCOUNT_A)
+
+
+@pytest.fixture
+def account_b(sim: CloudSim) -> Clients:
+    return clients_for(sim, *ACCOUNT_B)
+
+
+@pytest.fixture
+def net_a(account_a: Clients) -> Network:
+    return discover(account_a)
+
+
+@pytest.fixture
+def net_b(account_b: Clients) -> Network:
+    return discover(account_b)
