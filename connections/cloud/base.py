@@ -82,9 +82,9 @@ class ProductApi:
         method = getattr(self._client, self._methods[action.lower()])
         # Operations without parameters (GetCallerIdentity) have no request model.
         request_class = getattr(self.models, f"{action}Request", None)
-        args = [request_class().from_map({k: v for k, v in params.items() if v is not None})]
-        if request_class is None:
-            args = []
+        args = []
+        if request_class is not None:
+            args = [request_class().from_map({k: v for k, v in params.items() if v is not None})]
         try:
             response = method(*args, RuntimeOptions(autoretry=False))
         except Exception as exc:

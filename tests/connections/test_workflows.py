@@ -352,3 +352,35 @@ def test_inventory_sync_mirrors_the_scenario(world):
         ("ECS04", "192.168.4.20"),
     ]
     assert world.vpc("VPC3").account == world.accounts["B"]
+
+
+def tags_of(api, resource_type: str, resource_id: str) -> dict[str, str]:
+    answer = api.call(
+        "ListTagResources",
+        ResourceType=resource_type,
+        ResourceId=[resource_id],
+        RegionId="cn-hangzhou",
+    )
+    return {row["TagKey"]: row["TagValue"] for row in answer.get("TagResources") or []}
+
+
+def test_everything_the_portal_creates_is_tagged(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    cloud = CloudSession(seed_service.account)
+    service_tags = {
+        "managed-by": "privatelink-portal",
+        "privatelink-portal:service": str(seed_service.pk),
+    }
+
+    assert tags_of(cloud.nlb, "loadbalancer", seed_service.nlb_id) == service_tags
+    assert tags_of(cloud.nlb, "servergroup", seed_service.server_group_id) == service_tags
+    assert tags_of(cloud.nlb, "listener", seed_service.listener_id) == service_tags
+    assert (
+        tags_of(cloud.privatelink, "vpcendpointservice", seed_service.endpoint_service_id)
+        == service_tags
+    )
+    assert tags_of(cloud.privatelink, "vpcendpoint", access_request.endpoint_id) == {
+        "managed-by": "privatelink-portal",
+        "privatelink-portal:request": str(access_request.pk),
+    }
