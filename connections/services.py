@@ -467,3 +467,23 @@ def retry_request(user, access_request: AccessRequest) -> AccessRequest:
         else:
             raise InvalidTransition(access_request, "retry")
     return access_request
+
+
+def expire_due_requests() -> int:
+    """Revoke the requests whose expiry has passed (beat runs this every minute)."""
+    expired = 0
+    due = AccessRequest.objects.filter(expires_at__lte=timezone.now(), state__in=REQUEST_REVOCABLE)
+    for request_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            access_request = AccessRequest.objects.select_for_update().get(pk=request_id)
+            if access_request.state not in REQUEST_REVOCABLE:
+                continue  # revoked by someone else since the query
+            transition(
+                access_request,
+                RequestState.REVOKING,
+                verb="expired",
+                detail=f"expired at {access_request.expires_at:%Y-%m-%d %H:%M %Z}",
+            )
+            start_workflow(REVOKE, access_request)
+            expired += 1
+    return expired

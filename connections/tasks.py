@@ -38,6 +38,13 @@ def clean_up_request(request_id: int, token: str, **progress) -> str:
     return runner.run(CLEANUP, request_id, token, **progress)
 
 
+@shared_task(name="connections.expire_requests")
+def expire_requests() -> int:
+    from connections.services import expire_due_requests
+
+    return expire_due_requests()
+
+
 @shared_task(name="connections.sync_inventory")
 def sync_inventory(account_id: int) -> str:
     from connections.inventory import sync_account

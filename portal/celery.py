@@ -38,8 +38,10 @@ app.conf.update(
     },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
-    # Filled by later stages (health probes, reconciliation).
-    beat_schedule={},
+    # Health probes and reconciliation join these in later stages.
+    beat_schedule={
+        "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
+    },
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )
 app.autodiscover_tasks()

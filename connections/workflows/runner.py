@@ -33,7 +33,7 @@ from connections.cloud import (
     CloudSession,
     RetryableCloudError,
 )
-from connections.states import record_event
+from connections.states import InvalidTransition, record_event
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,10 @@ class Workflow:
         record = self.model.objects.filter(pk=record_id).first()
         if record is None or record.task_token != token:
             return None
-        self.prepare(record)
+        try:
+            self.prepare(record)
+        except InvalidTransition:
+            return None  # someone else moved it first (a revoke before the first step)
         if record.state not in self.running_states:
             return None
         return record
@@ -170,6 +173,8 @@ def run(
         except StepFailed as error:
             _fail(ctx, error.code, error.message)
             return "failed"
+        except InvalidTransition:
+            return "moved on"  # a user's verb changed the state while this step ran
         except DatabaseError:
             # A busy or briefly unreachable database: the step is idempotent, so run it again.
             logger.exception("%s %s: database error in %s", workflow.name, record_id, step.name)

@@ -394,3 +394,25 @@ def test_only_owners_publish(setup, provider_vpc):
 
     with pytest.raises(PermissionDenied):
         publish(setup, provider_vpc, user=member)
+
+
+def test_expired_requests_are_revoked_by_the_system(setup, django_capture_on_commit_callbacks):
+    past = timezone.now() - timedelta(minutes=1)
+    due = AccessRequestFactory(service=setup.service, state=RequestState.CONNECTED, expires_at=past)
+    later = AccessRequestFactory(
+        service=setup.service,
+        state=RequestState.CONNECTED,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    closed = AccessRequestFactory(
+        service=setup.service, state=RequestState.REVOKED, expires_at=past
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.expire_due_requests() == 1
+
+    states = {r.pk: r.state for r in AccessRequest.objects.all()}
+    assert states == {due.pk: "revoking", later.pk: "connected", closed.pk: "revoked"}
+    event = Event.objects.get(access_request=due, verb="expired")
+    assert event.actor is None and event.actor_label == "system"
+    assert len(callbacks) == 1
