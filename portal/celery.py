@@ -10,6 +10,8 @@ import os
 from celery import Celery
 from kombu import Queue
 
+import portal.broker  # noqa: F401 - registers the embedded broker's portalfs:// transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")

@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.broker import SCHEME
 from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def check_database() -> None:
 
 def check_broker() -> None:
     options = celery_app.conf.broker_transport_options
-    if celery_app.conf.broker_url.startswith("filesystem://"):
+    if celery_app.conf.broker_url.startswith(("filesystem://", f"{SCHEME}://")):
         # The file-system transport "connects" without touching anything: a writable queue
         # folder is what makes it usable.
         folder = Path(options["data_folder_in"])

@@ -178,10 +178,10 @@ if REDIS_URL:
         "socket_timeout": 5,
     }
 else:
-    # No server needed: kombu's file-system transport, shared by web, worker and beat through
-    # one folder.
+    # No server needed: kombu's file-system transport (made atomic in portal/broker.py), shared
+    # by web, worker and beat through one folder.
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "portalfs://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
@@ -193,12 +193,61 @@ else:
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "connections.api.authentication.ApiTokenAuthentication",
+        # For the browsable API, signed in through the site's login page.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "connections.api.pagination.PortalCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "connections.api.throttling.ClientRateThrottle",
+        "connections.api.throttling.AnonymousRateThrottle",
+    ],
+    # Per token (or session user), per anonymous address, and password tries at the token
+    # endpoint per address. Rates look like 1200/min; an empty value means no limit.
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_RATE_USER", default="1200/min") or None,
+        "anon": env("API_RATE_ANON", default="60/min") or None,
+        "token": env("API_RATE_TOKEN", default="10/min") or None,
+    },
+    "EXCEPTION_HANDLER": "connections.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Days a new API token lives unless its request asks for fewer (or more, up to 365).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "PrivateLink Portal API",
+    "DESCRIPTION": (
+        "Publish services, request private access to them, approve, watch and revoke. "
+        "Authenticate with `Authorization: Token <key>` (POST /api/v1/auth/token/). "
+        "Errors are application/problem+json with a stable `code`."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Tags and operation ids by resource (services, access-requests, ...), not by "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Request and response shapes apart: read-only fields are not asked for in request bodies.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Clients authenticate with tokens; the session is the browsable API's, not the contract's.
+    "AUTHENTICATION_WHITELIST": ["connections.api.authentication.ApiTokenAuthentication"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "connections.api.schema.allow_empty_query_parameters",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStateEnum": "connections.choices.RequestState",
+        "ServiceStateEnum": "connections.choices.ServiceState",
+        "HealthEnum": "connections.choices.Health",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

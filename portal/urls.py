@@ -1,8 +1,9 @@
-"""Site URLs: sign-in, health, admin, and the connections app (catalog, requests, API)."""
+"""Site URLs: sign-in, health, admin, the REST API with its schema and docs, and the pages."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal.health import healthz
 
@@ -11,5 +12,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("connections.api.urls")),
     path("", include("connections.urls")),
 ]
+
+# Under /api/ the errors Django itself answers are problem documents too; elsewhere, its pages.
+handler400 = "connections.api.errors.bad_request"
+handler404 = "connections.api.errors.page_not_found"
+handler500 = "connections.api.errors.server_error"

@@ -65,4 +65,4 @@ def test_defaults_need_no_server(tmp_path):
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "-"]
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "portalfs://localhost//", "-"]

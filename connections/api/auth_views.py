@@ -1,0 +1,101 @@
+"""The token endpoints: sign in for a token, revoke it, list and revoke one's tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from connections.api import tokens
+from connections.api.errors import Problem
+from connections.api.inputs import TokenRequestSerializer
+from connections.api.schema import READ_PROBLEMS, problems
+from connections.api.serializers import ApiTokenSerializer, IssuedTokenSerializer
+from connections.api.throttling import TokenEndpointRateThrottle
+from connections.api.views import ID_IN_PATH, PortalViewSet, validated
+from connections.models import ApiToken
+
+
+class TokenView(APIView):
+    """POST: a new token for a username and password. DELETE: revoke the token in use."""
+
+    def _signing_in(self) -> bool:
+        # No request when the schema generator inspects the view.
+        return getattr(self.request, "method", None) == "POST"
+
+    def get_authenticators(self) -> list:
+        # Signing in must not fail on a stale token the client still sends.
+        return [] if self._signing_in() else super().get_authenticators()
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self._signing_in() else [IsAuthenticated()]
+
+    def get_throttles(self) -> list:
+        return [TokenEndpointRateThrottle()] if self._signing_in() else super().get_throttles()
+
+    @extend_schema(
+        summary="Get a token",
+        description="The key is in `token`, shown this once. Send it as "
+        "`Authorization: Token <key>`. Tokens expire after 30 days unless `expires_in_days`.",
+        request=TokenRequestSerializer,
+        responses={201: IssuedTokenSerializer, **problems(400, 415, 429)},
+        auth=[],
+    )
+    def post(self, request) -> Response:
+        data = validated(TokenRequestSerializer, request.data, request)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise Problem("invalid_credentials")
+        days = data.get("expires_in_days")
+        token, key = tokens.issue_token(
+            user, name=data["name"], ttl=timedelta(days=days) if days else None
+        )
+        token.key = key  # for this one answer only: the database has the hash
+        return Response(IssuedTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Revoke the token in use",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked."), **problems(400, 401, 429)},
+    )
+    def delete(self, request) -> Response:
+        if not isinstance(request.auth, ApiToken):
+            raise Problem("not_token_authenticated")
+        tokens.revoke_token(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your tokens",
+        description="Without their keys.",
+        responses={200: ApiTokenSerializer(many=True), **problems(*READ_PROBLEMS)},
+    ),
+    destroy=extend_schema(
+        summary="Revoke one of your tokens",
+        parameters=[ID_IN_PATH],
+        responses={204: OpenApiResponse(description="Revoked."), **problems(401, 404, 429)},
+    ),
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, PortalViewSet):
+    """The user's own tokens: listed without their keys; DELETE revokes one (kept, for the
+    record of when it was used)."""
+
+    queryset = ApiToken.objects.none()  # the model, for the schema; rows: get_queryset
+    serializer_class = ApiTokenSerializer
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        return ApiToken.objects.filter(user=self.request.user)
+
+    def perform_destroy(self, token: ApiToken) -> None:
+        tokens.revoke_token(token)

@@ -1,0 +1,398 @@
+"""Every API error as problem details (RFC 9457): `application/problem+json` with type, title,
+status, detail and instance, a stable `code`, and for validation failures an `errors` list of
+`{field, code, message}` that carries the services' own codes (`zone_not_offered`, ...).
+
+The exception handler is the catch-all: whatever a view raises becomes a problem document, and
+an unexpected exception is logged here with its traceback, which never reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import NON_FIELD_ERRORS, DisallowedHost
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+from connections.states import InvalidTransition, LostRace
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One kind of error: its code (the last part of its `type` URI), status and title."""
+
+    code: str
+    status: int
+    title: str
+    description: str
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {
+    problem.code: problem
+    for problem in (
+        ProblemType(
+            "validation_failed",
+            400,
+            "The request is not valid",
+            "One entry in `errors` per failed check: the field (null for the request as a "
+            "whole), a stable code such as `zone_not_offered` or `unknown_vpc`, and a message.",
+        ),
+        ProblemType("invalid_json", 400, "The body is not valid JSON", "Send a JSON object."),
+        ProblemType(
+            "bad_request",
+            400,
+            "Bad request",
+            "The request itself is malformed, e.g. a Host header the portal does not serve.",
+        ),
+        ProblemType(
+            "invalid_idempotency_key",
+            400,
+            "The Idempotency-Key header is not valid",
+            "Use 1 to 255 printable ASCII characters, e.g. a UUID.",
+        ),
+        ProblemType(
+            "invalid_credentials",
+            400,
+            "Wrong username or password",
+            "The username and password do not match an active account.",
+        ),
+        ProblemType(
+            "not_token_authenticated",
+            400,
+            "The request carries no token",
+            "Only a request authenticated with a token can revoke that token.",
+        ),
+        ProblemType(
+            "not_authenticated",
+            401,
+            "Authentication required",
+            "Send `Authorization: Token <key>` with a token from POST /api/v1/auth/token/.",
+        ),
+        ProblemType("invalid_token", 401, "The token is not valid", "Unknown or malformed key."),
+        ProblemType("token_expired", 401, "The token has expired", "Ask for a new token."),
+        ProblemType("token_revoked", 401, "The token has been revoked", "Ask for a new token."),
+        ProblemType(
+            "authentication_failed", 401, "Authentication failed", "The credentials were refused."
+        ),
+        ProblemType(
+            "permission_denied",
+            403,
+            "Not allowed",
+            "The policies do not let this user do this (e.g. only the service's owners approve).",
+        ),
+        ProblemType(
+            "not_found",
+            404,
+            "Not found",
+            "It does not exist, or this user may not see it.",
+        ),
+        ProblemType(
+            "method_not_allowed", 405, "Method not allowed", "See the schema for the methods."
+        ),
+        ProblemType(
+            "not_acceptable", 406, "Not acceptable", "The API answers JSON (or HTML for browsers)."
+        ),
+        ProblemType(
+            "invalid_transition",
+            409,
+            "Not possible in the current state",
+            "The object's state does not allow this (e.g. approving a connected request).",
+        ),
+        ProblemType(
+            "concurrent_change",
+            409,
+            "Changed by someone else",
+            "The state changed while this request ran; read it again and retry if still needed.",
+        ),
+        ProblemType(
+            "service_has_live_requests",
+            409,
+            "The service still has live connections",
+            "Revoke them first, or retire with ?force=true to revoke them in the same step.",
+        ),
+        ProblemType(
+            "idempotency_key_in_progress",
+            409,
+            "A request with this Idempotency-Key is still running",
+            "Retry once the first request has answered.",
+        ),
+        ProblemType(
+            "conflict",
+            409,
+            "Conflict",
+            "The change clashes with the current data (e.g. a duplicate made at the same time).",
+        ),
+        ProblemType(
+            "unsupported_media_type",
+            415,
+            "Unsupported media type",
+            "Send the body as application/json.",
+        ),
+        ProblemType(
+            "idempotency_key_reused",
+            422,
+            "The Idempotency-Key was used for another request",
+            "A key stands for one request (same path, same body) for 24 hours: use a new key.",
+        ),
+        ProblemType(
+            "throttled",
+            429,
+            "Too many requests",
+            "Wait the number of seconds in Retry-After.",
+        ),
+        ProblemType(
+            "internal_error",
+            500,
+            "Internal error",
+            "An unexpected error, logged on the server; nothing about it is sent to the client.",
+        ),
+        ProblemType(
+            "temporarily_unavailable",
+            503,
+            "Temporarily unavailable",
+            "The database is busy; retry after the number of seconds in Retry-After.",
+        ),
+    )
+}
+
+# Service refusals that are about the object's current state rather than the input: 409.
+CONFLICT_CODES = frozenset({"service_has_live_requests"})
+# Codes that DRF gives its exceptions, renamed to ours.
+DRF_CODES = {"parse_error": "invalid_json", "unsupported_media_type": "unsupported_media_type"}
+
+
+class Problem(exceptions.APIException):
+    """An error of one of the types above, raised by API code that is not a service."""
+
+    def __init__(self, code: str, detail: str | None = None):
+        problem = PROBLEM_TYPES[code]
+        self.status_code = problem.status
+        super().__init__(detail or problem.title, code=code)
+
+
+@dataclass
+class Described:
+    status: int
+    code: str
+    detail: str
+    errors: list[dict] | None = None
+    headers: dict[str, str] | None = None
+
+
+# --- turning exceptions into problems ------------------------------------------------------------
+
+
+def _join(path: str | None, key: str | int | None) -> str | None:
+    if key is None:
+        return path
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def flatten_drf_errors(detail, path: str | None = None) -> Iterator[dict]:
+    """DRF's nested error detail as a flat list; nested fields become `zones[0].vswitch_id`."""
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            non_field = key in (NON_FIELD_ERRORS, api_settings.NON_FIELD_ERRORS_KEY)
+            yield from flatten_drf_errors(value, path if non_field else _join(path, key))
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, (Mapping, list)):
+                # One entry per item of a list of objects: the index says which.
+                yield from flatten_drf_errors(item, _join(path, index))
+            else:
+                yield from flatten_drf_errors(item, path)
+    else:
+        code = getattr(detail, "code", None) or "invalid"
+        yield {"field": path, "code": code, "message": str(detail)}
+
+
+def flatten_django_errors(error: DjangoValidationError) -> Iterator[dict]:
+    """A service's ValidationError, one entry per check, with the check's code."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for item in errors:
+                yield {
+                    "field": None if field == NON_FIELD_ERRORS else field,
+                    "code": item.code or "invalid",
+                    "message": " ".join(item.messages),
+                }
+    else:
+        for item in error.error_list:
+            yield {
+                "field": None,
+                "code": item.code or "invalid",
+                "message": " ".join(item.messages),
+            }
+
+
+def _rename(errors: list[dict], field_names: Mapping[str, str]) -> list[dict]:
+    """Service field names (`vpc`) as the API calls them (`vpc_id`)."""
+    for entry in errors:
+        field = entry["field"]
+        if field:
+            head, sep, rest = field.partition(".")
+            head, bracket, index = head.partition("[")
+            entry["field"] = field_names.get(head, head) + bracket + index + sep + rest
+    return errors
+
+
+def _validation(errors: list[dict]) -> Described:
+    conflicts = [e["code"] for e in errors if e["code"] in CONFLICT_CODES]
+    code = conflicts[0] if conflicts else "validation_failed"
+    detail = " ".join(e["message"] for e in errors) or PROBLEM_TYPES[code].title
+    return Described(PROBLEM_TYPES[code].status, code, detail, errors)
+
+
+def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> Described:
+    """Status, code, message and field errors for any exception a view may raise."""
+    field_names = field_names or {}
+    if isinstance(exc, LostRace):  # before InvalidTransition, its base class
+        return Described(409, "concurrent_change", str(exc))
+    if isinstance(exc, InvalidTransition):
+        return Described(409, "invalid_transition", str(exc))
+    if isinstance(exc, DjangoValidationError):
+        return _validation(_rename(list(flatten_django_errors(exc)), field_names))
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation(_rename(list(flatten_drf_errors(exc.detail)), field_names))
+    if isinstance(exc, Http404):
+        return Described(404, "not_found", PROBLEM_TYPES["not_found"].description)
+    if isinstance(exc, DjangoPermissionDenied):
+        message = str(exc) or PROBLEM_TYPES["permission_denied"].title
+        return Described(403, "permission_denied", message)
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        code = DRF_CODES.get(code, code)
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(max(1, int(exc.wait)))
+        return Described(exc.status_code, code, str(exc.detail), headers=headers)
+    if isinstance(exc, IntegrityError):
+        logger.warning("API request hit a database constraint: %s", exc)
+        return Described(409, "conflict", PROBLEM_TYPES["conflict"].description)
+    if isinstance(exc, DataError):
+        # A value the checks let through but the database refused (too long, out of range).
+        logger.warning("API request carried a value the database refused: %s", exc)
+        return Described(
+            400,
+            "validation_failed",
+            "A value is too long or out of range.",
+            [{"field": None, "code": "invalid", "message": "A value is too long or out of range."}],
+        )
+    if isinstance(exc, (OperationalError, DatabaseError)):
+        logger.warning("API request failed on the database: %s", exc)
+        return Described(
+            503,
+            "temporarily_unavailable",
+            PROBLEM_TYPES["temporarily_unavailable"].title,
+            headers={"Retry-After": "1"},
+        )
+    logger.error("Unhandled error in an API request", exc_info=exc)
+    return Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _type_uri(request: HttpRequest | None, code: str) -> str:
+    """Where the problem type is described: absolute when the request's host allows it."""
+    if code not in PROBLEM_TYPES:
+        return "about:blank"
+    path = reverse("api:problem-detail", kwargs={"code": code})
+    try:
+        return request.build_absolute_uri(path) if request else path
+    except DisallowedHost:
+        return path  # a relative reference, resolved against the request's own URL
+
+
+def problem_document(request: HttpRequest | None, described: Described) -> dict:
+    problem = PROBLEM_TYPES.get(described.code)
+    document = {
+        "type": _type_uri(request, described.code),
+        "title": problem.title if problem else described.detail,
+        "status": described.status,
+        "detail": described.detail,
+        "instance": request.get_full_path() if request else None,
+        "code": described.code,
+    }
+    if described.errors is not None:
+        document["errors"] = described.errors
+    return document
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception of every API view becomes a problem document."""
+    view = context.get("view")
+    request = context.get("request")
+    described = describe(exc, getattr(view, "problem_field_names", None))
+    set_rollback()
+    response = Response(
+        problem_document(request, described), status=described.status, headers=described.headers
+    )
+    # The browsable API renders the problem as its HTML page; JSON clients get problem+json.
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is None or renderer.format == "json":
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _json_problem(request: HttpRequest, described: Described) -> JsonResponse:
+    return JsonResponse(
+        problem_document(request, described),
+        status=described.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=described.headers,
+    )
+
+
+@csrf_exempt  # a 404 for every method: a POST to no endpoint must not get the CSRF page
+def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Any /api/ URL that no route matches: a problem, never the site's HTML 404 page."""
+    return _json_problem(request, Described(404, "not_found", "No API endpoint at this URL."))
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> object:
+    """Site-wide handler404: a problem under /api/, Django's page elsewhere."""
+    if is_api_request(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> object:
+    """Site-wide handler400 (e.g. a Host header not in ALLOWED_HOSTS): a problem under /api/."""
+    if is_api_request(request):
+        # Not the exception's text: it would tell a stranger how the server is configured.
+        described = Described(400, "bad_request", PROBLEM_TYPES["bad_request"].description)
+        return _json_problem(request, described)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> object:
+    """Site-wide handler500, for errors outside the API views (e.g. in middleware)."""
+    if is_api_request(request):
+        described = Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
+        return _json_problem(request, described)
+    return defaults.server_error(request)

@@ -1,0 +1,450 @@
+"""Representations: what the API answers (what it accepts is in `connections.api.inputs`).
+
+They expect the querysets of the views (`select_related`/`prefetch_related`), so a page costs
+the same number of queries whatever its length. Links offer only what the viewer may do.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from connections.api import tokens
+from connections.api.permissions import viewer_of
+from connections.choices import (
+    REQUEST_REVOCABLE,
+    ListenerProtocol,
+    RequestState,
+    ServiceState,
+)
+from connections.models import (
+    AccessRequest,
+    ApiToken,
+    CloudAccount,
+    Event,
+    Instance,
+    PublishedService,
+    RequestZone,
+    SecurityGroup,
+    Team,
+    Vpc,
+    VSwitch,
+)
+
+RETIRABLE = frozenset({ServiceState.AVAILABLE, ServiceState.FAILED})
+
+
+def _url(request, name: str, **kwargs) -> str:
+    return request.build_absolute_uri(reverse(f"api:{name}", kwargs=kwargs))
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+class OutputOnly:
+    """Every field is output only: read-only, so the schema lists each as always present."""
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
+class Representation(OutputOnly, serializers.ModelSerializer):
+    pass
+
+
+class Shape(OutputOnly, serializers.Serializer):
+    pass
+
+
+class TeamSerializer(Representation):
+    class Meta:
+        model = Team
+        fields = ["id", "slug", "name"]
+
+
+class AccountSerializer(Representation):
+    """An account as far as teams need to know it: never its credentials."""
+
+    class Meta:
+        model = CloudAccount
+        fields = ["name", "uid"]
+
+
+class LastErrorSerializer(Shape):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+@extend_schema_field(LastErrorSerializer(allow_null=True))
+class LastErrorField(serializers.Field):
+    """The last error of a workflow as `{code, message}`, or null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, record) -> dict | None:
+        if not (record.last_error_code or record.last_error_message):
+            return None
+        return {"code": record.last_error_code, "message": record.last_error_message}
+
+
+class EventSerializer(Representation):
+    """A line of the timeline: who did what, from which state to which."""
+
+    actor = serializers.SerializerMethodField(help_text="Username, or null for the system.")
+    service = serializers.IntegerField(source="service_id", allow_null=True)
+    access_request = serializers.IntegerField(source="access_request_id", allow_null=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "verb",
+            "service",
+            "access_request",
+            "from_state",
+            "to_state",
+            "detail",
+            "cloud_request_id",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: Event) -> str | None:
+        return event.actor.get_username() if event.actor_id else None
+
+
+def _link_field(description: str) -> serializers.URLField:
+    return serializers.URLField(required=False, help_text=description)
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+class ServiceZoneSerializer(Shape):
+    zone_id = serializers.CharField()
+    vswitch_id = serializers.CharField(source="vswitch.vswitch_id")
+
+
+class ListenerSerializer(Shape):
+    protocol = serializers.ChoiceField(choices=ListenerProtocol.choices)
+    port = serializers.IntegerField()
+
+
+class BackendSerializer(Shape):
+    instance_id = serializers.CharField(source="instance.instance_id")
+    name = serializers.CharField(source="instance.name")
+    private_ip = serializers.CharField(source="instance.private_ip")
+    port = serializers.IntegerField()
+    weight = serializers.IntegerField()
+
+
+class ServiceLinksSerializer(serializers.Serializer):
+    self = _link_field("This service (GET; DELETE retires it).")
+    events = _link_field("Its audit trail (service owners).")
+    request_access = _link_field("POST an access request here, with `service` set to this id.")
+    retire = _link_field("DELETE to retire (its owners, when available or failed).")
+    retry = _link_field("POST to resume a failed publish or retire (its owners).")
+
+
+class ServiceSerializer(Representation):
+    """A published service of the catalog. Backends and events are for its owners only."""
+
+    state_label = serializers.CharField(source="get_state_display")
+    owner_team = TeamSerializer()
+    vpc_id = serializers.CharField(source="vpc.vpc_id")
+    zones = ServiceZoneSerializer(many=True)
+    listener = serializers.SerializerMethodField()
+    trusted_teams = TeamSerializer(many=True)
+    backends = serializers.SerializerMethodField(
+        help_text="The server group's members; null unless you own the service."
+    )
+    last_error = LastErrorField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PublishedService
+        fields = [
+            "id",
+            "name",
+            "description",
+            "state",
+            "state_label",
+            "owner_team",
+            "vpc_id",
+            "zones",
+            "listener",
+            "auto_accept",
+            "connection_limit",
+            "trusted_teams",
+            "endpoint_service_id",
+            "endpoint_service_name",
+            "backends",
+            "last_error",
+            "created_at",
+            "updated_at",
+            "links",
+        ]
+
+    def _manages(self, service: PublishedService) -> bool:
+        return viewer_of(self.context["request"]).manages(service.owner_team_id)
+
+    @extend_schema_field(ListenerSerializer)
+    def get_listener(self, service: PublishedService) -> dict:
+        return {"protocol": service.listener_protocol, "port": service.listener_port}
+
+    @extend_schema_field(BackendSerializer(many=True, allow_null=True))
+    def get_backends(self, service: PublishedService) -> list | None:
+        if not self._manages(service):
+            return None
+        return BackendSerializer(service.backends.all(), many=True).data
+
+    @extend_schema_field(ServiceLinksSerializer)
+    def get_links(self, service: PublishedService) -> dict:
+        request = self.context["request"]
+        links = {"self": _url(request, "service-detail", pk=service.pk)}
+        if service.state == ServiceState.AVAILABLE:
+            links["request_access"] = _url(request, "accessrequest-list")
+        if self._manages(service):
+            links["events"] = f"{_url(request, 'event-list')}?service={service.pk}"
+            if service.state in RETIRABLE:
+                links["retire"] = links["self"]
+            if service.state == ServiceState.FAILED:
+                links["retry"] = _url(request, "service-retry", pk=service.pk)
+        return links
+
+
+class ServiceDetailSerializer(ServiceSerializer):
+    events = serializers.SerializerMethodField(
+        help_text="The service's timeline, oldest first; null unless you own the service."
+    )
+
+    class Meta(ServiceSerializer.Meta):
+        fields = [*ServiceSerializer.Meta.fields, "events"]
+
+    @extend_schema_field(EventSerializer(many=True, allow_null=True))
+    def get_events(self, service: PublishedService) -> list | None:
+        if not self._manages(service):
+            return None
+        return EventSerializer(service.events.all(), many=True).data
+
+
+# --- access requests -----------------------------------------------------------------------------
+
+
+class ServiceRefSerializer(Representation):
+    class Meta:
+        model = PublishedService
+        fields = ["id", "name"]
+
+
+class RequestZoneSerializer(Representation):
+    """A zone of the endpoint: the chosen vSwitch, then the ENI, its IP and the zone's domain."""
+
+    vswitch_id = serializers.CharField(source="vswitch.vswitch_id")
+
+    class Meta:
+        model = RequestZone
+        fields = ["zone_id", "vswitch_id", "status", "eni_id", "eni_ip", "zone_domain"]
+
+
+class AccessRequestLinksSerializer(serializers.Serializer):
+    self = _link_field("This request (GET; DELETE revokes it).")
+    service = _link_field("The service it asks for.")
+    events = _link_field("Its audit trail.")
+    approve = _link_field("POST to approve (the service's owners, while pending approval).")
+    reject = _link_field("POST `{reason}` to reject (the service's owners, while pending).")
+    revoke = _link_field("DELETE to revoke (either side, while it is live).")
+    retry = _link_field("POST to resume it after a failure (either side).")
+
+
+class WaitSerializer(Shape):
+    wait_for = serializers.ChoiceField(choices=RequestState.choices)
+    outcome = serializers.ChoiceField(
+        choices=["reached", "timeout", "unreachable", "failed"],
+        help_text="reached; timeout; unreachable: the state can never come from the current one; "
+        "failed: the request failed and needs a retry first.",
+    )
+    state = serializers.ChoiceField(choices=RequestState.choices)
+    waited_seconds = serializers.FloatField()
+    detail = serializers.CharField()
+
+
+class AccessRequestSerializer(Representation):
+    """A team's access to a service: its state, health, endpoint and zones, and what can be done."""
+
+    state_label = serializers.CharField(source="get_state_display")
+    health_label = serializers.CharField(source="get_health_display")
+    service = ServiceRefSerializer()
+    consumer_team = TeamSerializer()
+    requester = serializers.SerializerMethodField(help_text="Username of who asked.")
+    vpc_id = serializers.CharField(source="vpc.vpc_id")
+    account = AccountSerializer(source="vpc.account")
+    security_group_ids = serializers.SerializerMethodField()
+    zones = RequestZoneSerializer(many=True)
+    last_error = LastErrorField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "state",
+            "state_label",
+            "health",
+            "health_label",
+            "health_checked_at",
+            "service",
+            "consumer_team",
+            "requester",
+            "vpc_id",
+            "account",
+            "security_group_ids",
+            "zones",
+            "endpoint_id",
+            "endpoint_domain",
+            "justification",
+            "decision_reason",
+            "expires_at",
+            "last_error",
+            "created_at",
+            "updated_at",
+            "connected_at",
+            "closed_at",
+            "links",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_requester(self, access_request: AccessRequest) -> str | None:
+        return access_request.requester.get_username() if access_request.requester_id else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_security_group_ids(self, access_request: AccessRequest) -> list[str]:
+        return [group.security_group_id for group in access_request.security_groups.all()]
+
+    @extend_schema_field(AccessRequestLinksSerializer)
+    def get_links(self, access_request: AccessRequest) -> dict:
+        request = self.context["request"]
+        viewer = viewer_of(request)
+        owner_team_id = access_request.service.owner_team_id
+        links = {
+            "self": _url(request, "accessrequest-detail", pk=access_request.pk),
+            "service": _url(request, "service-detail", pk=access_request.service_id),
+            "events": f"{_url(request, 'event-list')}?access_request={access_request.pk}",
+        }
+        either_side = viewer.is_member(access_request.consumer_team_id) or viewer.manages(
+            owner_team_id
+        )
+        if access_request.state == RequestState.PENDING_APPROVAL and viewer.manages(owner_team_id):
+            links["approve"] = _url(request, "accessrequest-approve", pk=access_request.pk)
+            links["reject"] = _url(request, "accessrequest-reject", pk=access_request.pk)
+        if access_request.state in REQUEST_REVOCABLE and either_side:
+            links["revoke"] = links["self"]
+        if access_request.state == RequestState.FAILED and either_side:
+            links["retry"] = _url(request, "accessrequest-retry", pk=access_request.pk)
+        return links
+
+
+class AccessRequestDetailSerializer(AccessRequestSerializer):
+    events = EventSerializer(many=True, help_text="The timeline, oldest first.")
+    wait = serializers.SerializerMethodField(help_text="Only with ?wait_for: how the wait ended.")
+
+    class Meta(AccessRequestSerializer.Meta):
+        fields = [*AccessRequestSerializer.Meta.fields, "events", "wait"]
+
+    @extend_schema_field(WaitSerializer(allow_null=True))
+    def get_wait(self, access_request: AccessRequest) -> dict | None:
+        outcome = self.context.get("wait")
+        return WaitSerializer(outcome).data if outcome is not None else None
+
+
+# --- VPCs ----------------------------------------------------------------------------------------
+
+
+class VSwitchSerializer(Representation):
+    class Meta:
+        model = VSwitch
+        fields = ["vswitch_id", "name", "zone_id", "cidr"]
+
+
+class SecurityGroupSerializer(Representation):
+    class Meta:
+        model = SecurityGroup
+        fields = ["security_group_id", "name"]
+
+
+class InstanceSerializer(Representation):
+    class Meta:
+        model = Instance
+        fields = ["instance_id", "name", "zone_id", "private_ip", "status"]
+
+
+class VpcSerializer(Representation):
+    """A VPC one of the user's teams may use: what a request or a publish chooses from."""
+
+    account = AccountSerializer()
+    teams = serializers.SerializerMethodField(
+        help_text="Slugs of your teams that may use this VPC (its account's teams)."
+    )
+    vswitches = VSwitchSerializer(many=True)
+    security_groups = SecurityGroupSerializer(many=True)
+    instances = InstanceSerializer(many=True, help_text="Candidate backends for publishing.")
+
+    class Meta:
+        model = Vpc
+        fields = [
+            "vpc_id",
+            "name",
+            "cidr",
+            "account",
+            "teams",
+            "vswitches",
+            "security_groups",
+            "instances",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_teams(self, vpc: Vpc) -> list[str]:
+        viewer = viewer_of(self.context["request"])
+        return [team.slug for team in vpc.account.teams.all() if viewer.is_member(team.pk)]
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+class ApiTokenSerializer(Representation):
+    """A token as its owner may see it later: everything but the key."""
+
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "active",
+        ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_active(self, token: ApiToken) -> bool:
+        return token.revoked_at is None and not tokens.is_expired(token)
+
+
+class IssuedTokenSerializer(ApiTokenSerializer):
+    token = serializers.CharField(
+        source="key", help_text="The key: shown this once, only its hash is kept."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]

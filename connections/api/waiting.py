@@ -1,0 +1,99 @@
+"""`?wait_for=<state>`: hold a read until a request reaches a state, without a busy loop.
+
+The database is polled with one indexed one-column query every POLL_INTERVAL seconds; nothing else
+is held or closed. The wait ends at the state, at the timeout, or at once when the state can no
+longer come without a person acting (a failed request needs a retry; a revoked one is over).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from connections.choices import REQUEST_TRANSITIONS, RequestState
+from connections.models import AccessRequest
+
+MAX_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 30.0
+POLL_INTERVAL = 0.25
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    """How a wait ended: `reached`, `timeout`, `unreachable` (never from here) or `failed`."""
+
+    wait_for: str
+    outcome: str
+    state: str
+    waited_seconds: float
+    detail: str
+
+    @property
+    def reached(self) -> bool:
+        return self.outcome == "reached"
+
+
+def reachable_states(state: str) -> frozenset[str]:
+    """States that can follow `state` without a person's retry (no edges out of `failed`)."""
+    seen, queue = set(), deque([state])
+    while queue:
+        current = queue.popleft()
+        if current == RequestState.FAILED:
+            continue
+        for following in REQUEST_TRANSITIONS[current]:
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    return frozenset(seen)
+
+
+def _verdict(state: str, target: str) -> str | None:
+    if state == target:
+        return "reached"
+    if state == RequestState.FAILED:
+        return "failed"
+    if target not in reachable_states(state):
+        return "unreachable"
+    return None
+
+
+def _detail(outcome: str, state: str, target: str, timeout: float) -> str:
+    label, wanted = RequestState(state).label.lower(), RequestState(target).label.lower()
+    return {
+        "reached": f"The request is {wanted}.",
+        "failed": f"The request failed: it needs a retry before it can be {wanted}.",
+        "unreachable": f"The request is {label}: it can never become {wanted}.",
+        "timeout": f"The request is still {label} after {timeout:g} s.",
+    }[outcome]
+
+
+def wait_for_state(
+    pk: int,
+    target: str,
+    timeout: float,
+    *,
+    poll_interval: float = POLL_INTERVAL,
+    clock=time.monotonic,
+    sleep=time.sleep,
+) -> WaitOutcome:
+    """Poll the request's state until `target`, a dead end, or `timeout` seconds (at most 60)."""
+    timeout = min(max(timeout, 0.0), MAX_TIMEOUT)
+    started = clock()
+    deadline = started + timeout
+    while True:
+        state = AccessRequest.objects.filter(pk=pk).values_list("state", flat=True).first()
+        outcome = _verdict(state, target)
+        remaining = deadline - clock()
+        if outcome is None and remaining <= 0:
+            outcome = "timeout"
+        if outcome is not None:
+            return WaitOutcome(
+                wait_for=target,
+                outcome=outcome,
+                state=state,
+                waited_seconds=round(clock() - started, 3),
+                detail=_detail(outcome, state, target, timeout),
+            )
+        # Never past the deadline: the last sleep is only what is left of the timeout.
+        sleep(min(poll_interval, remaining))

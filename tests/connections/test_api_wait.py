@@ -1,0 +1,163 @@
+"""`?wait_for=<state>&timeout=<s>` on a request's detail: it answers when the state is reached,
+at once when it never can be, or at the timeout, and never holds on longer."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from connections.api.waiting import MAX_TIMEOUT, reachable_states, wait_for_state
+from connections.choices import RequestState
+from connections.models import AccessRequest
+from connections.states import transition
+from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
+
+
+def detail(pk, query="") -> str:
+    return f"/api/v1/access-requests/{pk}/?{query}"
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    api_test_settings(settings)
+
+
+@pytest.fixture
+def api(db):
+    return build_api_world()
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "code"),
+    [
+        ("wait_for=sideways", "wait_for", "invalid_choice"),
+        ("wait_for=connected&timeout=61", "timeout", "max_value"),
+        ("wait_for=connected&timeout=-1", "timeout", "min_value"),
+        ("wait_for=connected&timeout=soon", "timeout", "invalid"),
+    ],
+)
+def test_bad_wait_parameters_are_400s(api, query, field, code):
+    access_request = api.make_request()
+
+    response = api.client("consumer").get(detail(access_request.pk, query))
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert field_codes(problem) == {(field, code)}
+
+
+def test_a_state_already_reached_answers_at_once(api):
+    access_request = api.make_request(state=RequestState.CONNECTED)
+    started = time.monotonic()
+
+    body = api.client("consumer").get(detail(access_request.pk, "wait_for=connected")).json()
+
+    assert time.monotonic() - started < 1
+    assert body["wait"]["outcome"] == "reached"
+    assert body["wait"]["state"] == "connected"
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome", "words"),
+    [
+        (RequestState.REVOKED, "unreachable", "can never become connected"),
+        (RequestState.REJECTED, "unreachable", "can never become connected"),
+        (RequestState.FAILED, "failed", "needs a retry"),
+    ],
+)
+def test_a_state_that_cannot_come_answers_at_once_and_says_why(api, state, outcome, words):
+    access_request = api.make_request(state=state)
+    started = time.monotonic()
+
+    response = api.client("consumer").get(
+        detail(access_request.pk, "wait_for=connected&timeout=30")
+    )
+
+    assert time.monotonic() - started < 1
+    assert response.status_code == 200
+    assert response.json()["wait"]["outcome"] == outcome
+    assert words in response.json()["wait"]["detail"]
+
+
+def test_the_wait_ends_at_the_timeout(api):
+    access_request = api.make_request(state=RequestState.PENDING_APPROVAL)
+    started = time.monotonic()
+
+    body = (
+        api.client("consumer")
+        .get(detail(access_request.pk, "wait_for=connected&timeout=0.6"))
+        .json()
+    )
+
+    elapsed = time.monotonic() - started
+    assert 0.6 <= elapsed < 1.5
+    assert body["wait"]["outcome"] == "timeout"
+    assert body["wait"]["detail"] == "The request is still pending approval after 0.6 s."
+    assert body["state"] == "pending_approval"
+
+
+def test_an_invisible_request_is_404_before_any_wait(api):
+    access_request = api.make_request()
+    started = time.monotonic()
+
+    response = api.client("partner").get(detail(access_request.pk, "wait_for=connected&timeout=5"))
+
+    assert_problem(response, 404, "not_found")
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wait_returns_as_soon_as_another_process_moves_the_state():
+    api = build_api_world()
+    access_request = api.make_request(state=RequestState.CONNECTING)
+
+    def connect_later():
+        try:
+            time.sleep(0.7)
+            row = AccessRequest.objects.get(pk=access_request.pk)
+            transition(row, RequestState.CONNECTED, verb="connected")
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=connect_later)
+    worker.start()
+    started = time.monotonic()
+    response = api.client("consumer").get(
+        detail(access_request.pk, "wait_for=connected&timeout=20")
+    )
+    elapsed = time.monotonic() - started
+    worker.join()
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["wait"]["outcome"] == "reached"
+    assert body["state"] == "connected"
+    assert body["events"][-1]["verb"] == "connected"
+    assert 0.7 <= elapsed < 2.5
+
+
+def test_the_poll_never_sleeps_past_the_deadline_and_the_timeout_is_capped(api):
+    access_request = api.make_request(state=RequestState.PENDING_APPROVAL)
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    outcome = wait_for_state(
+        access_request.pk, "connected", 1000, poll_interval=7, clock=lambda: now[0], sleep=sleep
+    )
+
+    assert outcome.outcome == "timeout"
+    assert sum(sleeps) == MAX_TIMEOUT
+    assert max(sleeps) <= 7
+    assert outcome.waited_seconds == MAX_TIMEOUT
+
+
+def test_what_can_still_come_from_each_state():
+    assert "connected" in reachable_states(RequestState.PENDING_APPROVAL)
+    assert "pending_approval" not in reachable_states(RequestState.CONNECTED)
+    assert reachable_states(RequestState.REVOKED) == frozenset()
+    # A failed request goes nowhere by itself: a person retries it.
+    assert reachable_states(RequestState.FAILED) == frozenset()
