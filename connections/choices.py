@@ -75,9 +75,7 @@ class RequestState(models.TextChoices):
 
 
 REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
-    RequestState.SUBMITTED: frozenset(
-        {RequestState.PROVISIONING, RequestState.REVOKING, RequestState.FAILED}
-    ),
+    RequestState.SUBMITTED: frozenset({RequestState.PROVISIONING, RequestState.REVOKING}),
     RequestState.PROVISIONING: frozenset(
         {
             RequestState.PENDING_APPROVAL,
@@ -87,7 +85,7 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
         }
     ),
     RequestState.PENDING_APPROVAL: frozenset(
-        {RequestState.CONNECTING, RequestState.REJECTED, RequestState.REVOKING, RequestState.FAILED}
+        {RequestState.CONNECTING, RequestState.REJECTED, RequestState.REVOKING}
     ),
     RequestState.CONNECTING: frozenset(
         {RequestState.CONNECTED, RequestState.FAILED, RequestState.REVOKING}

@@ -201,13 +201,16 @@ class WorkflowRecord(models.Model):
     """What services and requests share: a uuid for client tokens, workflow bookkeeping, errors.
 
     `progress` names the last workflow step that finished, so a retry resumes after it.
-    `task_token` names the current task chain: a message from an older chain (superseded by a
-    retry or a later verb) finds a different token and stops.
+    `task_token` names the current task chain and `task_hop` counts its messages: a message from
+    an older chain, or an older hop of this one, stops (connections/workflows/runner.py).
+    `generation` changes the client tokens when a dead cloud resource must be made anew.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     progress = models.CharField(max_length=64, blank=True)
     task_token = models.CharField(max_length=64, blank=True)
+    task_hop = models.PositiveIntegerField(default=0)
+    generation = models.PositiveIntegerField(default=0)
     # The phase a failed record resumes when retried.
     failed_phase = models.CharField(max_length=32, blank=True)
     last_error_code = models.CharField(max_length=128, blank=True)
@@ -220,7 +223,7 @@ class WorkflowRecord(models.Model):
 
     def client_token(self, step: str) -> str:
         """The ClientToken of a cloud create: the same for every delivery of the same step."""
-        return f"plp-{self.uuid.hex}-{step}"[:64]
+        return f"plp-{self.uuid.hex}-{self.generation}-{step}"[:64]
 
 
 class PublishedService(WorkflowRecord):
@@ -406,11 +409,12 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     verb = models.CharField(max_length=64)
+    # PROTECT: the audit trail outlives nothing it describes; an admin cannot delete it away.
     service = models.ForeignKey(
-        PublishedService, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        PublishedService, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     access_request = models.ForeignKey(
-        AccessRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)

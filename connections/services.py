@@ -8,6 +8,7 @@ the intent and its event in one transaction, and enqueues the workflow on commit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,8 @@ from connections.workflows.service import PUBLISH, RETIRE
 
 # An NLB needs two zones at least; the seed's service uses G and K.
 MIN_SERVICE_ZONES = 2
+# Service names become cloud resource names (plp-<name>): a DNS-label-like slug.
+SERVICE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,12 @@ def _check_zones(problems: Problems, vpc: Vpc, zones: Sequence[ZoneChoice]) -> N
         if choice.zone_id in seen:
             problems.add("zones", "duplicate_zone", f"Zone {choice.zone_id} is chosen twice.")
         seen.add(choice.zone_id)
+        if not choice.vswitch.present:
+            problems.add(
+                "zones",
+                "vswitch_gone",
+                f"vSwitch {choice.vswitch.vswitch_id} no longer exists in the cloud.",
+            )
         if choice.vswitch.vpc_id != vpc.pk:
             problems.add(
                 "zones",
@@ -118,6 +127,13 @@ def publish_service(
     """Publish a service (seed steps 1–4): record it, then let the publish workflow build it."""
     policies.require(policies.can_publish(user, team), f"Only owners of {team} may publish for it.")
     problems = Problems()
+    if not SERVICE_NAME.fullmatch(name or ""):
+        problems.add(
+            "name",
+            "invalid_name",
+            "Use 1–63 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit.",
+        )
     if not policies.team_uses_account(team, vpc.account):
         problems.add("vpc", "account_not_allowed", f"{team} may not use account {vpc.account}.")
     if PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED).exists():
@@ -133,6 +149,12 @@ def publish_service(
         problems.add("backends", "backend_required", "Add at least one backend server.")
     seen = set()
     for backend in backends:
+        if not backend.instance.present:
+            problems.add(
+                "backends",
+                "instance_gone",
+                f"Instance {backend.instance} no longer exists in the cloud.",
+            )
         if backend.instance.vpc_id != vpc.pk:
             problems.add(
                 "backends",
@@ -171,18 +193,31 @@ def publish_service(
     problems.raise_if_any()
 
     with transaction.atomic():
-        service = PublishedService.objects.create(
-            owner_team=team,
-            created_by=user,
-            name=name,
-            description=description,
-            account=vpc.account,
-            vpc=vpc,
-            listener_protocol=listener_protocol,
-            listener_port=listener_port,
-            auto_accept=auto_accept,
-            connection_limit=connection_limit,
-        )
+        try:
+            with transaction.atomic():
+                service = PublishedService.objects.create(
+                    owner_team=team,
+                    created_by=user,
+                    name=name,
+                    description=description,
+                    account=vpc.account,
+                    vpc=vpc,
+                    listener_protocol=listener_protocol,
+                    listener_port=listener_port,
+                    auto_accept=auto_accept,
+                    connection_limit=connection_limit,
+                )
+        except IntegrityError as exc:
+            # The database's unique guard: another publish of this name got in first.
+            raise ValidationError(
+                {
+                    "name": [
+                        ValidationError(
+                            f"A service named {name} already exists.", code="duplicate_name"
+                        )
+                    ]
+                }
+            ) from exc
         ServiceZone.objects.bulk_create(
             ServiceZone(service=service, zone_id=choice.zone_id, vswitch=choice.vswitch)
             for choice in zones
@@ -306,7 +341,19 @@ def request_access(
             problems.add(
                 "security_groups", "security_group_required", "Choose at least one security group."
             )
+        if vpc.account.region != service.account.region:
+            problems.add(
+                "vpc",
+                "region_mismatch",
+                f"{vpc} is in {vpc.account.region}; {service} is in {service.account.region}.",
+            )
         for group in security_groups:
+            if not group.present:
+                problems.add(
+                    "security_groups",
+                    "security_group_gone",
+                    f"Security group {group.security_group_id} no longer exists in the cloud.",
+                )
             if group.vpc_id != vpc.pk:
                 problems.add(
                     "security_groups",
@@ -379,13 +426,16 @@ def _locked(access_request: AccessRequest) -> AccessRequest:
 
 
 def approve_request(user, access_request: AccessRequest) -> AccessRequest:
-    """Step 6: the provider accepts the endpoint's connection."""
+    """Step 6: the provider accepts the endpoint's connection (only one that waits for it)."""
     policies.require(
         policies.can_decide(user, access_request),
         f"Only owners of {access_request.service.owner_team} may approve.",
     )
     with transaction.atomic():
         access_request = _locked(access_request)
+        # The map also lets a workflow go on to connecting; a person approves only what waits.
+        if access_request.state != RequestState.PENDING_APPROVAL:
+            raise InvalidTransition(access_request, RequestState.CONNECTING)
         transition(access_request, RequestState.CONNECTING, verb="approve", actor=user)
         start_workflow(CONNECT, access_request)
     return access_request

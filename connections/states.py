@@ -32,22 +32,25 @@ def transition(
     actor=None,
     detail: str = "",
     cloud_request_id: str = "",
+    task_token: str | None = None,
     **fields,
 ) -> Event:
     """Move `obj` from its current state to `to_state`, writing `fields` and an event.
 
-    The update is conditional on the state `obj` was read in, so a concurrent change makes this
-    raise LostRace instead of silently overwriting the other outcome.
+    The update is conditional on the state `obj` was read in (and, for a workflow, on its task
+    chain still being the record's), so a concurrent change makes this raise LostRace instead of
+    silently overwriting the other outcome.
     """
     model = type(obj)
     from_state = obj.state
     if to_state not in TRANSITIONS[model][from_state]:
         raise InvalidTransition(obj, to_state)
     now = timezone.now()
+    guard = {"pk": obj.pk, "state": from_state}
+    if task_token is not None:
+        guard["task_token"] = task_token
     with transaction.atomic():
-        updated = model.objects.filter(pk=obj.pk, state=from_state).update(
-            state=to_state, updated_at=now, **fields
-        )
+        updated = model.objects.filter(**guard).update(state=to_state, updated_at=now, **fields)
         if updated != 1:
             raise LostRace(obj, to_state)
         event = record_event(

@@ -1,5 +1,7 @@
-"""Celery tasks: thin, named entry points into the workflows (queue `provisioning`) and the
-inventory sync (queue `probes`). Each takes ids, never model instances."""
+"""Celery tasks: thin, named entry points into the workflows (queue `provisioning`), and the
+periodic jobs beat runs (portal/celery.py). Each takes ids, never model instances."""
+
+import logging
 
 from celery import shared_task
 
@@ -7,33 +9,35 @@ from connections.workflows import runner
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.service import PUBLISH, RETIRE
 
+logger = logging.getLogger(__name__)
 
-@shared_task(name="connections.publish_service")
+
+@shared_task(name=PUBLISH.task_name)
 def publish_service(service_id: int, token: str, **progress) -> str:
     return runner.run(PUBLISH, service_id, token, **progress)
 
 
-@shared_task(name="connections.retire_service")
+@shared_task(name=RETIRE.task_name)
 def retire_service(service_id: int, token: str, **progress) -> str:
     return runner.run(RETIRE, service_id, token, **progress)
 
 
-@shared_task(name="connections.provision_request")
+@shared_task(name=PROVISION.task_name)
 def provision_request(request_id: int, token: str, **progress) -> str:
     return runner.run(PROVISION, request_id, token, **progress)
 
 
-@shared_task(name="connections.connect_request")
+@shared_task(name=CONNECT.task_name)
 def connect_request(request_id: int, token: str, **progress) -> str:
     return runner.run(CONNECT, request_id, token, **progress)
 
 
-@shared_task(name="connections.revoke_request")
+@shared_task(name=REVOKE.task_name)
 def revoke_request(request_id: int, token: str, **progress) -> str:
     return runner.run(REVOKE, request_id, token, **progress)
 
 
-@shared_task(name="connections.clean_up_request")
+@shared_task(name=CLEANUP.task_name)
 def clean_up_request(request_id: int, token: str, **progress) -> str:
     return runner.run(CLEANUP, request_id, token, **progress)
 
@@ -45,12 +49,36 @@ def expire_requests() -> int:
     return expire_due_requests()
 
 
+@shared_task(name="connections.reconcile")
+def reconcile() -> int:
+    from connections.workflows.reconcile import restart_stalled_chains
+
+    return restart_stalled_chains()
+
+
+@shared_task(name="connections.sync_inventories")
+def sync_inventories() -> int:
+    """Queue one inventory sync per cloud account."""
+    from connections.models import CloudAccount
+
+    accounts = list(CloudAccount.objects.values_list("pk", flat=True))
+    for account_id in accounts:
+        sync_inventory.delay(account_id)
+    return len(accounts)
+
+
 @shared_task(name="connections.sync_inventory")
 def sync_inventory(account_id: int) -> str:
+    from connections.cloud import CloudError
     from connections.inventory import sync_account
     from connections.models import CloudAccount
 
     account = CloudAccount.objects.filter(pk=account_id).first()
     if account is None:
         return "account gone"
-    return str(sync_account(account))
+    try:
+        return str(sync_account(account))
+    except CloudError as error:
+        # The next scheduled sync tries again; the mirror keeps what it had.
+        logger.warning("inventory sync of %s failed: %s", account, error)
+        return f"failed: {error.code}"

@@ -43,6 +43,8 @@ app.conf.update(
     # Health probes and reconciliation join these in later stages.
     beat_schedule={
         "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
+        "reconcile": {"task": "connections.reconcile", "schedule": 120.0},
+        "sync-inventories": {"task": "connections.sync_inventories", "schedule": 900.0},
     },
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )

@@ -7,9 +7,14 @@ credentials (CloudNotAuthorised).
 
 from __future__ import annotations
 
+import logging
+
+from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
 from darabonba.exceptions import RetryError, UnretryableException
 from Tea.exceptions import TeaException
+
+logger = logging.getLogger(__name__)
 
 
 class CloudError(Exception):
@@ -83,7 +88,6 @@ AUTH_CODES = frozenset(
         "InvalidAccessKeyId.Inactive",
         "SignatureDoesNotMatch",
         "IncompleteSignature",
-        "InvalidSecurityToken.Expired",
         "InvalidSecurityToken.Malformed",
         "InvalidSecurityToken.MismatchWithAccessKey",
         "InvalidCredentials",
@@ -106,6 +110,9 @@ def translate(exc: Exception) -> CloudError:
         # The network failed before the cloud answered: the call may or may not have happened,
         # which is why every create carries a ClientToken.
         return RetryableCloudError("NetworkError", "The cloud API could not be reached.")
+    if isinstance(exc, CredentialException):
+        # The default chain found nothing, or a credential provider failed: not the network.
+        return CloudNotAuthorised("InvalidCredentials", "No usable cloud credentials were found.")
     if isinstance(exc, TeaException):
         code = getattr(exc, "code", None) or "SdkError"
         if code in AUTH_CODES:
@@ -113,7 +120,9 @@ def translate(exc: Exception) -> CloudError:
         return CloudInvalidInput(
             code, str(getattr(exc, "message", "")) or "The SDK refused the call."
         )
-    return RetryableCloudError("NetworkError", "The cloud API could not be reached.")
+    # Anything else is a bug on our side (or the SDK's): retrying the same call cannot help.
+    logger.error("unexpected error from a cloud call", exc_info=exc)
+    return CloudError("InternalError", "The cloud call failed unexpectedly; the log has details.")
 
 
 def _from_response(exc: AlibabaCloudException) -> CloudError:
@@ -128,6 +137,9 @@ def _from_response(exc: AlibabaCloudException) -> CloudError:
         return RetryableCloudError(
             code, message, retry_after=(exc.retry_after or 0) / 1000, **kwargs
         )
+    if code == "InvalidSecurityToken.Expired":
+        # An assumed-role session ran out: a new session makes the same call work.
+        return RetryableCloudError(code, message, **kwargs)
     if code in AUTH_CODES:
         return CloudNotAuthorised(code, message, **kwargs)
     if code in RETRYABLE_CODES or code.startswith("Throttling") or (status or 0) >= 500:

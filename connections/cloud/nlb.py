@@ -104,9 +104,3 @@ class NlbApi(ProductApi):
 
     def delete_listener(self, listener_id: str, *, client_token: str) -> CloudResult:
         return self.call("DeleteListener", ListenerId=listener_id, ClientToken=client_token)
-
-    def listener_health(self, listener_id: str) -> CloudResult:
-        return self.call("GetListenerHealthStatus", ListenerId=listener_id)
-
-    def job_status(self, job_id: str) -> str:
-        return self.call("GetJobStatus", JobId=job_id)["Status"]

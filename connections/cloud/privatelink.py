@@ -50,6 +50,11 @@ class PrivateLinkApi(ProductApi):
             ClientToken=client_token,
         )
 
+    def remove_user(self, service_id: str, account_uid: str) -> CloudResult:
+        return self.call(
+            "RemoveUserFromVpcEndpointService", ServiceId=service_id, UserId=account_uid
+        )
+
     def list_users(self, service_id: str) -> list[str]:
         result = self.call("ListVpcEndpointServiceUsers", ServiceId=service_id, MaxResults=1000)
         return [str(user.get("UserId")) for user in result.get("Users") or []]
@@ -65,11 +70,16 @@ class PrivateLinkApi(ProductApi):
         )
 
     def get_connection(self, service_id: str, endpoint_id: str) -> dict | None:
+        # An empty EndpointId would list every connection of the service: never ask that.
+        if not endpoint_id:
+            raise ValueError("get_connection needs an endpoint id")
         result = self.call(
             "ListVpcEndpointConnections", ServiceId=service_id, EndpointId=endpoint_id
         )
-        connections = result.get("Connections") or []
-        return connections[0] if connections else None
+        matching = [
+            c for c in result.get("Connections") or [] if c.get("EndpointId") == endpoint_id
+        ]
+        return matching[0] if matching else None
 
     # --- endpoints (the consumer's side) ---
     def create_endpoint(

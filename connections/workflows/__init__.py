@@ -3,19 +3,30 @@
 import uuid
 
 from django.db import transaction
+from django.utils import timezone
 
 
 def start_workflow(workflow, record, *, resume: bool = False) -> None:
     """Give `record` a new task chain and enqueue its first task once the transaction commits.
 
-    The new token makes any older chain for the record stop at its next step. Enqueued on commit
+    The new token makes any older chain for the record stop at its next hop. Enqueued on commit
     so that the worker never reads a row, or a state, that is not yet (or never) committed.
-    `resume` keeps `progress`, so a retry starts at the step that failed.
+    `resume` keeps `progress`, so a retry starts at the step that failed. If the broker cannot
+    take the message, the commit stands and the reconciler (`connections.reconcile`) starts the
+    chain again later.
     """
     token = uuid.uuid4().hex
-    fields = {"task_token": token} if resume else {"task_token": token, "progress": ""}
+    fields = {"task_token": token, "task_hop": 0, "updated_at": timezone.now()}
+    if not resume:
+        fields["progress"] = ""
     type(record).objects.filter(pk=record.pk).update(**fields)
     for name, value in fields.items():
         setattr(record, name, value)
-    task, record_id = workflow.task, record.pk
-    transaction.on_commit(lambda: task.apply_async(args=(record_id, token)))
+    task_name, record_id = workflow.task_name, record.pk
+
+    def enqueue() -> None:
+        from portal.celery import app
+
+        app.send_task(task_name, args=(record_id, token), kwargs={"hop": 0})
+
+    transaction.on_commit(enqueue, robust=True)

@@ -6,64 +6,81 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from connections.choices import MANAGED_BY_TAG, REQUEST_TAG_KEY, REQUEST_TERMINAL, RequestState
+from connections.choices import REQUEST_LIVE, REQUEST_TAG_KEY, REQUEST_TERMINAL, RequestState
 from connections.cloud import CloudNotFound
-from connections.models import AccessRequest
+from connections.models import AccessRequest, PublishedService
 from connections.states import transition
+from connections.workflows import start_workflow
 from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
-
-
-def request_tags(access_request: AccessRequest) -> list[dict]:
-    return [
-        {"Key": MANAGED_BY_TAG[0], "Value": MANAGED_BY_TAG[1]},
-        {"Key": REQUEST_TAG_KEY, "Value": str(access_request.pk)},
-    ]
+from connections.workflows.steps import ensure_gone, portal_tags, verify_account
 
 
 class AccessWorkflow(Workflow):
     model = AccessRequest
+    failed_state = RequestState.FAILED
 
     def account_of(self, record):
         return record.vpc.account
 
-    def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
-        transition(
-            ctx.record,
-            RequestState.FAILED,
-            verb="failed",
-            detail=f"{self.name}: {code}: {message}",
-            cloud_request_id=cloud_request_id,
-            failed_phase=self.name,
-            last_error_code=code,
-            last_error_message=message,
-        )
+
+# --- shared steps --------------------------------------------------------------------------------
 
 
-# --- shared steps ---------------------------------------------------------------------------------
+def accounts_verified(ctx: Context) -> Wait | None:
+    verify_account(ctx.cloud)
+    if ctx.provider_cloud is not ctx.cloud:
+        verify_account(ctx.provider_cloud)
+    return None
 
 
 def endpoint_gone(ctx: Context) -> Wait | None:
     """Delete the endpoint (if one was made) and wait until the cloud no longer knows it."""
     record = ctx.record
     record.refresh_from_db(fields=["endpoint_id", "endpoint_deleted_at"])
-    if not record.endpoint_id or record.endpoint_deleted_at:
+    endpoint_id, api = record.endpoint_id, ctx.cloud.privatelink
+    if not endpoint_id or record.endpoint_deleted_at:
         return None
-    api = ctx.cloud.privatelink
-    try:
-        status = api.get_endpoint(record.endpoint_id).get("EndpointStatus")
-        if status != "Deleting":
-            result = api.delete_endpoint(record.endpoint_id)
-            ctx.event(
-                "deleting endpoint", f"DeleteVpcEndpoint {record.endpoint_id}", result.request_id
-            )
-    except CloudNotFound:
-        ctx.save(endpoint_deleted_at=timezone.now())
-        ctx.event("endpoint deleted", record.endpoint_id)
-        return None
-    return Wait("endpoint deleting")
+    outcome = ensure_gone(
+        ctx,
+        "endpoint",
+        endpoint_id,
+        read_status=lambda: api.get_endpoint(endpoint_id).get("EndpointStatus"),
+        delete=lambda: api.delete_endpoint(endpoint_id),
+        busy=frozenset({"Creating"}),
+    )
+    if outcome is None:
+        ctx.save(endpoint_deleted_at=timezone.now(), verb="endpoint deleted", detail=endpoint_id)
+    return outcome
 
 
-# --- provision (step 5) ---------------------------------------------------------------------------
+def whitelist_withdrawn(ctx: Context) -> Wait | None:
+    """Take the consumer's account off the service's whitelist once it has no live request left.
+
+    Under the service's row lock, which `request_access` also takes: a new request from the same
+    account either exists already (and the account stays) or comes after, and whitelists again.
+    """
+    record = ctx.record
+    if not record.is_cross_account or not record.service.endpoint_service_id:
+        return None
+    uid = record.vpc.account.uid
+    with transaction.atomic():
+        service = PublishedService.objects.select_for_update().get(pk=record.service_id)
+        others = service.requests.filter(state__in=REQUEST_LIVE, vpc__account__uid=uid).exclude(
+            pk=record.pk
+        )
+        if others.exists():
+            return None
+        api = ctx.provider_cloud.privatelink
+        if uid not in api.list_users(service.endpoint_service_id):
+            return None
+        result = api.remove_user(service.endpoint_service_id, uid)
+        ctx.event(
+            "withdrew whitelisting", f"RemoveUserFromVpcEndpointService {uid}", result.request_id
+        )
+    return None
+
+
+# --- provision (step 5) --------------------------------------------------------------------------
 
 
 def whitelist_consumer_account(ctx: Context) -> Wait | None:
@@ -93,35 +110,51 @@ def create_endpoint(ctx: Context) -> Wait | None:
         service_id=record.service.endpoint_service_id,
         security_group_ids=[sg.security_group_id for sg in record.security_groups.all()],
         zones=zones,
-        tags=request_tags(record),
+        tags=portal_tags(REQUEST_TAG_KEY, record.pk),
         client_token=record.client_token("endpoint"),
     )
     endpoint_id = result["EndpointId"]
-    # The row is locked so that a revoke cannot finish between our id and our look at the state.
+    # Locked: a revoke that finishes between our id and our look at the state is the one case
+    # where nobody else would delete this endpoint.
     with transaction.atomic():
         state = (
             AccessRequest.objects.select_for_update()
             .values_list("state", flat=True)
             .get(pk=record.pk)
         )
-        ctx.save(endpoint_id=endpoint_id, endpoint_domain=result.get("EndpointDomain") or "")
-        ctx.event("created endpoint", f"CreateVpcEndpoint → {endpoint_id}", result.request_id)
+        ctx.save(
+            endpoint_id=endpoint_id,
+            endpoint_domain=result.get("EndpointDomain") or "",
+            verb="created endpoint",
+            detail=f"CreateVpcEndpoint → {endpoint_id}",
+            cloud_request_id=result.request_id,
+        )
         if state in REQUEST_TERMINAL:
-            # Revoked while the endpoint was being made: nobody else will delete it.
-            transaction.on_commit(lambda: start_cleanup(record.pk))
+            start_workflow(CLEANUP, record)
     return None
 
 
 def endpoint_active(ctx: Context) -> Wait | None:
-    attributes = ctx.cloud.privatelink.get_endpoint(ctx.record.endpoint_id)
+    record = ctx.record
+    attributes = ctx.cloud.privatelink.get_endpoint(record.endpoint_id)
     status = attributes.get("EndpointStatus")
     if status == "Active":
         if attributes.get("EndpointDomain"):
             ctx.save(endpoint_domain=attributes["EndpointDomain"])
         return None
     if status == "Deleting":
+        # Someone deleted it in the console: forget it, so that a retry makes a new one.
+        ctx.save(
+            verb="discarded endpoint",
+            detail=f"{record.endpoint_id} is being deleted",
+            endpoint_id="",
+            endpoint_domain="",
+            progress="",
+            generation=record.generation + 1,
+        )
         raise StepFailed(
-            "EndpointDeleting", f"The endpoint {ctx.record.endpoint_id} is being deleted."
+            "EndpointDeleting",
+            "The endpoint is being deleted outside the portal; retry to create a new one.",
         )
     return Wait(f"endpoint {status}")
 
@@ -149,30 +182,24 @@ def await_decision(ctx: Context) -> Wait | None:
     record = ctx.record
     service = record.service
     if service.auto_accept:
-        transition(
-            record,
-            RequestState.CONNECTING,
-            verb="auto-accepted",
-            detail="the service accepts every endpoint",
-        )
-        start_workflow_on_commit(CONNECT, record)
+        verb, detail = "auto-accepted", "the service accepts every endpoint"
     elif service.trusted_teams.filter(pk=record.consumer_team_id).exists():
-        transition(
-            record,
-            RequestState.CONNECTING,
-            verb="auto-approved",
-            detail=f"{record.consumer_team} is trusted",
-        )
-        start_workflow_on_commit(CONNECT, record)
+        verb, detail = "auto-approved", f"{record.consumer_team} is trusted"
     else:
-        transition(
-            record, RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready"
+        ctx.transition(
+            RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready"
         )
+        return None
+    # One commit: the state and the chain that carries it on, or neither.
+    with transaction.atomic():
+        ctx.transition(RequestState.CONNECTING, verb=verb, detail=detail)
+        start_workflow(CONNECT, record)
     return None
 
 
 class ProvisionWorkflow(AccessWorkflow):
     name = "provision"
+    task_name = "connections.provision_request"
     running_states = frozenset({RequestState.PROVISIONING})
     steps = [
         Step("whitelist_consumer_account", whitelist_consumer_account),
@@ -189,16 +216,11 @@ class ProvisionWorkflow(AccessWorkflow):
                 RequestState.PROVISIONING,
                 verb="provisioning",
                 detail="a worker took the request",
+                task_token=record.task_token,
             )
 
-    @property
-    def task(self):
-        from connections.tasks import provision_request
 
-        return provision_request
-
-
-# --- connect (step 6) -----------------------------------------------------------------------------
+# --- connect (step 6) ----------------------------------------------------------------------------
 
 
 def accept_connection(ctx: Context) -> Wait | None:
@@ -224,20 +246,21 @@ def connection_connected(ctx: Context) -> Wait | None:
 
 
 def mark_connected(ctx: Context) -> Wait | None:
-    transition(
-        ctx.record,
+    ctx.transition(
         RequestState.CONNECTED,
         verb="connected",
         detail=ctx.record.endpoint_domain,
         connected_at=timezone.now(),
         last_error_code="",
         last_error_message="",
+        failed_phase="",
     )
     return None
 
 
 class ConnectWorkflow(AccessWorkflow):
     name = "connect"
+    task_name = "connections.connect_request"
     running_states = frozenset({RequestState.CONNECTING})
     steps = [
         Step("accept_connection", accept_connection),
@@ -246,46 +269,38 @@ class ConnectWorkflow(AccessWorkflow):
         Step("mark_connected", mark_connected),
     ]
 
-    @property
-    def task(self):
-        from connections.tasks import connect_request
 
-        return connect_request
-
-
-# --- revoke ---------------------------------------------------------------------------------------
+# --- revoke --------------------------------------------------------------------------------------
 
 
 def mark_revoked(ctx: Context) -> Wait | None:
     # Locked: a provision step that made an endpoint while we tore down records it under the
-    # same lock, so either we see its id here or it sees `revoked` and cleans up after itself.
+    # same lock, so either we see its id here (and delete it too) or it sees `revoked` and
+    # cleans up after itself.
     with transaction.atomic():
-        record = AccessRequest.objects.select_for_update().get(pk=ctx.record.pk)
-        if record.endpoint_id and not record.endpoint_deleted_at:
-            return Wait("an endpoint appeared while revoking")
-        transition(
-            ctx.record,
-            RequestState.REVOKED,
-            verb="revoked",
-            detail="endpoint gone",
-            closed_at=timezone.now(),
+        AccessRequest.objects.select_for_update().only("pk").get(pk=ctx.record.pk)
+        outcome = endpoint_gone(ctx)
+        if outcome is not None:
+            return outcome
+        ctx.transition(
+            RequestState.REVOKED, verb="revoked", detail="endpoint gone", closed_at=timezone.now()
         )
     return None
 
 
 class RevokeWorkflow(AccessWorkflow):
     name = "revoke"
+    task_name = "connections.revoke_request"
     running_states = frozenset({RequestState.REVOKING})
-    steps = [Step("endpoint_gone", endpoint_gone), Step("mark_revoked", mark_revoked)]
+    steps = [
+        Step("accounts_verified", accounts_verified),
+        Step("endpoint_gone", endpoint_gone),
+        Step("whitelist_withdrawn", whitelist_withdrawn),
+        Step("mark_revoked", mark_revoked),
+    ]
 
-    @property
-    def task(self):
-        from connections.tasks import revoke_request
 
-        return revoke_request
-
-
-# --- clean up after reject (or an endpoint made after a revoke) -----------------------------------
+# --- clean up after reject (or an endpoint made after a revoke) ----------------------------------
 
 
 def reject_connection(ctx: Context) -> Wait | None:
@@ -314,35 +329,18 @@ class CleanupWorkflow(AccessWorkflow):
     """Runs on a request that is already over (rejected, revoked): its state no longer changes."""
 
     name = "cleanup"
+    task_name = "connections.clean_up_request"
     running_states = REQUEST_TERMINAL
-    steps = [Step("reject_connection", reject_connection), Step("endpoint_gone", endpoint_gone)]
-
-    def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
-        ctx.save(last_error_code=code, last_error_message=message, failed_phase=self.name)
-        ctx.event("cleanup failed", f"{code}: {message}", cloud_request_id)
-
-    @property
-    def task(self):
-        from connections.tasks import clean_up_request
-
-        return clean_up_request
+    failed_state = None
+    steps = [
+        Step("accounts_verified", accounts_verified),
+        Step("reject_connection", reject_connection),
+        Step("endpoint_gone", endpoint_gone),
+        Step("whitelist_withdrawn", whitelist_withdrawn),
+    ]
 
 
 PROVISION = ProvisionWorkflow()
 CONNECT = ConnectWorkflow()
 REVOKE = RevokeWorkflow()
 CLEANUP = CleanupWorkflow()
-
-
-def start_workflow_on_commit(workflow: Workflow, record) -> None:
-    from connections.workflows import start_workflow
-
-    start_workflow(workflow, record)
-
-
-def start_cleanup(request_id: int) -> None:
-    from connections.workflows import start_workflow
-
-    with transaction.atomic():
-        record = AccessRequest.objects.select_for_update().get(pk=request_id)
-        start_workflow(CLEANUP, record)

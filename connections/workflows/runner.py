@@ -7,15 +7,23 @@ a cloud resource is still changing. The runner:
 - skips the steps before `record.progress` (a retry resumes where the last run stopped);
 - on `Wait`, re-schedules the same task with a countdown that backs off from about 0.5 s to about
   15 s (or the cloud's retry-after), so a worker process is never held by a waiting resource;
-- on a retryable cloud error, re-schedules likewise, at most MAX_TRANSIENT_ERRORS times in a row;
-- on any other error, or a wait longer than STEP_DEADLINE, marks the record failed with the code
-  and message, through the workflow's own `fail`;
-- stops quietly when the record has moved on: another state, or another task chain (`task_token`),
-  which is how a stale or duplicated message becomes harmless.
+- on a retryable error (cloud or database), re-schedules likewise, at most MAX_TRANSIENT_ERRORS
+  times in a row;
+- on any other error, or a wait longer than STEP_DEADLINE_SECONDS, fails the record with the code
+  and message (`Workflow.fail`);
+- stops quietly when the message is not the chain's latest.
+
+A chain is named by the record's `task_token` (replaced when a verb starts new work) and counted
+by its `task_hop` (advanced, with a conditional update, each time the chain re-schedules itself).
+A message carries both. A redelivered message whose run already re-scheduled, a duplicate that
+lost the race to re-schedule, and a message from an older chain all find another token or hop and
+stop, so the chain never forks. A message redelivered before it re-scheduled finds its own hop
+and runs again: every step is safe to run twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -23,17 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.utils import timezone
 
-from connections.cloud import (
-    CloudError,
-    CloudInvalidInput,
-    CloudNotAuthorised,
-    CloudNotFound,
-    CloudSession,
-    RetryableCloudError,
-)
-from connections.states import InvalidTransition, record_event
+from connections.cloud import CloudError, CloudSession, RetryableCloudError, forget_sessions
+from connections.states import InvalidTransition, record_event, transition
 
 logger = logging.getLogger(__name__)
 
@@ -79,19 +81,28 @@ class Context:
     @cached_property
     def provider_cloud(self) -> CloudSession:
         """For a request: the session of its service's account (whitelist, accept, reject)."""
-        return CloudSession(self.record.service.account)
+        account = self.record.service.account
+        return self.cloud if account.pk == self.cloud.account.pk else CloudSession(account)
 
-    def save(self, **fields) -> None:
-        """Write facts learnt from the cloud (ids, domains), whatever the record's state now.
+    def save(self, verb: str = "", detail: str = "", cloud_request_id: str = "", **fields) -> None:
+        """Write facts learnt from the cloud (ids, domains), with their event, in one commit.
 
-        Ids are saved unconditionally and at once: whoever tears down later must find them.
+        Saved whatever the record's state now, and at once: whoever tears down later must find
+        every id, even one learnt after a revoke.
         """
-        type(self.record).objects.filter(pk=self.record.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(self.record, name, value)
+        with transaction.atomic():
+            type(self.record).objects.filter(pk=self.record.pk).update(**fields)
+            for name, value in fields.items():
+                setattr(self.record, name, value)
+            if verb:
+                self.event(verb, detail, cloud_request_id)
 
     def event(self, verb: str, detail: str = "", cloud_request_id: str = "") -> None:
         record_event(self.record, verb, detail=detail, cloud_request_id=cloud_request_id)
+
+    def transition(self, to_state: str, **kwargs) -> None:
+        """A state change by this chain: refused if a verb started another chain meanwhile."""
+        transition(self.record, to_state, task_token=self.token, **kwargs)
 
     def is_current(self) -> bool:
         """Still in a state this workflow runs in, and still this task chain's record?"""
@@ -105,16 +116,15 @@ class Context:
 
 
 class Workflow:
-    """Steps for one kind of record; subclasses name the task, states, steps and failure."""
+    """Steps for one kind of record; subclasses set the names, states, steps and task."""
 
     name: str
     model: type
+    task_name: str
     running_states: frozenset[str]
+    # The state a failure moves the record to; None for work on a record whose life is over.
+    failed_state: str | None
     steps: list[Step]
-
-    @property
-    def task(self):
-        raise NotImplementedError
 
     def account_of(self, record):
         raise NotImplementedError
@@ -123,11 +133,21 @@ class Workflow:
         """Before the first step: e.g. move a submitted request to provisioning."""
 
     def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
-        raise NotImplementedError
+        errors = {"last_error_code": code, "last_error_message": message, "failed_phase": self.name}
+        if self.failed_state is None:
+            ctx.save(verb=f"{self.name} failed", detail=f"{code}: {message}", **errors)
+            return
+        ctx.transition(
+            self.failed_state,
+            verb="failed",
+            detail=f"{self.name}: {code}: {message}",
+            cloud_request_id=cloud_request_id,
+            **errors,
+        )
 
-    def load(self, record_id: int, token: str):
+    def load(self, record_id: int, token: str, hop: int):
         record = self.model.objects.filter(pk=record_id).first()
-        if record is None or record.task_token != token:
+        if record is None or record.task_token != token or record.task_hop != hop:
             return None
         try:
             self.prepare(record)
@@ -147,12 +167,13 @@ def run(
     record_id: int,
     token: str,
     *,
+    hop: int = 0,
     errors: int = 0,
     waits: int = 0,
     step_started: float | None = None,
 ) -> str:
     """Advance the workflow as far as it goes now; returns what happened, for logs and tests."""
-    record = workflow.load(record_id, token)
+    record = workflow.load(record_id, token, hop)
     if record is None:
         return "stale"
     ctx = Context(workflow, record, token)
@@ -160,14 +181,12 @@ def run(
         try:
             outcome = step.run(ctx)
         except RetryableCloudError as error:
-            if errors >= MAX_TRANSIENT_ERRORS:
-                _fail(
-                    ctx, error.code, f"{error.message} (still failing after {errors + 1} attempts)"
-                )
-                return "failed"
-            _reschedule(ctx, errors + 1, waits + 1, step_started, error.retry_after)
-            return f"retry {step.name}: {error.code}"
-        except (CloudNotFound, CloudInvalidInput, CloudNotAuthorised, CloudError) as error:
+            if error.code.startswith("InvalidSecurityToken"):
+                forget_sessions()  # an assumed-role session the cloud no longer takes
+            return _retry(
+                ctx, hop, errors, waits, step_started, step, error.code, error.retry_after
+            )
+        except CloudError as error:
             _fail(ctx, error.code, error.message, error.request_id)
             return "failed"
         except StepFailed as error:
@@ -175,11 +194,14 @@ def run(
             return "failed"
         except InvalidTransition:
             return "moved on"  # a user's verb changed the state while this step ran
+        except (IntegrityError, DataError):
+            logger.exception("%s %s: data refused in %s", workflow.name, record_id, step.name)
+            _fail(ctx, "InternalError", "The portal could not record the cloud's answer.")
+            return "failed"
         except DatabaseError:
             # A busy or briefly unreachable database: the step is idempotent, so run it again.
             logger.exception("%s %s: database error in %s", workflow.name, record_id, step.name)
-            _reschedule(ctx, errors + 1, waits + 1, step_started, None)
-            return f"retry {step.name}: database"
+            return _retry(ctx, hop, errors, waits, step_started, step, "DatabaseError", None)
         except Exception:
             logger.exception("%s %s: unexpected error in %s", workflow.name, record_id, step.name)
             _fail(
@@ -196,7 +218,7 @@ def run(
                     ctx, "Timeout", f"Gave up waiting: {outcome.reason} for over {minutes} minutes."
                 )
                 return "failed"
-            _reschedule(ctx, 0, waits + 1, started, outcome.retry_after)
+            _reschedule(ctx, hop, 0, waits + 1, started, outcome.retry_after)
             return f"wait {step.name}: {outcome.reason}"
         if not _mark_progress(ctx, step.name):
             return "moved on"
@@ -211,10 +233,30 @@ def backoff_seconds(waits: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def _reschedule(ctx: Context, errors: int, waits: int, step_started, retry_after) -> None:
-    ctx.workflow.task.apply_async(
-        args=(ctx.record.pk, ctx.token),
-        kwargs={"errors": errors, "waits": waits, "step_started": step_started},
+def _retry(ctx, hop, errors, waits, step_started, step, code, retry_after) -> str:
+    if errors >= MAX_TRANSIENT_ERRORS:
+        _fail(ctx, code, f"Still failing after {errors + 1} attempts ({code}).")
+        return "failed"
+    _reschedule(ctx, hop, errors + 1, waits + 1, step_started, retry_after)
+    return f"retry {step.name}: {code}"
+
+
+def _reschedule(ctx: Context, hop: int, errors: int, waits: int, step_started, retry_after) -> None:
+    """Enqueue the chain's next hop, unless another delivery of this hop already did."""
+    record = ctx.record
+    advanced = (
+        type(record)
+        .objects.filter(pk=record.pk, task_token=ctx.token, task_hop=hop)
+        .update(task_hop=hop + 1, updated_at=timezone.now())
+    )
+    if advanced != 1:
+        return
+    from portal.celery import app
+
+    app.send_task(
+        ctx.workflow.task_name,
+        args=(record.pk, ctx.token),
+        kwargs={"hop": hop + 1, "errors": errors, "waits": waits, "step_started": step_started},
         countdown=backoff_seconds(waits, retry_after),
     )
 
@@ -224,7 +266,7 @@ def _mark_progress(ctx: Context, step_name: str) -> bool:
     updated = (
         type(record)
         .objects.filter(pk=record.pk, state__in=ctx.workflow.running_states, task_token=ctx.token)
-        .update(progress=step_name)
+        .update(progress=step_name, updated_at=timezone.now())
     )
     record.progress = step_name
     return updated == 1
@@ -235,4 +277,6 @@ def _fail(ctx: Context, code: str, message: str, cloud_request_id: str = "") -> 
     with transaction.atomic():
         if not ctx.is_current():
             return
-        ctx.workflow.fail(ctx, code, message[:2000], cloud_request_id)
+        # InvalidTransition: a verb moved the record at this very moment; its outcome stands.
+        with contextlib.suppress(InvalidTransition):
+            ctx.workflow.fail(ctx, code, message[:2000], cloud_request_id)

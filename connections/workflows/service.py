@@ -3,42 +3,45 @@ endpoint service, and back down in dependency order."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Q
 
-from connections.choices import MANAGED_BY_TAG, REQUEST_LIVE, SERVICE_TAG_KEY, ServiceState
-from connections.cloud import CloudNotFound
+from connections.choices import REQUEST_LIVE, SERVICE_TAG_KEY, ServiceState
 from connections.models import PublishedService
-from connections.states import transition
 from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
-
-
-def service_tags(service: PublishedService) -> list[dict]:
-    return [
-        {"Key": MANAGED_BY_TAG[0], "Value": MANAGED_BY_TAG[1]},
-        {"Key": SERVICE_TAG_KEY, "Value": str(service.pk)},
-    ]
+from connections.workflows.steps import ensure_gone, portal_tags, verify_account
 
 
 class ServiceWorkflow(Workflow):
     model = PublishedService
+    failed_state = ServiceState.FAILED
 
     def account_of(self, record):
         return record.account
 
-    def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
-        transition(
-            ctx.record,
-            ServiceState.FAILED,
-            verb="failed",
-            detail=f"{self.name}: {code}: {message}",
-            cloud_request_id=cloud_request_id,
-            failed_phase=self.name,
-            last_error_code=code,
-            last_error_message=message,
-        )
+
+def _tags(ctx: Context) -> list[dict]:
+    return portal_tags(SERVICE_TAG_KEY, ctx.record.pk)
 
 
-# --- publish --------------------------------------------------------------------------------------
+def _discard(ctx: Context, field: str, what: str, status: str) -> None:
+    """A resource the cloud gave up on: forget it, so that a retry makes a new one."""
+    resource_id = getattr(ctx.record, field)
+    ctx.save(
+        verb=f"discarded {what}",
+        detail=f"{resource_id} is {status}",
+        progress="",
+        generation=ctx.record.generation + 1,
+        **{field: ""},
+    )
+    raise StepFailed(
+        f"{what.title().replace(' ', '')}.{status}",
+        f"The {what} {resource_id} is {status}; retry to create a new one.",
+    )
+
+
+# --- publish -------------------------------------------------------------------------------------
 
 
 def create_load_balancer(ctx: Context) -> Wait | None:
@@ -52,12 +55,17 @@ def create_load_balancer(ctx: Context) -> Wait | None:
         name=f"plp-{service.name}",
         vpc_id=service.vpc.vpc_id,
         zones=zones,
-        tags=service_tags(service),
+        tags=_tags(ctx),
         client_token=service.client_token("nlb"),
     )
     # CreateLoadBalancer answers `LoadbalancerId`, lower-case b (CLOUD-API.md).
-    ctx.save(nlb_id=result["LoadbalancerId"])
-    ctx.event("created load balancer", f"CreateLoadBalancer → {service.nlb_id}", result.request_id)
+    nlb_id = result["LoadbalancerId"]
+    ctx.save(
+        nlb_id=nlb_id,
+        verb="created load balancer",
+        detail=f"CreateLoadBalancer → {nlb_id}",
+        cloud_request_id=result.request_id,
+    )
     return None
 
 
@@ -66,9 +74,7 @@ def load_balancer_active(ctx: Context) -> Wait | None:
     if status == "Active":
         return None
     if status in ("CreateFailed", "Deleting", "Deleted"):
-        raise StepFailed(
-            f"LoadBalancer.{status}", f"The load balancer {ctx.record.nlb_id} is {status}."
-        )
+        _discard(ctx, "nlb_id", "load balancer", status)
     return Wait(f"load balancer {status}")
 
 
@@ -80,19 +86,24 @@ def create_server_group(ctx: Context) -> Wait | None:
         name=f"plp-{service.name}",
         vpc_id=service.vpc.vpc_id,
         protocol=service.listener_protocol,
-        tags=service_tags(service),
+        tags=_tags(ctx),
         client_token=service.client_token("server-group"),
     )
-    ctx.save(server_group_id=result["ServerGroupId"])
-    ctx.event(
-        "created server group", f"CreateServerGroup → {service.server_group_id}", result.request_id
+    group_id = result["ServerGroupId"]
+    ctx.save(
+        server_group_id=group_id,
+        verb="created server group",
+        detail=f"CreateServerGroup → {group_id}",
+        cloud_request_id=result.request_id,
     )
     return None
 
 
 def server_group_available(ctx: Context) -> Wait | None:
     group = ctx.cloud.nlb.get_server_group(ctx.record.server_group_id)
-    status = group.get("ServerGroupStatus") if group else "not listed yet"
+    if group is None:
+        _discard(ctx, "server_group_id", "server group", "Deleted")
+    status = group.get("ServerGroupStatus")
     return None if status == "Available" else Wait(f"server group {status}")
 
 
@@ -108,8 +119,12 @@ def add_backends(ctx: Context) -> Wait | None:
     ]
     if not missing:
         return None
+    # The token names this exact set: a later call for other servers is a different request.
+    fingerprint = hashlib.sha256(repr(sorted(missing)).encode()).hexdigest()[:12]
     result = ctx.cloud.nlb.add_servers(
-        service.server_group_id, missing, client_token=service.client_token("servers")
+        service.server_group_id,
+        missing,
+        client_token=service.client_token(f"servers-{fingerprint}"),
     )
     added = ", ".join(f"{server}:{port} w{weight}" for server, port, weight in missing)
     ctx.event("added backends", f"AddServersToServerGroup {added}", result.request_id)
@@ -131,18 +146,24 @@ def create_listener(ctx: Context) -> Wait | None:
         server_group_id=service.server_group_id,
         protocol=service.listener_protocol,
         port=service.listener_port,
-        tags=service_tags(service),
+        tags=_tags(ctx),
         client_token=service.client_token("listener"),
     )
-    ctx.save(listener_id=result["ListenerId"])
+    listener_id = result["ListenerId"]
     port = f"{service.listener_protocol}:{service.listener_port}"
-    detail = f"CreateListener {port} → {service.listener_id}"
-    ctx.event("created listener", detail, result.request_id)
+    ctx.save(
+        listener_id=listener_id,
+        verb="created listener",
+        detail=f"CreateListener {port} → {listener_id}",
+        cloud_request_id=result.request_id,
+    )
     return None
 
 
 def listener_running(ctx: Context) -> Wait | None:
     status = ctx.cloud.nlb.get_listener(ctx.record.listener_id).get("ListenerStatus")
+    if status in ("Deleting", "Deleted"):
+        _discard(ctx, "listener_id", "listener", status)
     return None if status == "Running" else Wait(f"listener {status}")
 
 
@@ -155,15 +176,17 @@ def create_endpoint_service(ctx: Context) -> Wait | None:
         zones=service.zone_ids,
         auto_accept=service.auto_accept,
         description=service.description,
-        tags=service_tags(service),
+        tags=_tags(ctx),
         client_token=service.client_token("endpoint-service"),
     )
+    service_id = result["ServiceId"]
     ctx.save(
-        endpoint_service_id=result["ServiceId"],
+        endpoint_service_id=service_id,
         endpoint_service_name=result.get("ServiceName") or "",
+        verb="created endpoint service",
+        detail=f"CreateVpcEndpointService → {service_id}",
+        cloud_request_id=result.request_id,
     )
-    detail = f"CreateVpcEndpointService → {service.endpoint_service_id}"
-    ctx.event("created endpoint service", detail, result.request_id)
     return None
 
 
@@ -171,22 +194,26 @@ def endpoint_service_active(ctx: Context) -> Wait | None:
     status = ctx.cloud.privatelink.get_endpoint_service(ctx.record.endpoint_service_id).get(
         "ServiceStatus"
     )
+    if status == "Deleting":
+        _discard(ctx, "endpoint_service_id", "endpoint service", status)
     return None if status == "Active" else Wait(f"endpoint service {status}")
 
 
 def mark_available(ctx: Context) -> Wait | None:
-    transition(
-        ctx.record,
+    ctx.transition(
         ServiceState.AVAILABLE,
         verb="published",
         detail="steps 1–4 done",
         last_error_code="",
+        last_error_message="",
+        failed_phase="",
     )
     return None
 
 
 class PublishWorkflow(ServiceWorkflow):
     name = "publish"
+    task_name = "connections.publish_service"
     running_states = frozenset({ServiceState.PROVISIONING})
     steps = [
         Step("create_load_balancer", create_load_balancer),
@@ -202,109 +229,98 @@ class PublishWorkflow(ServiceWorkflow):
         Step("mark_available", mark_available),
     ]
 
-    @property
-    def task(self):
-        from connections.tasks import publish_service
 
-        return publish_service
+# --- retire --------------------------------------------------------------------------------------
 
 
-# --- retire ---------------------------------------------------------------------------------------
+def account_verified(ctx: Context) -> Wait | None:
+    verify_account(ctx.cloud)
+    return None
 
 
 def requests_closed(ctx: Context) -> Wait | None:
     """The endpoint service can only go once no endpoint is connected to it."""
-    open_requests = ctx.record.requests.filter(
+    still_open = ctx.record.requests.filter(
         Q(state__in=REQUEST_LIVE) | Q(endpoint_id__gt="", endpoint_deleted_at__isnull=True)
-    ).count()
-    return Wait(f"{open_requests} connection(s) still being closed") if open_requests else None
+    ).values_list("pk", flat=True)
+    if not still_open:
+        return None
+    return Wait(f"access requests {', '.join(map(str, sorted(still_open)))} still being closed")
 
 
 def endpoint_service_gone(ctx: Context) -> Wait | None:
-    service_id = ctx.record.endpoint_service_id
+    service_id, api = ctx.record.endpoint_service_id, ctx.cloud.privatelink
     if not service_id:
         return None
-    api = ctx.cloud.privatelink
-    try:
-        status = api.get_endpoint_service(service_id).get("ServiceStatus")
-        if status != "Deleting":
-            result = api.delete_endpoint_service(service_id)
-            ctx.event(
-                "deleting endpoint service",
-                f"DeleteVpcEndpointService {service_id}",
-                result.request_id,
-            )
-    except CloudNotFound:
-        return None
-    return Wait("endpoint service deleting")
+    return ensure_gone(
+        ctx,
+        "endpoint service",
+        service_id,
+        read_status=lambda: api.get_endpoint_service(service_id).get("ServiceStatus"),
+        delete=lambda: api.delete_endpoint_service(service_id),
+        busy=frozenset({"Creating", "Pending"}),
+    )
 
 
 def listener_gone(ctx: Context) -> Wait | None:
-    listener_id = ctx.record.listener_id
+    listener_id, api = ctx.record.listener_id, ctx.cloud.nlb
     if not listener_id:
         return None
-    api = ctx.cloud.nlb
-    try:
-        status = api.get_listener(listener_id).get("ListenerStatus")
-        if status == "Deleted":
-            return None
-        if status != "Deleting":
-            result = api.delete_listener(
-                listener_id, client_token=ctx.record.client_token("delete-listener")
-            )
-            ctx.event("deleting listener", f"DeleteListener {listener_id}", result.request_id)
-    except CloudNotFound:
-        return None
-    return Wait("listener deleting")
+    return ensure_gone(
+        ctx,
+        "listener",
+        listener_id,
+        read_status=lambda: api.get_listener(listener_id).get("ListenerStatus"),
+        delete=lambda: api.delete_listener(
+            listener_id, client_token=ctx.record.client_token("delete-listener")
+        ),
+        busy=frozenset({"Provisioning", "Configuring", "Starting", "Stopping"}),
+    )
 
 
 def server_group_gone(ctx: Context) -> Wait | None:
-    group_id = ctx.record.server_group_id
+    group_id, api = ctx.record.server_group_id, ctx.cloud.nlb
     if not group_id:
         return None
-    api = ctx.cloud.nlb
-    group = api.get_server_group(group_id)
-    if group is None:
-        return None
-    if group.get("ServerGroupStatus") != "Deleting":
-        try:
-            result = api.delete_server_group(
-                group_id, client_token=ctx.record.client_token("delete-sgp")
-            )
-        except CloudNotFound:
-            return None
-        ctx.event("deleting server group", f"DeleteServerGroup {group_id}", result.request_id)
-    return Wait("server group deleting")
+    return ensure_gone(
+        ctx,
+        "server group",
+        group_id,
+        read_status=lambda: (api.get_server_group(group_id) or {}).get("ServerGroupStatus"),
+        delete=lambda: api.delete_server_group(
+            group_id, client_token=ctx.record.client_token("delete-sgp")
+        ),
+        busy=frozenset({"Creating", "Configuring"}),
+    )
 
 
 def load_balancer_gone(ctx: Context) -> Wait | None:
-    nlb_id = ctx.record.nlb_id
+    nlb_id, api = ctx.record.nlb_id, ctx.cloud.nlb
     if not nlb_id:
         return None
-    api = ctx.cloud.nlb
-    try:
-        status = api.get_load_balancer(nlb_id).get("LoadBalancerStatus")
-        if status == "Deleted":
-            return None
-        if status != "Deleting":
-            result = api.delete_load_balancer(
-                nlb_id, client_token=ctx.record.client_token("delete-nlb")
-            )
-            ctx.event("deleting load balancer", f"DeleteLoadBalancer {nlb_id}", result.request_id)
-    except CloudNotFound:
-        return None
-    return Wait("load balancer deleting")
+    return ensure_gone(
+        ctx,
+        "load balancer",
+        nlb_id,
+        read_status=lambda: api.get_load_balancer(nlb_id).get("LoadBalancerStatus"),
+        delete=lambda: api.delete_load_balancer(
+            nlb_id, client_token=ctx.record.client_token("delete-nlb")
+        ),
+        busy=frozenset({"Provisioning", "Configuring"}),
+    )
 
 
 def mark_retired(ctx: Context) -> Wait | None:
-    transition(ctx.record, ServiceState.RETIRED, verb="retired", detail="everything torn down")
+    ctx.transition(ServiceState.RETIRED, verb="retired", detail="everything torn down")
     return None
 
 
 class RetireWorkflow(ServiceWorkflow):
     name = "retire"
+    task_name = "connections.retire_service"
     running_states = frozenset({ServiceState.RETIRING})
     steps = [
+        Step("account_verified", account_verified),
         Step("requests_closed", requests_closed),
         Step("endpoint_service_gone", endpoint_service_gone),
         Step("listener_gone", listener_gone),
@@ -312,12 +328,6 @@ class RetireWorkflow(ServiceWorkflow):
         Step("load_balancer_gone", load_balancer_gone),
         Step("mark_retired", mark_retired),
     ]
-
-    @property
-    def task(self):
-        from connections.tasks import retire_service
-
-        return retire_service
 
 
 PUBLISH = PublishWorkflow()
