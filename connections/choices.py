@@ -50,7 +50,6 @@ SERVICE_TRANSITIONS: dict[str, frozenset[str]] = {
     ServiceState.RETIRED: frozenset(),
 }
 SERVICE_TERMINAL = frozenset({ServiceState.RETIRED})
-SERVICE_IN_FLIGHT = frozenset({ServiceState.PROVISIONING, ServiceState.RETIRING})
 SERVICE_BADGES = {
     ServiceState.PROVISIONING: "blue",
     ServiceState.AVAILABLE: "green",
@@ -102,14 +101,6 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 REQUEST_TERMINAL = frozenset({RequestState.REVOKED, RequestState.REJECTED})
 # Live requests hold (or are about to hold) an endpoint: at most one per service and VPC.
 REQUEST_LIVE = frozenset(set(RequestState) - REQUEST_TERMINAL)
-REQUEST_IN_FLIGHT = frozenset(
-    {
-        RequestState.SUBMITTED,
-        RequestState.PROVISIONING,
-        RequestState.CONNECTING,
-        RequestState.REVOKING,
-    }
-)
 REQUEST_REVOCABLE = frozenset(
     {
         RequestState.SUBMITTED,

@@ -12,7 +12,6 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from connections.choices import CredentialSource, Role, ServiceState
 from connections.models import (
@@ -40,6 +39,7 @@ PEOPLE = {
 ACCOUNT_TEAMS = {"A": ["platform", "apps"], "B": ["partners"]}
 
 SEED_SERVICE = "nginx-hangzhou"
+SEED_PROVIDER_UID = "1111111111111111"
 
 
 def create_people() -> dict[str, object]:
@@ -115,7 +115,8 @@ def publish_seed_service(provider) -> PublishedService | None:
         .exists()
     ):
         return None
-    vpc = Vpc.objects.get(name="VPC2")
+    # VPC names are unique only within an account: the seed's VPC2 is account A's.
+    vpc = Vpc.objects.get(name="VPC2", account__uid=SEED_PROVIDER_UID)
     zones = [
         ZoneChoice(vswitch.zone_id, vswitch)
         for vswitch in VSwitch.objects.filter(
@@ -126,14 +127,13 @@ def publish_seed_service(provider) -> PublishedService | None:
         BackendChoice(instance, 80, 100)
         for instance in Instance.objects.filter(vpc=vpc, name__in=["ECS03", "ECS04"])
     ]
-    with transaction.atomic():
-        return publish_service(
-            provider,
-            team=Team.objects.get(slug="platform"),
-            name=SEED_SERVICE,
-            description="The seed's nginx on ECS03 and ECS04 in VPC2, behind an internal NLB.",
-            vpc=vpc,
-            zones=zones,
-            backends=backends,
-            listener_port=80,
-        )
+    return publish_service(
+        provider,
+        team=Team.objects.get(slug="platform"),
+        name=SEED_SERVICE,
+        description="The seed's nginx on ECS03 and ECS04 in VPC2, behind an internal NLB.",
+        vpc=vpc,
+        zones=zones,
+        backends=backends,
+        listener_port=80,
+    )

@@ -6,7 +6,8 @@ Things the cloud no longer lists are kept with `present=False`: requests may sti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,16 +16,64 @@ from connections.cloud import CloudSession
 from connections.models import CloudAccount, Instance, SecurityGroup, Vpc, VSwitch, Zone
 
 
+@dataclass(frozen=True)
+class Mirror:
+    """How one kind of cloud item maps onto a model row inside a VPC."""
+
+    model: type
+    id_field: str
+    cloud_id: str
+    vpc_of: Callable[[dict], str | None]
+    fields: Callable[[dict], dict]
+
+
+def _first_private_ip(instance: dict) -> str:
+    addresses = ((instance.get("VpcAttributes") or {}).get("PrivateIpAddress") or {}).get(
+        "IpAddress"
+    ) or []
+    return addresses[0] if addresses else ""
+
+
+MIRRORS = {
+    "vswitches": Mirror(
+        VSwitch,
+        "vswitch_id",
+        "VSwitchId",
+        vpc_of=lambda item: item.get("VpcId"),
+        fields=lambda item: {
+            "name": item.get("VSwitchName") or "",
+            "zone_id": item.get("ZoneId") or "",
+            "cidr": item.get("CidrBlock") or "",
+        },
+    ),
+    "security_groups": Mirror(
+        SecurityGroup,
+        "security_group_id",
+        "SecurityGroupId",
+        vpc_of=lambda item: item.get("VpcId"),
+        fields=lambda item: {"name": item.get("SecurityGroupName") or ""},
+    ),
+    "instances": Mirror(
+        Instance,
+        "instance_id",
+        "InstanceId",
+        vpc_of=lambda item: (item.get("VpcAttributes") or {}).get("VpcId"),
+        fields=lambda item: {
+            "name": item.get("InstanceName") or "",
+            "zone_id": item.get("ZoneId") or "",
+            "private_ip": _first_private_ip(item),
+            "status": item.get("Status") or "",
+        },
+    ),
+}
+
+
 @dataclass
 class SyncSummary:
-    zones: int = 0
-    vpcs: int = 0
-    vswitches: int = 0
-    security_groups: int = 0
-    instances: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in vars(self).items())
+        return ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in self.counts.items())
 
 
 def sync_account(account: CloudAccount) -> SyncSummary:
@@ -32,18 +81,22 @@ def sync_account(account: CloudAccount) -> SyncSummary:
     cloud = CloudSession(account)
     zones = cloud.vpc.zones()
     vpcs = list(cloud.vpc.vpcs())
-    vswitches = list(cloud.vpc.vswitches())
-    groups = list(cloud.ecs.security_groups())
-    instances = list(cloud.ecs.instances())
+    items = {
+        "vswitches": list(cloud.vpc.vswitches()),
+        "security_groups": list(cloud.ecs.security_groups()),
+        "instances": list(cloud.ecs.instances()),
+    }
     summary = SyncSummary()
     with transaction.atomic():
+        # Locked: two syncs of one account at once would race in update_or_create.
+        CloudAccount.objects.select_for_update().get(pk=account.pk)
         for zone in zones:
             Zone.objects.update_or_create(
                 account=account,
                 zone_id=zone["ZoneId"],
                 defaults={"local_name": zone.get("LocalName") or ""},
             )
-            summary.zones += 1
+        summary.counts["zones"] = len(zones)
         vpc_rows = {}
         for vpc in vpcs:
             vpc_rows[vpc["VpcId"]], _ = Vpc.objects.update_or_create(
@@ -55,69 +108,29 @@ def sync_account(account: CloudAccount) -> SyncSummary:
                     "present": True,
                 },
             )
-            summary.vpcs += 1
         Vpc.objects.filter(account=account).exclude(vpc_id__in=vpc_rows).update(present=False)
-
-        seen = set()
-        for vswitch in vswitches:
-            if vswitch.get("VpcId") not in vpc_rows:
-                continue
-            VSwitch.objects.update_or_create(
-                vswitch_id=vswitch["VSwitchId"],
-                defaults={
-                    "vpc": vpc_rows[vswitch["VpcId"]],
-                    "name": vswitch.get("VSwitchName") or "",
-                    "zone_id": vswitch.get("ZoneId") or "",
-                    "cidr": vswitch.get("CidrBlock") or "",
-                    "present": True,
-                },
-            )
-            seen.add(vswitch["VSwitchId"])
-        VSwitch.objects.filter(vpc__account=account).exclude(vswitch_id__in=seen).update(
-            present=False
-        )
-        summary.vswitches = len(seen)
-
-        seen = set()
-        for group in groups:
-            if group.get("VpcId") not in vpc_rows:
-                continue
-            SecurityGroup.objects.update_or_create(
-                security_group_id=group["SecurityGroupId"],
-                defaults={
-                    "vpc": vpc_rows[group["VpcId"]],
-                    "name": group.get("SecurityGroupName") or "",
-                    "present": True,
-                },
-            )
-            seen.add(group["SecurityGroupId"])
-        SecurityGroup.objects.filter(vpc__account=account).exclude(
-            security_group_id__in=seen
-        ).update(present=False)
-        summary.security_groups = len(seen)
-
-        seen = set()
-        for instance in instances:
-            network = instance.get("VpcAttributes") or {}
-            if network.get("VpcId") not in vpc_rows:
-                continue
-            addresses = (network.get("PrivateIpAddress") or {}).get("IpAddress") or []
-            Instance.objects.update_or_create(
-                instance_id=instance["InstanceId"],
-                defaults={
-                    "vpc": vpc_rows[network["VpcId"]],
-                    "name": instance.get("InstanceName") or "",
-                    "zone_id": instance.get("ZoneId") or "",
-                    "private_ip": addresses[0] if addresses else "",
-                    "status": instance.get("Status") or "",
-                    "present": True,
-                },
-            )
-            seen.add(instance["InstanceId"])
-        Instance.objects.filter(vpc__account=account).exclude(instance_id__in=seen).update(
-            present=False
-        )
-        summary.instances = len(seen)
-
+        summary.counts["vpcs"] = len(vpc_rows)
+        for name, mirror in MIRRORS.items():
+            summary.counts[name] = _mirror(account, mirror, items[name], vpc_rows)
         CloudAccount.objects.filter(pk=account.pk).update(inventory_synced_at=timezone.now())
     return summary
+
+
+def _mirror(
+    account: CloudAccount, mirror: Mirror, items: list[dict], vpc_rows: dict[str, Vpc]
+) -> int:
+    seen = set()
+    for item in items:
+        vpc = vpc_rows.get(mirror.vpc_of(item))
+        if vpc is None:
+            continue  # outside the account's VPCs (classic network, or listed mid-change)
+        mirror.model.objects.update_or_create(
+            **{mirror.id_field: item[mirror.cloud_id]},
+            defaults={"vpc": vpc, "present": True, **mirror.fields(item)},
+        )
+        seen.add(item[mirror.cloud_id])
+    stale = mirror.model.objects.filter(vpc__account=account).exclude(
+        **{f"{mirror.id_field}__in": seen}
+    )
+    stale.update(present=False)
+    return len(seen)

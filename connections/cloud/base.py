@@ -70,16 +70,21 @@ class ProductApi:
     def __init__(self, credentials: Credentials, region: str):
         self.region = region
         self._client = self.client_class(build_config(credentials, region, self.host))
-        # Operation name → the SDK's `<snake_case>_with_options` method, found once per class.
-        self._methods = {
-            name.removesuffix("_with_options").replace("_", ""): name
-            for name in dir(self._client)
-            if name.endswith("_with_options") and not name.endswith("_async")
-        }
+
+    @classmethod
+    def _method_name(cls, action: str) -> str:
+        """The SDK's `<snake_case>_with_options` method for an operation, found once per class."""
+        if "_methods" not in cls.__dict__:
+            cls._methods = {
+                name.removesuffix("_with_options").replace("_", ""): name
+                for name in dir(cls.client_class)
+                if name.endswith("_with_options") and not name.endswith("_async")
+            }
+        return cls._methods[action.lower()]
 
     def call(self, action: str, **params: Any) -> CloudResult:
         """Send `action` with wire-named parameters; raise a domain CloudError on failure."""
-        method = getattr(self._client, self._methods[action.lower()])
+        method = getattr(self._client, self._method_name(action))
         # Operations without parameters (GetCallerIdentity) have no request model.
         request_class = getattr(self.models, f"{action}Request", None)
         args = []

@@ -11,6 +11,7 @@ from connections.cloud import forget_sessions
 from connections.inventory import sync_account
 from connections.models import CloudAccount, PublishedService, SecurityGroup, Team, Vpc, VSwitch
 from connections.services import ZoneChoice
+from tests.conftest import purge_queues
 
 WORKFLOW_TIMEOUT = 60
 
@@ -48,6 +49,9 @@ class World:
 
 @pytest.fixture
 def world(transactional_db, cloudsim, celery_worker_process) -> World:
+    # Messages a previous test left queued would only find their rows gone, but they could
+    # still reach cloudsim between its reset and this test's counts.
+    purge_queues()
     cloudsim.reset()
     forget_sessions()
     users = demo.create_people()

@@ -80,3 +80,8 @@ def test_sync_inventory_mirrors_a_named_account(accounts, capsys):
         "Account A: 3 zones, 2 vpcs, 5 vswitches, 2 security groups, 4 instances"
         in capsys.readouterr().out
     )
+
+
+def test_sync_inventory_refuses_an_unknown_account(accounts):
+    with pytest.raises(CommandError, match="no cloud account named Account Z"):
+        call_command("sync_inventory", "Account Z")

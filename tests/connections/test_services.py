@@ -13,6 +13,7 @@ from connections.cloud.base import ProductApi
 from connections.models import AccessRequest, Event
 from connections.services import BackendChoice, ZoneChoice
 from connections.states import InvalidTransition
+from portal.celery import app as celery_app
 from tests.factories import (
     AccessRequestFactory,
     CloudAccountFactory,
@@ -99,11 +100,24 @@ def codes(found: dict) -> set[str]:
     return {code for errors in found.values() for code, _ in errors}
 
 
+@pytest.fixture
+def sent_tasks(monkeypatch):
+    """What the verbs hand to the broker (the broker itself is not what these tests are about)."""
+    sent = []
+
+    def send_task(name, args, kwargs):
+        sent.append((name, args, kwargs))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    return sent
+
+
 def test_a_valid_request_is_recorded_with_its_event_and_enqueued_on_commit(
-    setup, django_capture_on_commit_callbacks
+    setup, django_capture_on_commit_callbacks, sent_tasks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         access_request = setup.request()
+        assert sent_tasks == []  # nothing leaves before the commit
 
     assert access_request.state == RequestState.SUBMITTED
     assert sorted(z.zone_id for z in access_request.zones.all()) == [
@@ -112,8 +126,8 @@ def test_a_valid_request_is_recorded_with_its_event_and_enqueued_on_commit(
     ]
     assert list(access_request.security_groups.all()) == [setup.security_group]
     assert [e.verb for e in access_request.events.all()] == ["requested"]
-    assert len(callbacks) == 1
-    assert access_request.task_token
+    token = access_request.task_token
+    assert sent_tasks == [("connections.provision_request", (access_request.pk, token), {"hop": 0})]
 
 
 def test_zone_outside_the_service_names_the_zones_offered(
@@ -356,19 +370,21 @@ def publish(setup, vpc, **overrides):
 
 
 def test_publish_records_the_service_and_enqueues_the_workflow(
-    setup, provider_vpc, django_capture_on_commit_callbacks
+    setup, provider_vpc, django_capture_on_commit_callbacks, sent_tasks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         service = publish(setup, provider_vpc)
 
     assert service.state == ServiceState.PROVISIONING
     assert service.zone_ids == ["cn-hangzhou-g", "cn-hangzhou-k"]
     assert service.backends.count() == 1
-    assert len(callbacks) == 1
+    assert sent_tasks == [
+        ("connections.publish_service", (service.pk, service.task_token), {"hop": 0})
+    ]
 
 
 def test_publish_checks_zones_backends_ports_and_names(setup, provider_vpc):
-    foreign_instance = InstanceFactory()
+    foreign_instance = InstanceFactory(instance_id="i-foreign", name="ECS99", private_ip="10.9.9.9")
     found = refusal(
         lambda: publish(
             setup,
@@ -380,13 +396,60 @@ def test_publish_checks_zones_backends_ports_and_names(setup, provider_vpc):
         )
     )
 
-    assert codes(found) == {
-        "duplicate_name",
-        "too_few_zones",
-        "instance_not_in_vpc",
-        "invalid_port",
-        "invalid_weight",
+    assert found == {
+        "name": [("duplicate_name", "A service named nginx-hangzhou already exists.")],
+        "zones": [("too_few_zones", "Choose at least 2 zones: an NLB spans two or more.")],
+        "backends": [
+            (
+                "instance_not_in_vpc",
+                "Instance ECS99 (i-foreign, 10.9.9.9) is not in VPC vpc-provider.",
+            ),
+            ("invalid_port", "Port 0 is not between 1 and 65535."),
+            ("invalid_weight", "Weight 101 is not between 0 and 100."),
+        ],
+        "listener_port": [("invalid_port", "Port 70000 is not between 1 and 65535.")],
     }
+
+
+def test_publish_checks_names_zones_duplicates_protocol_limit_and_account(setup):
+    outside = VpcFactory(vpc_id="vpc-outside")  # an account the team may not use
+    instance = InstanceFactory(
+        vpc=outside, instance_id="i-one", name="ECS01", private_ip="10.0.0.1"
+    )
+    vswitch_k = VSwitchFactory(vpc=outside, zone_id="cn-hangzhou-k", vswitch_id="vsw-k2")
+    found = refusal(
+        lambda: publish(
+            setup,
+            outside,
+            name="Not A Slug!",
+            zones=[ZoneChoice("cn-hangzhou-g", vswitch_k), ZoneChoice("cn-hangzhou-g", vswitch_k)],
+            backends=[BackendChoice(instance, 80), BackendChoice(instance, 80)],
+            listener_protocol="HTTP",
+            connection_limit=0,
+        )
+    )
+
+    assert codes(found) == {
+        "invalid_name",
+        "account_not_allowed",
+        "duplicate_zone",
+        "vswitch_not_in_zone",
+        "duplicate_backend",
+        "invalid_protocol",
+        "invalid_limit",
+    }
+    assert found["listener_protocol"] == [("invalid_protocol", "Protocol must be one of TCP, UDP.")]
+
+
+def test_inventory_the_cloud_no_longer_has_is_refused(setup):
+    setup.vswitches["g"].present = False
+    setup.vswitches["g"].save()
+    setup.security_group.present = False
+    setup.security_group.save()
+
+    found = refusal(setup.request)
+
+    assert codes(found) == {"vswitch_gone", "security_group_gone"}
 
 
 def test_only_owners_publish(setup, provider_vpc):

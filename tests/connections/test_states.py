@@ -2,10 +2,11 @@
 
 import pytest
 
-from connections.choices import REQUEST_TRANSITIONS, RequestState
+from connections import services
+from connections.choices import RequestState, Role
 from connections.models import AccessRequest, Event
 from connections.states import InvalidTransition, LostRace, transition
-from tests.factories import AccessRequestFactory, UserFactory
+from tests.factories import AccessRequestFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,10 +51,33 @@ def test_a_stale_copy_loses_the_race_instead_of_overwriting():
     assert list(Event.objects.values_list("verb", flat=True)) == ["revoke"]
 
 
-def test_terminal_states_have_no_way_out():
-    assert REQUEST_TRANSITIONS[RequestState.REVOKED] == frozenset()
-    assert REQUEST_TRANSITIONS[RequestState.REJECTED] == frozenset()
-    assert set(REQUEST_TRANSITIONS) == set(RequestState)
+@pytest.mark.parametrize("state", sorted(set(RequestState) - {RequestState.PENDING_APPROVAL}))
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_a_decision_is_refused_unless_the_request_awaits_one(state, verb):
+    owner = MembershipFactory(role=Role.OWNER).user
+    access_request = AccessRequestFactory(
+        state=state, service__owner_team=owner.memberships.get().team, endpoint_id="ep-1"
+    )
+
+    with pytest.raises(InvalidTransition):
+        if verb == "approve":
+            services.approve_request(owner, access_request)
+        else:
+            services.reject_request(owner, access_request, reason="no")
+
+    assert AccessRequest.objects.get(pk=access_request.pk).state == state
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("state", sorted(set(RequestState) - {RequestState.FAILED}))
+def test_retry_is_refused_unless_something_failed(state):
+    member = MembershipFactory().user
+    access_request = AccessRequestFactory(state=state, consumer_team=member.memberships.get().team)
+
+    with pytest.raises(InvalidTransition):
+        services.retry_request(member, access_request)
+
+    assert AccessRequest.objects.get(pk=access_request.pk).state == state
 
 
 def test_events_are_append_only():

@@ -17,6 +17,9 @@ class Command(BaseCommand):
         queryset = CloudAccount.objects.all()
         if accounts:
             queryset = queryset.filter(name__in=accounts)
+            unknown = sorted(set(accounts) - set(queryset.values_list("name", flat=True)))
+            if unknown:
+                raise CommandError(f"no cloud account named {', '.join(unknown)}")
         failed = 0
         for account in queryset:
             try:

@@ -1,0 +1,235 @@
+"""Workflows under stress, end to end: verbs racing the worker, failures then retries, lost
+messages, expiry, assumed roles, and credentials of the wrong account."""
+
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from connections import services
+from connections.choices import CredentialSource, RequestState, ServiceState
+from connections.cloud import CloudNotFound, CloudSession, forget_sessions
+from connections.models import AccessRequest, CloudAccount
+from connections.workflows.reconcile import STALLED_AFTER, restart_stalled_chains
+from portal.celery import app as celery_app
+from tests.connections.conftest import http_get_through, wait_for_state, wait_until
+from tests.connections.test_workflows import GREETINGS, endpoint_exists, request_from, verbs
+
+pytestmark = pytest.mark.worker
+
+
+def slow_down(cloudsim, action: str, milliseconds: int = 1500) -> None:
+    cloudsim.control(
+        "POST",
+        "faults",
+        {"kind": "latency", "action": action, "latency_ms": milliseconds, "count": 1},
+    )
+
+
+def refuse_once(cloudsim, action: str, code: str = "OperationDenied.Test") -> None:
+    cloudsim.control(
+        "POST",
+        "faults",
+        {
+            "kind": "error",
+            "action": action,
+            "count": 1,
+            "status": 400,
+            "code": code,
+            "message": f"{action} refused.",
+        },
+    )
+
+
+def calls(cloudsim, action: str) -> int:
+    return cloudsim.stats()["calls"].get(action, 0)
+
+
+def test_revoke_while_the_accept_is_in_flight_ends_revoked(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    slow_down(world.cloudsim, "EnableVpcEndpointConnection")
+
+    services.approve_request(world.provider, access_request)
+    wait_until(lambda: calls(world.cloudsim, "ListVpcEndpointConnections") > 0, what="the accept")
+    services.revoke_request(world.consumer, access_request)
+
+    wait_for_state(access_request, RequestState.REVOKED)
+    assert not endpoint_exists(access_request)
+    assert "connected" not in verbs(access_request)
+
+
+def test_revoke_while_the_endpoint_is_being_created_leaves_nothing_behind(world, seed_service):
+    slow_down(world.cloudsim, "CreateVpcEndpoint", 2000)
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PROVISIONING)
+
+    services.revoke_request(world.consumer, access_request)
+
+    wait_until(
+        lambda: AccessRequest.objects.get(pk=access_request.pk).endpoint_deleted_at,
+        what="the late endpoint deleted",
+    )
+    access_request.refresh_from_db()
+    assert access_request.state == RequestState.REVOKED
+    assert access_request.endpoint_id and not endpoint_exists(access_request)
+    assert world.cloudsim.stats()["created"]["vpcendpoint"] == 1
+
+
+def test_closing_the_last_partner_request_takes_its_account_off_the_whitelist(world, seed_service):
+    provider_api = CloudSession(seed_service.account).privatelink
+    partner_uid = world.accounts["B"].uid
+    access_request = request_from(world, seed_service, user="partner", team="partners", vpc="VPC3")
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    assert partner_uid in provider_api.list_users(seed_service.endpoint_service_id)
+
+    services.reject_request(world.provider, access_request, reason="Not for partners.")
+
+    wait_until(
+        lambda: "withdrew whitelisting" in verbs(access_request), what="the whitelist withdrawn"
+    )
+    assert partner_uid not in provider_api.list_users(seed_service.endpoint_service_id)
+
+
+def test_a_failed_publish_is_retried_to_available_without_a_second_resource(world):
+    refuse_once(world.cloudsim, "CreateListener")
+    from connections import demo
+
+    service = demo.publish_seed_service(world.provider)
+    wait_for_state(service, ServiceState.FAILED)
+    assert (service.last_error_code, service.failed_phase) == ("OperationDenied.Test", "publish")
+    assert service.last_error_message == "CreateListener refused."
+
+    services.retry_service(world.provider, service)
+    wait_for_state(service, ServiceState.AVAILABLE)
+
+    created = world.cloudsim.stats()["created"]
+    assert (created["loadbalancer"], created["servergroup"], created["listener"]) == (1, 1, 1)
+    assert (service.last_error_code, service.failed_phase) == ("", "")
+
+
+def test_a_failed_retire_is_retried_to_retired(world, seed_service):
+    refuse_once(world.cloudsim, "DeleteListener")
+
+    services.retire_service(world.provider, seed_service)
+    wait_for_state(seed_service, ServiceState.FAILED)
+    assert seed_service.failed_phase == "retire"
+
+    services.retry_service(world.provider, seed_service)
+    wait_for_state(seed_service, ServiceState.RETIRED)
+    with pytest.raises(CloudNotFound):
+        CloudSession(seed_service.account).nlb.get_load_balancer(seed_service.nlb_id)
+
+
+def test_a_failed_clean_up_after_reject_is_retried(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    refuse_once(world.cloudsim, "DeleteVpcEndpoint")
+
+    services.reject_request(world.provider, access_request, reason="Not now.")
+    wait_until(lambda: "cleanup failed" in verbs(access_request), what="the clean-up failure")
+    access_request.refresh_from_db()
+    assert access_request.state == RequestState.REJECTED
+    assert access_request.last_error_code == "OperationDenied.Test"
+    assert endpoint_exists(access_request)
+
+    services.retry_request(world.consumer, access_request)
+    wait_until(
+        lambda: AccessRequest.objects.get(pk=access_request.pk).endpoint_deleted_at, what="deletion"
+    )
+    assert not endpoint_exists(access_request)
+
+
+def test_an_expired_request_is_revoked_end_to_end(world, seed_service):
+    seed_service.trusted_teams.add(world.team("apps"))
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.CONNECTED)
+    AccessRequest.objects.filter(pk=access_request.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert services.expire_due_requests() == 1
+
+    wait_for_state(access_request, RequestState.REVOKED)
+    assert not endpoint_exists(access_request)
+    assert access_request.events.get(verb="expired").actor is None
+
+
+def test_an_account_reached_through_a_ram_role_runs_the_whole_flow(world, seed_service):
+    partner_account = world.accounts["B"]
+    partner_account.credential_source = CredentialSource.RAM_ROLE
+    partner_account.role_arn = "acs:ram::2222222222222222:role/portal-provisioner"
+    partner_account.assume_from = world.accounts["A"]
+    partner_account.access_key_id = ""
+    partner_account.access_key_secret = ""
+    partner_account.save()
+
+    access_request = request_from(world, seed_service, user="partner", team="partners", vpc="VPC3")
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    services.approve_request(world.provider, access_request)
+    wait_for_state(access_request, RequestState.CONNECTED)
+
+    assert http_get_through(world.cloudsim, access_request.endpoint_domain) in GREETINGS
+    assert calls(world.cloudsim, "AssumeRole") >= 1
+
+
+def test_a_request_whose_message_was_lost_is_restarted_by_the_reconciler(world, seed_service):
+    with mock.patch.object(celery_app, "send_task", side_effect=ConnectionError("broker down")):
+        access_request = request_from(world, seed_service)
+    time.sleep(1)
+    access_request.refresh_from_db()
+    assert access_request.state == RequestState.SUBMITTED
+
+    assert restart_stalled_chains(now=timezone.now() + STALLED_AFTER + timedelta(seconds=1)) == 1
+
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    assert "restarted" in verbs(access_request)
+
+
+def test_teardown_with_another_accounts_credentials_deletes_nothing(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    consumer_account = CloudAccount.objects.get(pk=world.accounts["A"].pk)
+    consumer_account.access_key_id, consumer_account.access_key_secret = (
+        "demo-b-key",
+        "demo-b-secret",
+    )
+    consumer_account.save()
+    forget_sessions()
+
+    services.revoke_request(world.consumer, access_request)
+    wait_for_state(access_request, RequestState.FAILED)
+
+    assert access_request.last_error_code == "AccountMismatch"
+    consumer_account.access_key_id, consumer_account.access_key_secret = (
+        "demo-a-key",
+        "demo-a-secret",
+    )
+    consumer_account.save()
+    assert endpoint_exists(access_request)
+    services.retry_request(world.consumer, access_request)
+    wait_for_state(access_request, RequestState.REVOKED)
+    assert not endpoint_exists(access_request)
+
+
+def test_a_secret_never_reaches_events_errors_or_logs(world, seed_service):
+    secret = "wrong-secret-4f1c9e"
+    consumer_account = CloudAccount.objects.get(pk=world.accounts["A"].pk)
+    consumer_account.access_key_secret = secret
+    consumer_account.save()
+    forget_sessions()
+
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.FAILED)
+
+    assert access_request.last_error_code == "SignatureDoesNotMatch"
+    texts = [
+        access_request.last_error_message,
+        world.worker.log(),
+        world.cloudsim.log_path.read_text(),
+    ]
+    texts += [f"{e.detail} {e.cloud_request_id}" for e in access_request.events.all()]
+    assert not [text for text in texts if secret in text]
+    assert "demo-a-secret" not in world.worker.log()
