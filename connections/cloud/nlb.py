@@ -104,3 +104,16 @@ class NlbApi(ProductApi):
 
     def delete_listener(self, listener_id: str, *, client_token: str) -> CloudResult:
         return self.call("DeleteListener", ListenerId=listener_id, ClientToken=client_token)
+
+    # --- finding what the portal made, by its tag (an id lost before it was saved) ---
+    def tagged_load_balancers(self, key: str, value: str) -> list[str]:
+        result = self.call("ListLoadBalancers", Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        return [lb["LoadBalancerId"] for lb in result.get("LoadBalancers") or []]
+
+    def tagged_server_groups(self, key: str, value: str) -> list[str]:
+        result = self.call("ListServerGroups", Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        return [group["ServerGroupId"] for group in result.get("ServerGroups") or []]
+
+    def tagged_listeners(self, key: str, value: str) -> list[str]:
+        result = self.call("ListListeners", Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        return [listener["ListenerId"] for listener in result.get("Listeners") or []]

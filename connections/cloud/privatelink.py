@@ -113,3 +113,14 @@ class PrivateLinkApi(ProductApi):
 
     def delete_endpoint(self, endpoint_id: str) -> CloudResult:
         return self.call("DeleteVpcEndpoint", EndpointId=endpoint_id)
+
+    # --- finding what the portal made, by its tag (an id lost before it was saved) ---
+    def tagged_endpoint_services(self, key: str, value: str) -> list[str]:
+        result = self.call(
+            "ListVpcEndpointServices", Tag=[{"Key": key, "Value": value}], MaxResults=100
+        )
+        return [service["ServiceId"] for service in result.get("Services") or []]
+
+    def tagged_endpoints(self, key: str, value: str) -> list[str]:
+        result = self.call("ListVpcEndpoints", Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        return [endpoint["EndpointId"] for endpoint in result.get("Endpoints") or []]

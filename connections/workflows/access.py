@@ -12,7 +12,7 @@ from connections.models import AccessRequest, PublishedService
 from connections.states import transition
 from connections.workflows import start_workflow
 from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
-from connections.workflows.steps import ensure_gone, portal_tags, verify_account
+from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
 
 
 class AccessWorkflow(Workflow):
@@ -30,6 +30,12 @@ def accounts_verified(ctx: Context) -> Wait | None:
     verify_account(ctx.cloud)
     if ctx.provider_cloud is not ctx.cloud:
         verify_account(ctx.provider_cloud)
+    return None
+
+
+def untracked_endpoint_found(ctx: Context) -> Wait | None:
+    api = ctx.cloud.privatelink
+    adopt_tagged(ctx, "endpoint_id", "endpoint", api.tagged_endpoints, REQUEST_TAG_KEY)
     return None
 
 
@@ -294,6 +300,7 @@ class RevokeWorkflow(AccessWorkflow):
     running_states = frozenset({RequestState.REVOKING})
     steps = [
         Step("accounts_verified", accounts_verified),
+        Step("untracked_endpoint_found", untracked_endpoint_found),
         Step("endpoint_gone", endpoint_gone),
         Step("whitelist_withdrawn", whitelist_withdrawn),
         Step("mark_revoked", mark_revoked),
@@ -334,6 +341,7 @@ class CleanupWorkflow(AccessWorkflow):
     failed_state = None
     steps = [
         Step("accounts_verified", accounts_verified),
+        Step("untracked_endpoint_found", untracked_endpoint_found),
         Step("reject_connection", reject_connection),
         Step("endpoint_gone", endpoint_gone),
         Step("whitelist_withdrawn", whitelist_withdrawn),

@@ -10,7 +10,7 @@ from django.db.models import Q
 from connections.choices import REQUEST_LIVE, SERVICE_TAG_KEY, ServiceState
 from connections.models import PublishedService
 from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
-from connections.workflows.steps import ensure_gone, portal_tags, verify_account
+from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
 
 
 class ServiceWorkflow(Workflow):
@@ -238,6 +238,21 @@ def account_verified(ctx: Context) -> Wait | None:
     return None
 
 
+def untracked_resources_found(ctx: Context) -> Wait | None:
+    nlb, privatelink = ctx.cloud.nlb, ctx.cloud.privatelink
+    adopt_tagged(
+        ctx,
+        "endpoint_service_id",
+        "endpoint service",
+        privatelink.tagged_endpoint_services,
+        SERVICE_TAG_KEY,
+    )
+    adopt_tagged(ctx, "listener_id", "listener", nlb.tagged_listeners, SERVICE_TAG_KEY)
+    adopt_tagged(ctx, "server_group_id", "server group", nlb.tagged_server_groups, SERVICE_TAG_KEY)
+    adopt_tagged(ctx, "nlb_id", "load balancer", nlb.tagged_load_balancers, SERVICE_TAG_KEY)
+    return None
+
+
 def requests_closed(ctx: Context) -> Wait | None:
     """The endpoint service can only go once no endpoint is connected to it."""
     still_open = ctx.record.requests.filter(
@@ -321,6 +336,7 @@ class RetireWorkflow(ServiceWorkflow):
     running_states = frozenset({ServiceState.RETIRING})
     steps = [
         Step("account_verified", account_verified),
+        Step("untracked_resources_found", untracked_resources_found),
         Step("requests_closed", requests_closed),
         Step("endpoint_service_gone", endpoint_service_gone),
         Step("listener_gone", listener_gone),

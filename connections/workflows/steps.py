@@ -65,3 +65,22 @@ def ensure_gone(
             return None
         ctx.event(f"deleting {what}", resource_id, result.request_id)
     return Wait(f"{what} {resource_id} deleting")
+
+
+def adopt_tagged(
+    ctx: Context, field: str, what: str, find: Callable[[str, str], list[str]], key: str
+) -> None:
+    """Before a teardown: recover the id of a resource made but never recorded.
+
+    A create whose answer was lost (and whose retries ran out) leaves the record without the id,
+    though the cloud made the resource; the tag the portal put on it finds it again.
+    """
+    if getattr(ctx.record, field):
+        return
+    found = find(key, str(ctx.record.pk))
+    if len(found) > 1:
+        raise StepFailed(
+            "AmbiguousTag", f"{len(found)} {what}s carry this record's tag: {', '.join(found)}."
+        )
+    if found:
+        ctx.save(verb=f"found {what}", detail=f"{found[0]} by its tag", **{field: found[0]})

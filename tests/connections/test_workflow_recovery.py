@@ -233,3 +233,23 @@ def test_a_secret_never_reaches_events_errors_or_logs(world, seed_service):
     texts += [f"{e.detail} {e.cloud_request_id}" for e in access_request.events.all()]
     assert not [text for text in texts if secret in text]
     assert "demo-a-secret" not in world.worker.log()
+
+
+def test_teardown_finds_by_tag_what_was_made_but_never_recorded(world):
+    from connections import demo
+    from connections.models import PublishedService
+
+    refuse_once(world.cloudsim, "CreateServerGroup")
+    service = demo.publish_seed_service(world.provider)
+    wait_for_state(service, ServiceState.FAILED)
+    nlb_id = service.nlb_id
+    # As if CreateLoadBalancer's answer had been lost: the cloud made it, the portal never knew.
+    PublishedService.objects.filter(pk=service.pk).update(nlb_id="")
+
+    services.retire_service(world.provider, service)
+    wait_for_state(service, ServiceState.RETIRED)
+
+    assert service.nlb_id == nlb_id
+    assert "found load balancer" in verbs(service)
+    with pytest.raises(CloudNotFound):
+        CloudSession(service.account).nlb.get_load_balancer(nlb_id)
