@@ -145,7 +145,8 @@ class Authenticator:
 
         identity, secret = self._credentials(parts["Credential"], header("x-acs-security-token"))
         expected = hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts["Signature"]):
+        if not _same(expected, parts["Signature"]):
+            # Nothing secret in it: the string to sign holds the canonical request's hash only.
             raise _mismatch(string_to_sign)
         return identity
 
@@ -170,8 +171,16 @@ class Authenticator:
         string_to_sign = f"{method}&%2F&{_encode(canonical)}"
         identity, secret = self._credentials(access_key_id, params.get("SecurityToken"))
         digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
-        if not hmac.compare_digest(base64.b64encode(digest).decode(), params["Signature"]):
-            raise _mismatch(string_to_sign)
+        if not _same(base64.b64encode(digest).decode(), params["Signature"]):
+            # The cloud echoes the string to sign, which helps a client find its mistake; but it
+            # carries every parameter, the STS token among them, so secret values are masked.
+            shown = {key: _masked(key, value) for key, value in params.items()}
+            canonical_shown = "&".join(
+                f"{_encode(key)}={_encode(shown[key])}"
+                for key in sorted(shown)
+                if key != "Signature"
+            )
+            raise _mismatch(f"{method}&%2F&{_encode(canonical_shown)}")
         return identity
 
     # -- keys and sessions -----------------------------------------------------------------------
@@ -264,6 +273,19 @@ def new_session(
 
 def _encode(value: str) -> str:
     return quote(value, safe="~")
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison that refuses, instead of failing on, a non-ASCII signature."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def _masked(name: str, value: str) -> str:
+    """The value as an error message may show it: secrets and tokens become ***."""
+    lowered = name.lower()
+    if lowered == "securitytoken" or "secret" in lowered or "password" in lowered:
+        return "***"
+    return value
 
 
 def _mismatch(string_to_sign: str) -> ApiError:

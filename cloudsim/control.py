@@ -1,6 +1,11 @@
 """The control API under `/_sim/`, for tests, demos and the portal's end-to-end checks.
 
 It answers loopback peers only (HTTP 403 otherwise), whatever address the server listens on.
+A loopback peer may still be a web page in a developer's browser, which can send "simple"
+cross-site requests (a form POST, no preflight) and, through DNS rebinding, read answers. So the
+API also refuses (403) any request that carries an `Origin` header or names a non-loopback `Host`,
+and POST and DELETE need `Content-Type: application/json` (415 otherwise), which no cross-site
+page can send without a CORS preflight that cloudsim never grants.
 
 - `GET /_sim/ping`: `{"status": "ok"}` once the emulator serves;
 - `GET /_sim/state`: the whole state (resources with their pending transitions, sessions, stats);
@@ -15,30 +20,48 @@ It answers loopback peers only (HTTP 403 otherwise), whatever address the server
   per code;
 - `GET /_sim/resolve?host=H&port=P[&vpc=vpc-…]`: `{"host": "127.0.0.1", "port": N}`, where H:P (an
   endpoint domain, a zone domain or an ENI IP, and a listener port) is reached on loopback; 404
-  until the connection is Connected.
+  until the connection is Connected; 409 when H is the ENI address of more than one Connected
+  endpoint (overlapping VPCs) and no `vpc` says which client VPC is asking.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from cloudsim import ids
-from cloudsim.network import NetworkError
+from cloudsim.network import AmbiguousAddress, NetworkError
 
 if TYPE_CHECKING:
     from cloudsim.server import CloudSim
 
 Answer = tuple[int, Any, dict[str, str]]
 MAX_BODY = 64 * 1024
+# Per call; the clock as a whole stays before _LATEST, which timestamps can still show.
+MAX_CLOCK_ADVANCE_S = 10 * 365 * 86400
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC).timestamp()
 
 
 def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
     if not _from_loopback(environ.get("REMOTE_ADDR", "")):
         return _error(403, "Forbidden", "The control API answers loopback clients only.")
+    if environ.get("HTTP_ORIGIN") is not None:
+        return _error(
+            403, "Forbidden", "The control API refuses requests from web pages (Origin header)."
+        )
+    if not _loopback_host(environ.get("HTTP_HOST")):
+        return _error(403, "Forbidden", "The control API answers requests to a loopback host.")
     method = environ.get("REQUEST_METHOD", "GET")
+    if method in ("POST", "DELETE") and not _is_json(environ.get("CONTENT_TYPE", "")):
+        return _error(
+            415,
+            "UnsupportedMediaType",
+            f"{method} on the control API needs Content-Type: application/json.",
+        )
     parts = [part for part in path.split("/") if part][1:]
     try:
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
@@ -73,6 +96,8 @@ def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
             return 200, sim.store.stats(), {}
         if route == ("GET", ("resolve",)):
             return _resolve(sim, query)
+    except AmbiguousAddress as exc:
+        return _error(409, "Ambiguous", str(exc))
     except NetworkError as exc:
         return _error(404, "NotFound", str(exc))
     except _BadRequest as exc:
@@ -91,6 +116,24 @@ def _from_loopback(address: str) -> bool:
         return False
 
 
+def _loopback_host(host: str | None) -> bool:
+    """No Host (HTTP/1.0), or localhost or a loopback address, with or without a port."""
+    if host is None:
+        return True
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1 : name.find("]")] if "]" in name else name
+    else:
+        name = name.rsplit(":", 1)[0]
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    return _from_loopback(name)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
+
+
 def _json_body(environ: dict[str, Any]) -> Any:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -103,8 +146,8 @@ def _json_body(environ: dict[str, Any]) -> Any:
         return {}
     try:
         return json.loads(data)
-    except ValueError:
-        raise _BadRequest("the body is not JSON") from None
+    except (ValueError, RecursionError):
+        raise _BadRequest("the body is not JSON (or nested too deeply)") from None
 
 
 def _faults(sim: CloudSim, method: str, rest: list[str], environ: dict[str, Any]) -> Answer:
@@ -130,8 +173,6 @@ def _web(sim: CloudSim, method: str, key: str, verb: str) -> Answer:
     if method != "POST" or verb not in ("start", "stop"):
         return _error(405, "MethodNotAllowed", "POST …/web/start or …/web/stop.")
     instance = sim.network.set_web(key, running=verb == "start")
-    with sim.store.lock:
-        sim.store.save_if_dirty()
     return (
         200,
         {
@@ -146,18 +187,26 @@ def _web(sim: CloudSim, method: str, key: str, verb: str) -> Answer:
 def _clock(sim: CloudSim, environ: dict[str, Any]) -> Answer:
     body = _json_body(environ)
     seconds = body.get("advance") if isinstance(body, dict) else None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise _BadRequest('send {"advance": seconds} with a number of seconds >= 0')
-    sim.store.advance_clock(float(seconds))
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0 <= seconds <= MAX_CLOCK_ADVANCE_S  # also refuses NaN and Infinity
+    ):
+        raise _BadRequest(
+            f'send {{"advance": seconds}} with a number of seconds from 0 to {MAX_CLOCK_ADVANCE_S}'
+        )
     with sim.store.lock:
+        if sim.store.now() + seconds >= _LATEST:
+            raise _BadRequest("the emulator clock cannot go past the year 9998")
+        sim.store.advance_clock(float(seconds))
         sim.store.advance()
-        sim.store.save_if_dirty()
         return 200, {"now": sim.store.iso(), "offset": sim.store.data["clock_offset"]}, {}
 
 
 def _resolve(sim: CloudSim, query: dict[str, str]) -> Answer:
     host, port_text = query.get("host", ""), query.get("port", "")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    # Not str.isdigit(): it accepts "²", which int() refuses.
+    if not host or not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
         raise _BadRequest("resolve needs host=<name or IP> and port=<1-65535>")
     address, port = sim.network.resolve(host, int(port_text), query.get("vpc") or None)
     return 200, {"host": address, "port": port}, {}

@@ -692,6 +692,18 @@ class _TcpProxy:
         with self._lock:
             self._relays.discard(relay)
 
+    @property
+    def connection_count(self) -> int:
+        """Client connections being relayed now."""
+        with self._lock:
+            return len(self._relays)
+
+    def retire(self) -> None:
+        """Take no new connection from now on (closes at once those still being accepted);
+        cheap and non-blocking, unlike close()."""
+        with self._lock:
+            self._closed = True
+
     def close(self) -> None:
         """Close the port, stop the checks and cut the connections in flight, as a deleted
         listener does."""
@@ -796,10 +808,27 @@ class DataPlane:
             return proxy.port
 
     def remove_listener(self, listener_id: str) -> None:
+        proxy = self.detach_listener(listener_id)
+        if proxy is not None:
+            proxy.close()  # outside the lock: it joins threads that may be resolving backends
+
+    def detach_listener(self, listener_id: str) -> _TcpProxy | None:
+        """Unregister the listener's proxy and stop it taking connections, without waiting.
+
+        The caller must `close()` what it gets: that joins the proxy's threads, which can take
+        a health check's timeout, so callers holding other locks close it after releasing them.
+        """
         with self._lock:
             proxy = self._proxies.pop(listener_id, None)
         if proxy is not None:
-            proxy.close()  # outside the lock: it joins threads that may be resolving backends
+            proxy.retire()
+        return proxy
+
+    def connection_count(self, listener_id: str) -> int | None:
+        """Connections the listener's proxy is relaying now; None without a proxy."""
+        with self._lock:
+            proxy = self._proxies.get(listener_id)
+        return None if proxy is None else proxy.connection_count
 
     def listener_port(self, listener_id: str) -> int | None:
         with self._lock:

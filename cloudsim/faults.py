@@ -28,6 +28,8 @@ from typing import Any
 from cloudsim import ids
 from cloudsim.errors import ApiError
 
+# Ten minutes: the longest latency or retry-after a fault may ask for.
+MAX_MS = 600_000
 KINDS = ("throttle", "unavailable", "latency", "drop", "concurrent", "error")
 
 
@@ -170,12 +172,23 @@ def parse(spec: Any) -> Fault:
     rate = values.get("rate", 1.0)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
         raise ValueError("fault field 'rate' must be a number between 0 and 1")
-    for name, low in (("count", 1), ("seed", 0), ("retry_after_ms", 0), ("latency_ms", 0)):
+    # Upper bounds keep time.sleep() and the retry header within what they accept.
+    bounds = (
+        ("count", 1, None),
+        ("seed", 0, None),
+        ("retry_after_ms", 0, MAX_MS),
+        ("latency_ms", 0, MAX_MS),
+    )
+    for name, low, high in bounds:
         value = values.get(name)
         if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < low
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < low
+            or (high is not None and value > high)
         ):
-            raise ValueError(f"fault field {name!r} must be a whole number of at least {low}")
+            limit = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise ValueError(f"fault field {name!r} must be a whole number {limit}")
     if kind == "latency" and not values.get("latency_ms"):
         raise ValueError("a latency fault needs 'latency_ms'")
     if kind == "error":

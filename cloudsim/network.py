@@ -7,6 +7,8 @@ listener port) to that proxy. Scenario addresses (10.x, 172.16.x, 192.168.x) sta
 here ever connects to them.
 
 Every method is called with the store lock held, so the data plane follows the records in order.
+Closing a proxy joins its threads (up to a health check's timeout), so a removed listener's proxy
+is detached under the lock and closed once the lock is released (StoreLock.after_release).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ _SERVING = ("Available", "Configuring")
 
 class NetworkError(LookupError):
     """A control request about the network that cannot be met; the message says why."""
+
+
+class AmbiguousAddress(NetworkError):
+    """An ENI address that more than one Connected endpoint has (VPC CIDRs may overlap)."""
 
 
 class Network:
@@ -103,8 +109,11 @@ class Network:
         )
 
     def remove_listener(self, listener_id: str) -> None:
-        if self.dataplane.listener_port(listener_id) is not None:
-            self.dataplane.remove_listener(listener_id)
+        proxy = self.dataplane.detach_listener(listener_id)
+        if proxy is not None:
+            # Its port refuses nothing yet, but it takes no new connection; closed (port, checks,
+            # relays) as soon as the caller lets go of the store lock.
+            self.store.lock.after_release(proxy.close)
 
     def has_listener(self, listener_id: str) -> bool:
         return self.dataplane.listener_port(listener_id) is not None
@@ -153,15 +162,38 @@ class Network:
             )
 
     def _endpoint_for(self, host: str, vpc_id: str | None) -> tuple[Record, list[dict[str, Any]]]:
+        found: list[tuple[Record, list[dict[str, Any]]]] = []
         for endpoint in self.store.all("vpcendpoint"):
             if vpc_id is not None and endpoint["VpcId"] != vpc_id:
                 continue
             if host == endpoint["EndpointDomain"]:
-                return endpoint, endpoint["Zones"]
+                return endpoint, endpoint["Zones"]  # domains carry the endpoint id: unique
             for zone in endpoint["Zones"]:
                 if host in (zone["ZoneDomain"], zone["EniIp"]):
-                    return endpoint, [zone]
-        raise NetworkError(f"{host} is not the domain, zone domain or ENI address of any endpoint")
+                    found.append((endpoint, [zone]))
+        if not found:
+            where = f" in {vpc_id}" if vpc_id else ""
+            raise NetworkError(
+                f"{host} is not the domain, zone domain or ENI address of any endpoint{where}"
+            )
+        # VPCs (of one account or of several) may overlap, so an address can be several
+        # endpoints'; only one that carries traffic is a usable answer.
+        connected = [match for match in found if _connected(*match)]
+        if len(connected) > 1:
+            vpcs = ", ".join(sorted({endpoint["VpcId"] for endpoint, _ in connected}))
+            raise AmbiguousAddress(
+                f"{host} is the address of {len(connected)} Connected endpoints (in {vpcs}); "
+                "name the client's VPC with vpc=<VpcId>"
+            )
+        return connected[0] if connected else found[0]
+
+
+def _connected(endpoint: Record, zones: list[dict[str, Any]]) -> bool:
+    return (
+        endpoint["EndpointStatus"] == "Active"
+        and endpoint["ConnectionStatus"] == "Connected"
+        and any(zone["ZoneStatus"] == "Connected" for zone in zones)
+    )
 
 
 def health_spec(config: dict[str, Any]) -> HealthCheckSpec:

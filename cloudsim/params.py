@@ -6,6 +6,7 @@ a handler never sees a value it has to re-check.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -91,6 +92,8 @@ class Params:
             parsed = json.loads(value)
         except ValueError:
             parsed = [part.strip() for part in value.split(",") if part.strip()]
+        except RecursionError:
+            raise invalid(name, "nested too deeply") from None
         if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
             raise invalid(name, "expected a JSON array of strings")
         return parsed
@@ -147,6 +150,30 @@ def to_int(name: str, value: str, low: int | None = None, high: int | None = Non
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise invalid(name, f"{number} is not {bounds}")
     return number
+
+
+def to_ipv4(name: str, value: str) -> str:
+    """A dotted-quad IPv4 address, in its canonical form."""
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise invalid(name, f"{value!r} is not an IPv4 address") from None
+
+
+def to_ip(name: str, value: str) -> str:
+    """An IPv4 or IPv6 address, in its canonical form."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise invalid(name, f"{value!r} is not an IP address") from None
+
+
+def load_json(name: str, value: str) -> object:
+    """A parameter holding JSON; refused, naming it, when it is not JSON."""
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        raise invalid(name, "not JSON (or nested too deeply)") from None
 
 
 def to_bool(name: str, value: str) -> bool:

@@ -6,8 +6,9 @@ with the older signature) and the operation its action (`x-acs-action`, or `Acti
 `/_sim/` are the control API (cloudsim/control.py).
 
 A call goes: parse → find the operation → authenticate → RAM allow list → injected faults →
-(under the store lock) apply due transitions, replay a ClientToken or run the handler, persist.
-Every refusal is the cloud's JSON error with a 4xx; a bug becomes a JSON 500, never a traceback.
+(under the store lock) apply due transitions, replay a ClientToken or run the handler, mark the
+state dirty (the store's flusher writes it, cloudsim/store.py). Every refusal is the cloud's JSON
+error with a 4xx; a bug becomes a JSON 500, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
@@ -36,13 +38,16 @@ from cloudsim.network import Network
 from cloudsim.params import Params
 from cloudsim.products import PRODUCTS, Context, Product
 from cloudsim.scenario import Scenario, load
-from cloudsim.store import Store
+from cloudsim.store import Store, params_digest
 
 MAX_BODY = 1 << 20
 JSON_TYPE = "application/json;charset=utf-8"
 _HEADER_KEYS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
 StartResponse = Callable[..., Any]
+
+# Operations that refuse to overlap with themselves in one account while `accept_hold_ms` > 0.
+SERIAL_ACTIONS = frozenset({"EnableVpcEndpointConnection"})
 
 
 def is_loopback(host: str) -> bool:
@@ -70,6 +75,7 @@ class CloudSim:
         fault_seed: int | None = None,
         allow_non_loopback: bool = False,
         access_log: bool = False,
+        accept_hold_ms: int = 0,
     ) -> None:
         if not allow_non_loopback and not is_loopback(host):
             raise ValueError(
@@ -85,6 +91,10 @@ class CloudSim:
         for spec in faults:
             self.faults.add(spec)
         self.auth = Authenticator(self.scenario, self.store.sessions, self.store.now)
+        # > 0: an EnableVpcEndpointConnection stays in flight this long after its change, and
+        # another one in the same account meanwhile is refused with ConcurrentCallNotSupported.
+        self.accept_hold_ms = accept_hold_ms
+        self.in_flight = InFlight()
         self.app = App(self)
         self.host = host
         self._port = port
@@ -123,6 +133,7 @@ class CloudSim:
             self.host, self._port, self.app, threaded=True, request_handler=handler
         )
         self.network.start()
+        self.store.start_flusher()
         return self._server
 
     def stop(self) -> None:
@@ -137,8 +148,7 @@ class CloudSim:
             return
         self._server.server_close()
         self._server = None
-        with self.store.lock:
-            self.store.save_if_dirty()
+        self.store.close()  # the final save
         self.network.shutdown()
 
     def __enter__(self) -> CloudSim:
@@ -165,18 +175,38 @@ class CloudSim:
     # -- conveniences for tests and the control API -------------------------------------------
 
     def reset(self) -> None:
+        # The old listeners' proxies are closed once the lock is released (StoreLock).
         with self.store.lock:
             listeners = [listener["_id"] for listener in self.store.all("listener")]
             self.store.reset()
             self.faults.clear()
             self.network.reset(listeners)
-            self.store.save_if_dirty()
 
     def fast_forward(self) -> int:
         with self.store.lock:
-            applied = self.store.fast_forward()
-            self.store.save_if_dirty()
-            return applied
+            return self.store.fast_forward()
+
+
+class InFlight:
+    """Which (account, action) pairs have a call in flight, for SERIAL_ACTIONS."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy: set[tuple[str, str]] = set()
+
+    def claim(self, uid: str, action: str) -> None:
+        with self._lock:
+            if (uid, action) in self._busy:
+                raise ApiError(
+                    "ConcurrentCallNotSupported",
+                    f"Another {action} call of account {uid} is still in progress. "
+                    "Please try again later.",
+                )
+            self._busy.add((uid, action))
+
+    def release(self, uid: str, action: str) -> None:
+        with self._lock:
+            self._busy.discard((uid, action))
 
 
 class App:
@@ -211,7 +241,7 @@ class App:
                 _drop(environ)
             if outcome.error is not None:
                 raise outcome.error
-            body = self._run(product, operation.name, operation.write, params, identity, request_id)
+            body = self._serial(product, operation, params, identity, request_id)
             body["RequestId"] = request_id
             return respond(start_response, 200, body, {"x-acs-request-id": request_id})
         except ApiError as error:
@@ -304,6 +334,26 @@ class App:
             raise ApiError("InvalidRegionId", f"The specified region {region!r} does not exist.")
         return product, operation, Params(raw), identity
 
+    def _serial(
+        self, product: Product, operation: Any, params: Params, identity: Any, request_id: str
+    ) -> dict[str, Any]:
+        """Run the call; one of SERIAL_ACTIONS also stays in flight for `accept_hold_ms`.
+
+        The cloud refuses an EnableVpcEndpointConnection that overlaps another in the same
+        account. Calls here hold the store lock and never overlap by themselves, so with a hold
+        the call claims its (account, action) first and keeps it for the hold, outside the lock.
+        """
+        hold_ms = self.sim.accept_hold_ms
+        if hold_ms <= 0 or operation.name not in SERIAL_ACTIONS:
+            return self._run(product, operation.name, operation.write, params, identity, request_id)
+        self.sim.in_flight.claim(identity.uid, operation.name)
+        try:
+            body = self._run(product, operation.name, operation.write, params, identity, request_id)
+            time.sleep(hold_ms / 1000)
+            return body
+        finally:
+            self.sim.in_flight.release(identity.uid, operation.name)
+
     def _run(
         self,
         product: Product,
@@ -319,16 +369,19 @@ class App:
             token = params.text("ClientToken", max_len=64) if write else None
             if token is not None and params.boolean("DryRun", False):
                 token = None
+            digest = params_digest(params.raw) if token is not None else ""
             if token is not None:
-                replay = store.token_response(identity.uid, action, token)
+                replay = store.token_response(identity.uid, action, token, digest)
                 if replay is not None:
                     return dict(replay)
             context = Context(store, identity, params, product, action, request_id)
             body = product.operations[action].handler(context)
             if token is not None:
-                store.remember_token(identity.uid, action, token, body)
+                store.remember_token(identity.uid, action, token, digest, body)
                 body = dict(body)
-            store.save_if_dirty()
+            if write:
+                # Handlers change records in place; the flusher writes the state (--state).
+                store.dirty = True
             return body
 
 
@@ -406,5 +459,20 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+# Values that must not reach a log: the STS token and anything named like a secret.
+_SECRET_QUERY = re.compile(r"((?:SecurityToken|[A-Za-z]*(?:Secret|Password))=)[^&\s]*", re.I)
+
+
+def redact(text: str) -> str:
+    """`text` with the values of secret-ish query parameters replaced by ***."""
+    return _SECRET_QUERY.sub(r"\1***", text)
+
+
 class _AccessLogHandler(WSGIRequestHandler):
-    pass
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # The request line carries the query, and with the older signature the STS token in it.
+        # werkzeug logs `path` (or `requestline` when the request was bad); both are done with.
+        self.requestline = redact(self.requestline)
+        if hasattr(self, "path"):
+            self.path = redact(self.path)
+        super().log_request(code, size)

@@ -3,6 +3,12 @@
 Everything lives in one JSON-shaped dict guarded by one re-entrant lock, so a call sees and
 changes a consistent world and the whole of it can be written to `--state FILE` as it is.
 
+With `--state FILE`, a background flusher writes the state at most every `save_interval` seconds
+while it is dirty, and once more on stop: a write only marks the state dirty, so no call waits for
+the disk and the lock is held only to serialise a snapshot. ClientToken records, finished NLB jobs
+and expired STS sessions are forgotten `retention` seconds (24 h) of emulator time after they were
+made, finished or expired, so a long-running emulator's state does not grow without bound.
+
 Asynchronous operations do not run threads. A resource carries its pending transitions as
 `[due, seq, effect, argument]` entries; `advance()`, called before every read, applies those that
 are due, in (due, seq) order. A delay of 0 therefore means "the next call sees the final state",
@@ -13,8 +19,10 @@ were, since the due times are on the (persisted) emulator clock.
 from __future__ import annotations
 
 import copy
+import hashlib
 import ipaddress
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -24,13 +32,39 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cloudsim.errors import ApiError
 from cloudsim.scenario import Account, Scenario
+
+logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 Effect = Callable[["Store", Record, Any], None]
 
 EFFECTS: dict[str, Effect] = {}
 STATE_VERSION = 1
+# How long ClientTokens, finished jobs and expired STS sessions are remembered (emulator time).
+RETENTION_S = 24 * 3600.0
+# How often (emulator time) advance() looks for what has outlived the retention.
+PRUNE_EVERY_S = 60.0
+# The flusher writes a dirty state at most this often (seconds).
+SAVE_INTERVAL_S = 0.5
+# Parameters that change on every retry of the same request: not part of a ClientToken's digest.
+_NOISE = frozenset(
+    {
+        "AccessKeyId",
+        "Action",
+        "ClientToken",
+        "Format",
+        "SecurityToken",
+        "Signature",
+        "SignatureMethod",
+        "SignatureNonce",
+        "SignatureType",
+        "SignatureVersion",
+        "Timestamp",
+        "Version",
+    }
+)
 
 
 def effect(name: str) -> Callable[[Effect], Effect]:
@@ -57,6 +91,57 @@ class StateError(RuntimeError):
     """A --state file that cannot be loaded."""
 
 
+class StoreLock:
+    """The store's re-entrant lock, and work put off until its outermost holder lets go.
+
+    Closing a listener's proxy joins its threads, which can take a second; done under the lock it
+    would stall every API call meanwhile. Such work is handed to `after_release()` and runs in
+    the releasing thread once the lock is free (so still before that call answers).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0  # only the owning thread changes it, while it holds _lock
+        self._owner: int | None = None
+        self._deferred: list[Callable[[], None]] = []
+
+    def __enter__(self) -> StoreLock:
+        self._lock.acquire()
+        self._depth += 1
+        self._owner = threading.get_ident()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        deferred: list[Callable[[], None]] = []
+        if self._depth == 0:
+            self._owner = None
+            deferred, self._deferred = self._deferred, []
+        self._lock.release()
+        for action in deferred:
+            try:
+                action()
+            except Exception:
+                logger.exception("work deferred until the store lock was released failed")
+
+    def held(self) -> bool:
+        """Whether the calling thread holds the lock."""
+        return self._owner == threading.get_ident()
+
+    def after_release(self, action: Callable[[], None]) -> None:
+        """Run `action` once the calling thread has released the lock (now if it holds none)."""
+        if self.held():
+            self._deferred.append(action)
+        else:
+            action()
+
+
+def params_digest(raw: dict[str, str]) -> str:
+    """What identifies a request's parameters for ClientToken checks (signing noise left out)."""
+    pairs = sorted((key, value) for key, value in raw.items() if key not in _NOISE)
+    return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()
+
+
 class Store:
     """Thread-safe state of one emulator. Callers hold `lock` around a whole API call."""
 
@@ -67,14 +152,24 @@ class Store:
         delay_scale: float = 1.0,
         state_file: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        retention: float = RETENTION_S,
+        save_interval: float = SAVE_INTERVAL_S,
     ) -> None:
-        self.lock = threading.RLock()
+        self.lock = StoreLock()
         self.scenario = scenario
         self.delay_scale = delay_scale
         self.state_file = Path(state_file) if state_file else None
+        self.retention = retention
+        self.save_interval = save_interval
         self.network: Any = None  # the data-plane bridge, attached by the server
         self._clock = clock
         self.dirty = False
+        # One save at a time, so an older snapshot can never replace a newer one on disk.
+        self._save_lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
+        self._stop_flusher = threading.Event()
+        self._next_prune = 0.0
+        self._expiring: set[tuple[str, str]] = set()
         self.data: dict[str, Any] = {}
         self._owned: dict[tuple[str, str], dict[str, Record]] = {}
         self._pending: set[tuple[str, str]] = set()
@@ -175,6 +270,8 @@ class Store:
         self._pending = set()
         self._used_ips = {}
         self._ip_cursor = {}
+        self._expiring = set()
+        self._next_prune = 0.0
         for kind, records in self.data["resources"].items():
             for rid, record in records.items():
                 self._index(kind, rid, record)
@@ -183,19 +280,36 @@ class Store:
         self._owned.setdefault((kind, record["_owner"]), {})[rid] = record
         if record.get("_pending"):
             self._pending.add((kind, rid))
+        if "_expires" in record:
+            self._expiring.add((kind, rid))
         for vsw, ip in record.get("_ips", ()):
             self._used_ips.setdefault(vsw, set()).add(ip)
 
     # -- persistence ----------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write the state atomically (a crash leaves the previous file, never half of one)."""
+        """Write the state atomically (a crash leaves the previous file, never half of one).
+
+        Called without the store lock: the lock is taken only to serialise a snapshot, and the
+        file is written after it is released.
+        """
         if self.state_file is None:
             self.dirty = False
             return
-        with self.lock:
-            text = json.dumps(self.data, separators=(",", ":"))
-            self.dirty = False
+        if self.lock.held():
+            raise RuntimeError("Store.save() must not be called with the store lock held")
+        with self._save_lock:
+            with self.lock:
+                text = json.dumps(self.data, separators=(",", ":"))
+                self.dirty = False
+            try:
+                self._write(text)
+            except BaseException:
+                self.dirty = True  # the next flush tries again
+                raise
+
+    def _write(self, text: str) -> None:
+        assert self.state_file is not None
         directory = self.state_file.parent
         directory.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=".cloudsim-", dir=directory)
@@ -211,6 +325,29 @@ class Store:
         if self.dirty and self.state_file is not None:
             self.save()
 
+    def start_flusher(self) -> None:
+        """With a state file: write the state in the background whenever it is dirty."""
+        if self.state_file is None or self._flusher is not None:
+            return
+        self._stop_flusher.clear()
+        self._flusher = threading.Thread(target=self._flush, name="cloudsim-flusher", daemon=True)
+        self._flusher.start()
+
+    def _flush(self) -> None:
+        while not self._stop_flusher.wait(self.save_interval):
+            try:
+                self.save_if_dirty()
+            except Exception:
+                logger.exception("cannot write the state to %s", self.state_file)
+
+    def close(self) -> None:
+        """Stop the flusher and write what is still unsaved."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            self._stop_flusher.set()
+            flusher.join()
+        self.save_if_dirty()
+
     def load(self) -> None:
         assert self.state_file is not None
         try:
@@ -221,6 +358,12 @@ class Store:
             raise StateError(f"{self.state_file}: not a cloudsim state file of this version")
         with self.lock:
             self.data = data
+            now = self.now()
+            for key, entry in list(data["tokens"].items()):
+                if not (isinstance(entry, dict) and "digest" in entry and "body" in entry):
+                    # A file written before tokens carried their digest: replay it whatever
+                    # the parameters, and forget it after the retention.
+                    data["tokens"][key] = {"body": entry, "digest": None, "at": now}
             self._reindex()
             self.dirty = False
 
@@ -282,6 +425,7 @@ class Store:
             return
         self._owned.get((kind, record["_owner"]), {}).pop(rid, None)
         self._pending.discard((kind, rid))
+        self._expiring.discard((kind, rid))
         for vsw, ip in record.get("_ips", ()):
             self._used_ips.get(vsw, set()).discard(ip)
         self.dirty = True
@@ -299,15 +443,18 @@ class Store:
         """
         network = ipaddress.ip_network(vswitch["CidrBlock"])
         used = self._used_ips.setdefault(vswitch["VSwitchId"], set())
+        first = int(network.network_address) + 1
+        last = int(network.broadcast_address) - 3
         if wanted is not None:
+            # Handlers pass a validated address (params.to_ipv4); a reserved one is not free.
             address = ipaddress.ip_address(wanted)
-            if address not in network or wanted in used:
+            if address.version != network.version or not first <= int(address) <= last:
                 return None
-            choice = wanted
+            choice = str(address)
+            if choice in used:
+                return None
         else:
             # A cursor per vSwitch keeps allocation cheap when thousands of addresses are taken.
-            first = int(network.network_address) + 1
-            last = int(network.broadcast_address) - 3
             size = last - first + 1
             start = self._ip_cursor.get(vswitch["VSwitchId"], first)
             choice = None
@@ -356,11 +503,17 @@ class Store:
         self._pending.discard((record["_kind"], record["_id"]))
 
     def advance(self, until: float | None = None) -> int:
-        """Apply the transitions due by `until` (default: now); returns how many were applied."""
-        if not self._pending:
-            return 0
+        """Apply the transitions due by `until` (default: now); returns how many were applied.
+
+        Also forgets, now and then, what has outlived the retention (see `prune`).
+        """
         with self.lock:
-            limit = self.now() if until is None else until
+            now = self.now()
+            if now >= self._next_prune:
+                self.prune(now)
+            if not self._pending:
+                return 0
+            limit = now if until is None else until
             applied = 0
             # Effects may queue more effects that are already due (a zero delay): loop until quiet.
             for _ in range(1000):
@@ -398,12 +551,64 @@ class Store:
 
     # -- idempotency, sessions, statistics ------------------------------------------------------
 
-    def token_response(self, uid: str, action: str, token: str) -> dict | None:
-        return self.data["tokens"].get(f"{uid}|{action}|{token}")
+    def token_response(self, uid: str, action: str, token: str, digest: str) -> dict | None:
+        """The answer first given to this ClientToken, or None when the token is new.
 
-    def remember_token(self, uid: str, action: str, token: str, body: dict) -> None:
-        self.data["tokens"][f"{uid}|{action}|{token}"] = body
+        The same token with other parameters is refused, as the cloud refuses it.
+        """
+        entry = self.data["tokens"].get(f"{uid}|{action}|{token}")
+        if entry is None:
+            return None
+        if entry["digest"] is not None and entry["digest"] != digest:
+            raise ApiError(
+                "IdempotentParameterMismatch",
+                f"The ClientToken {token!r} was used before by a {action} request with other "
+                "parameters; use a new ClientToken for a different request.",
+            )
+        return entry["body"]
+
+    def remember_token(self, uid: str, action: str, token: str, digest: str, body: dict) -> None:
+        self.data["tokens"][f"{uid}|{action}|{token}"] = {
+            "body": body,
+            "digest": digest,
+            "at": self.now(),
+        }
         self.dirty = True
+
+    def expire(self, record: Record, after: float | None = None) -> None:
+        """Forget `record` once the retention has passed (a finished job, for one)."""
+        if after is None:
+            after = self._effect_time if self._effect_time is not None else self.now()
+        record["_expires"] = after + self.retention
+        self._expiring.add((record["_kind"], record["_id"]))
+        self.dirty = True
+
+    def prune(self, now: float | None = None) -> int:
+        """Forget tokens, expiring records and expired sessions older than the retention."""
+        with self.lock:
+            now = self.now() if now is None else now
+            self._next_prune = now + PRUNE_EVERY_S
+            horizon = now - self.retention
+            tokens = self.data["tokens"]
+            stale = [key for key, entry in tokens.items() if entry["at"] <= horizon]
+            for key in stale:
+                del tokens[key]
+            sessions = self.data["sessions"]
+            gone = [key for key, session in sessions.items() if session["ExpiresAt"] <= horizon]
+            for key in gone:
+                del sessions[key]
+            expired = 0
+            for kind, rid in list(self._expiring):
+                record = self.get(kind, rid)
+                if record is None:
+                    self._expiring.discard((kind, rid))
+                elif record["_expires"] <= now:
+                    self.delete(kind, rid)
+                    expired += 1
+            removed = len(stale) + len(gone) + expired
+            if removed:
+                self.dirty = True
+            return removed
 
     def sessions(self) -> dict[str, dict]:
         return self.data["sessions"]

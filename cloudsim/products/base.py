@@ -8,7 +8,7 @@ from typing import Any
 
 from cloudsim import ids
 from cloudsim.auth import Identity
-from cloudsim.errors import ApiError, dry_run, not_found
+from cloudsim.errors import ApiError, dry_run, not_found, wrong_state
 from cloudsim.params import Params
 from cloudsim.store import Record, Store
 
@@ -84,6 +84,12 @@ class Context:
 def public(record: Record) -> dict[str, Any]:
     """The record without cloudsim's bookkeeping (keys starting with `_`)."""
     return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+def require(record: Record, field: str, allowed: tuple[str, ...], code: str, what: str) -> None:
+    """Refuse with `code` unless the record's `field` is one of `allowed`."""
+    if record[field] not in allowed:
+        raise wrong_state(code, what, record["_id"], record[field], " or ".join(allowed))
 
 
 def tag_list(record: Record, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:

@@ -11,19 +11,20 @@ cloudsim's conventions where no source names the code:
   `IncorrectStatus.serverGroup`, `IncorrectStatus.listener` (HTTP 400, retryable);
 - a dependency that will not go away by itself: `ResourceInUse.loadBalancer` (an NLB that still has
   listeners or backs an endpoint service), `ResourceInUse.serverGroup` (a server group a listener
-  forwards to);
+  forwards to); one that is already being deleted makes the refusal retryable instead:
+  `IncorrectStatus.loadBalancer` (listeners or endpoint services still Deleting),
+  `IncorrectStatus.serverGroup` (listeners still Deleting);
 - a listener port already taken on the NLB: `ResourceAlreadyExist.listener`;
 - a server already in the group on that port: `ResourceAlreadyExist.BackendServer`.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cloudsim import ids
-from cloudsim.errors import ApiError, invalid, missing, not_found, wrong_state
-from cloudsim.params import Params, paginate, to_bool, to_int
+from cloudsim.errors import ApiError, invalid, missing, not_found
+from cloudsim.params import Params, load_json, paginate, to_bool, to_int, to_ip, to_ipv4
 from cloudsim.products import tagging
 from cloudsim.products.base import (
     Context,
@@ -32,6 +33,7 @@ from cloudsim.products.base import (
     in_any,
     matches_tags,
     public,
+    require,
     resource_group,
     tag_list,
     vpc_for,
@@ -95,8 +97,14 @@ def _job(ctx: Context, delay: float) -> str:
     """A job that succeeds together with the transition it stands for."""
     job_id = ids.job_id()
     job = ctx.store.create(JOB, job_id, ctx.uid, {"JobId": job_id, "Status": "Processing"})
-    ctx.store.schedule(job, [(delay, "set", {"Status": "Succeeded"})])
+    ctx.store.schedule(job, [(delay, "nlb.job_done", None)])
     return job_id
+
+
+@effect("nlb.job_done")
+def _job_done(store: Store, job: Record, _: Any) -> None:
+    job["Status"] = "Succeeded"
+    store.expire(job)  # GetJobStatus knows it for the retention (24 h), then NotFound
 
 
 def _sync_listeners(store: Store, group_id: str) -> None:
@@ -105,11 +113,6 @@ def _sync_listeners(store: Store, group_id: str) -> None:
     for listener in store.all(LSN):
         if listener["ServerGroupId"] == group_id:
             store.network.sync_listener(listener)
-
-
-def _require(record: Record, field: str, allowed: tuple[str, ...], code: str, what: str) -> None:
-    if record[field] not in allowed:
-        raise wrong_state(code, what, record["_id"], record[field], " or ".join(allowed))
 
 
 def _filtered(ctx: Context, kind: str, id_param: str, extra: dict[str, Any]) -> list[Record]:
@@ -165,7 +168,10 @@ def create_load_balancer(ctx: Context) -> dict[str, Any]:
             raise invalid(f"{where}.ZoneId", f"zone {zone_id} is listed twice")
         seen.add(zone_id)
         vswitch = vswitch_for(ctx, vsw_id, f"{where}.VSwitchId", vpc["VpcId"], zone_id)
-        zones.append((zone_id, vswitch, mapping.get("PrivateIPv4Address") or None, where))
+        wanted = mapping.get("PrivateIPv4Address") or None
+        if wanted is not None:
+            wanted = to_ipv4(f"{where}.PrivateIPv4Address", wanted)
+        zones.append((zone_id, vswitch, wanted, where))
     tags = p.tags()
     ctx.dry_run_passes()
 
@@ -233,7 +239,8 @@ def create_load_balancer(ctx: Context) -> dict[str, Any]:
     return {"LoadbalancerId": lb_id, "OrderId": int(ids.stable_digits(15, lb_id))}
 
 
-def _load_balancer_view(record: Record, tag_keys: tuple[str, str]) -> dict[str, Any]:
+def _view(record: Record, tag_keys: tuple[str, str]) -> dict[str, Any]:
+    """A load balancer or a listener as Get… (TagKey/TagValue) or List… (Key/Value) shows it."""
     view = public(record)
     view["Tags"] = tag_list(record, *tag_keys)
     return view
@@ -242,7 +249,7 @@ def _load_balancer_view(record: Record, tag_keys: tuple[str, str]) -> dict[str, 
 @PRODUCT.action("GetLoadBalancerAttribute")
 def get_load_balancer_attribute(ctx: Context) -> dict[str, Any]:
     record = ctx.owned(LB, ctx.params.req("LoadBalancerId"), LB_NOT_FOUND, "load balancer")
-    return _load_balancer_view(record, ("TagKey", "TagValue"))
+    return _view(record, ("TagKey", "TagValue"))
 
 
 @PRODUCT.action("ListLoadBalancers")
@@ -263,14 +270,14 @@ def list_load_balancers(ctx: Context) -> dict[str, Any]:
     zone_id = p.text("ZoneId")
     if zone_id:
         found = [lb for lb in found if any(z["ZoneId"] == zone_id for z in lb["ZoneMappings"])]
-    views = [_load_balancer_view(lb, ("Key", "Value")) for lb in found]
+    views = [_view(lb, ("Key", "Value")) for lb in found]
     return _page(ctx, views, "LoadBalancers")
 
 
 @PRODUCT.action("UpdateLoadBalancerAttribute", write=True)
 def update_load_balancer_attribute(ctx: Context) -> dict[str, Any]:
     record = ctx.owned(LB, ctx.params.req("LoadBalancerId"), LB_NOT_FOUND, "load balancer")
-    _require(
+    require(
         record, "LoadBalancerStatus", ("Active",), "IncorrectStatus.loadBalancer", "load balancer"
     )
     changes: dict[str, Any] = {}
@@ -290,30 +297,39 @@ def update_load_balancer_attribute(ctx: Context) -> dict[str, Any]:
 @PRODUCT.action("DeleteLoadBalancer", write=True)
 def delete_load_balancer(ctx: Context) -> dict[str, Any]:
     record = ctx.owned(LB, ctx.params.req("LoadBalancerId"), LB_NOT_FOUND, "load balancer")
-    _require(
+    require(
         record,
         "LoadBalancerStatus",
         ("Active", "Inactive", "CreateFailed"),
         "IncorrectStatus.loadBalancer",
         "load balancer",
     )
-    listeners = [
-        lsn["ListenerId"] for lsn in ctx.store.all(LSN) if lsn["LoadBalancerId"] == record["_id"]
-    ]
-    if listeners:
-        raise ApiError(
-            "ResourceInUse.loadBalancer",
-            f"The load balancer {record['_id']} still has listeners: {', '.join(listeners)}.",
-        )
+    # Dependants that will go away by themselves make the refusal retryable (IncorrectStatus);
+    # live ones will not (ResourceInUse), as for DeleteServerGroup.
+    listeners = [lsn for lsn in ctx.store.all(LSN) if lsn["LoadBalancerId"] == record["_id"]]
     services = [
-        service["ServiceId"]
+        service
         for service in ctx.store.all("vpcendpointservice")
         if any(res["ResourceId"] == record["_id"] for res in service["Resources"])
     ]
-    if services:
+    live_listeners = [lsn["ListenerId"] for lsn in listeners if lsn["ListenerStatus"] != "Deleting"]
+    if live_listeners:
         raise ApiError(
             "ResourceInUse.loadBalancer",
-            f"The load balancer {record['_id']} backs endpoint services: {', '.join(services)}.",
+            f"The load balancer {record['_id']} still has listeners: {', '.join(live_listeners)}.",
+        )
+    live_services = [s["ServiceId"] for s in services if s["ServiceStatus"] != "Deleting"]
+    if live_services:
+        raise ApiError(
+            "ResourceInUse.loadBalancer",
+            f"The load balancer {record['_id']} backs endpoint services: "
+            f"{', '.join(live_services)}.",
+        )
+    leaving = [lsn["ListenerId"] for lsn in listeners] + [s["ServiceId"] for s in services]
+    if leaving:
+        raise ApiError(
+            "IncorrectStatus.loadBalancer",
+            f"The load balancer {record['_id']} waits for {', '.join(leaving)} to be deleted.",
         )
     ctx.dry_run_passes()
     delay = ctx.store.delay("DeleteLoadBalancer")
@@ -482,7 +498,7 @@ def list_server_groups(ctx: Context) -> dict[str, Any]:
 def update_server_group_attribute(ctx: Context) -> dict[str, Any]:
     p = ctx.params
     group = ctx.owned(SG, p.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    _require(
+    require(
         group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
     )
     changes: dict[str, Any] = {"HealthCheck": _health_config(p, group["HealthCheck"])}
@@ -514,7 +530,7 @@ def delete_server_group(ctx: Context) -> dict[str, Any]:
             "IncorrectStatus.serverGroup",
             f"The server group {group['_id']} waits for its listeners to be deleted.",
         )
-    _require(
+    require(
         group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
     )
     ctx.dry_run_passes()
@@ -585,13 +601,14 @@ def _locate_server(
     address = entry.get("ServerIp") or (server["ServerId"] if server["ServerType"] == "Ip" else "")
     if not address:
         raise missing(f"{where}.ServerIp")
-    return {"ServerIp": address, "ZoneId": ""}
+    name = f"{where}.ServerIp" if entry.get("ServerIp") else f"{where}.ServerId"
+    return {"ServerIp": to_ip(name, address), "ZoneId": ""}
 
 
 @PRODUCT.action("AddServersToServerGroup", write=True)
 def add_servers_to_server_group(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    _require(
+    require(
         group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
     )
     servers = _servers_param(ctx, group, for_add=True)
@@ -635,7 +652,7 @@ def _existing(group: Record, servers: list[dict[str, Any]]) -> list[dict[str, An
 @PRODUCT.action("RemoveServersFromServerGroup", write=True)
 def remove_servers_from_server_group(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    _require(
+    require(
         group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
     )
     current = _existing(group, _servers_param(ctx, group, for_add=False))
@@ -650,7 +667,7 @@ def remove_servers_from_server_group(ctx: Context) -> dict[str, Any]:
 @PRODUCT.action("UpdateServerGroupServersAttribute", write=True)
 def update_server_group_servers_attribute(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    _require(
+    require(
         group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
     )
     wanted = _servers_param(ctx, group, for_add=False)
@@ -707,16 +724,13 @@ def create_listener(ctx: Context) -> dict[str, Any]:
         "Ppv2VpcIdEnabled": False,
     }
     if ppv2_text:
-        try:
-            given = json.loads(ppv2_text)
-        except ValueError:
-            raise invalid("ProxyProtocolV2Config", "not a JSON object") from None
+        given = load_json("ProxyProtocolV2Config", ppv2_text)
         if not isinstance(given, dict) or not set(given) <= set(ppv2):
             raise invalid("ProxyProtocolV2Config", f"expected a JSON object with {', '.join(ppv2)}")
         ppv2.update({key: bool(value) for key, value in given.items()})
     tags = p.tags()
-    _require(lb, "LoadBalancerStatus", ("Active",), "IncorrectStatus.loadBalancer", "load balancer")
-    _require(
+    require(lb, "LoadBalancerStatus", ("Active",), "IncorrectStatus.loadBalancer", "load balancer")
+    require(
         group,
         "ServerGroupStatus",
         ("Available", "Configuring"),
@@ -790,16 +804,10 @@ def _listener_gone(store: Store, listener: Record, _: Any) -> None:
         store.network.remove_listener(listener["_id"])
 
 
-def _listener_view(record: Record, tag_keys: tuple[str, str]) -> dict[str, Any]:
-    view = public(record)
-    view["Tags"] = tag_list(record, *tag_keys)
-    return view
-
-
 @PRODUCT.action("GetListenerAttribute")
 def get_listener_attribute(ctx: Context) -> dict[str, Any]:
     record = ctx.owned(LSN, ctx.params.req("ListenerId"), LSN_NOT_FOUND, "listener")
-    return _listener_view(record, ("TagKey", "TagValue"))
+    return _view(record, ("TagKey", "TagValue"))
 
 
 @PRODUCT.action("ListListeners")
@@ -814,14 +822,14 @@ def list_listeners(ctx: Context) -> dict[str, Any]:
             "ListenerProtocol": [v for v in [p.text("ListenerProtocol")] if v],
         },
     )
-    return _page(ctx, [_listener_view(lsn, ("Key", "Value")) for lsn in found], "Listeners")
+    return _page(ctx, [_view(lsn, ("Key", "Value")) for lsn in found], "Listeners")
 
 
 def _listener_transition(
     ctx: Context, allowed: tuple[str, ...], during: str, after: str, operation: str
 ) -> dict[str, Any]:
     listener = ctx.owned(LSN, ctx.params.req("ListenerId"), LSN_NOT_FOUND, "listener")
-    _require(listener, "ListenerStatus", allowed, "IncorrectStatus.listener", "listener")
+    require(listener, "ListenerStatus", allowed, "IncorrectStatus.listener", "listener")
     ctx.dry_run_passes()
     delay = ctx.store.delay(operation)
     listener["ListenerStatus"] = during
@@ -851,7 +859,7 @@ def start_listener(ctx: Context) -> dict[str, Any]:
 def update_listener_attribute(ctx: Context) -> dict[str, Any]:
     p = ctx.params
     listener = ctx.owned(LSN, p.req("ListenerId"), LSN_NOT_FOUND, "listener")
-    _require(
+    require(
         listener, "ListenerStatus", ("Running", "Stopped"), "IncorrectStatus.listener", "listener"
     )
     changes: dict[str, Any] = {}

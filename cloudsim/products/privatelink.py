@@ -26,11 +26,12 @@ succeed without change, so a redelivered task never fails on its own earlier suc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cloudsim import ids
 from cloudsim.errors import ApiError, invalid, missing, not_found, wrong_state
-from cloudsim.params import paginate
+from cloudsim.params import paginate, to_ipv4
 from cloudsim.products import tagging
 from cloudsim.products.base import (
     Context,
@@ -38,6 +39,7 @@ from cloudsim.products.base import (
     check_zone,
     matches_tags,
     public,
+    require,
     resource_group,
     tag_list,
     vpc_for,
@@ -81,11 +83,6 @@ def _service_zones(service: Record) -> list[str]:
     return sorted({resource["ZoneId"] for resource in service["Resources"]})
 
 
-def _require(record: Record, field: str, allowed: tuple[str, ...], code: str, what: str) -> None:
-    if record[field] not in allowed:
-        raise wrong_state(code, what, record["_id"], record[field], " or ".join(allowed))
-
-
 def may_use(service: Record, uid: str) -> bool:
     """The owner, and the accounts on the service's whitelist (by UID or by ARN)."""
     if uid == service["_owner"] or uid in service["Users"]:
@@ -115,6 +112,12 @@ def _set_connection(store: Store, endpoint: Record, status: str) -> None:
 
 
 # -- endpoint services ----------------------------------------------------------------------------
+
+
+def _settle(ctx: Context, service: Record, during: str, operation: str) -> None:
+    """The service is `during` (Creating, Pending) now, and Active after the operation's delay."""
+    service["ServiceStatus"] = during
+    ctx.store.schedule(service, [(ctx.store.delay(operation), "set", {"ServiceStatus": "Active"})])
 
 
 def _service_resources(ctx: Context, entries: list[dict[str, str]], prefix: str) -> list[dict]:
@@ -221,10 +224,7 @@ def create_vpc_endpoint_service(ctx: Context) -> dict[str, Any]:
             "Tags": tags,
         },
     )
-    ctx.store.schedule(
-        record,
-        [(ctx.store.delay("CreateVpcEndpointService"), "set", {"ServiceStatus": "Active"})],
-    )
+    _settle(ctx, record, "Creating", "CreateVpcEndpointService")
     return _service_view(record) | {"ServiceStatus": "Creating"}
 
 
@@ -271,7 +271,7 @@ def list_vpc_endpoint_services(ctx: Context) -> dict[str, Any]:
 def update_vpc_endpoint_service_attribute(ctx: Context) -> dict[str, Any]:
     p = ctx.params
     service = _service(ctx)
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     changes: dict[str, Any] = {}
@@ -286,17 +286,8 @@ def update_vpc_endpoint_service_attribute(ctx: Context) -> dict[str, Any]:
     if description is not None:
         changes["ServiceDescription"] = description
     ctx.dry_run_passes()
-    service.update(changes, ServiceStatus="Pending")
-    ctx.store.schedule(
-        service,
-        [
-            (
-                ctx.store.delay("UpdateVpcEndpointServiceAttribute"),
-                "set",
-                {"ServiceStatus": "Active"},
-            )
-        ],
-    )
+    service.update(changes)
+    _settle(ctx, service, "Pending", "UpdateVpcEndpointServiceAttribute")
     return {}
 
 
@@ -309,23 +300,13 @@ def attach_resource(ctx: Context) -> dict[str, Any]:
         "ResourceType": p.req("ResourceType"),
         "ZoneId": p.text("ZoneId") or "",
     }
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     resources = _service_resources(ctx, [entry], "")
     ctx.dry_run_passes()
     service["Resources"].extend(resources)
-    service["ServiceStatus"] = "Pending"
-    ctx.store.schedule(
-        service,
-        [
-            (
-                ctx.store.delay("AttachResourceToVpcEndpointService"),
-                "set",
-                {"ServiceStatus": "Active"},
-            )
-        ],
-    )
+    _settle(ctx, service, "Pending", "AttachResourceToVpcEndpointService")
     return {}
 
 
@@ -336,7 +317,7 @@ def detach_resource(ctx: Context) -> dict[str, Any]:
     resource_id = p.req("ResourceId")
     p.req("ResourceType")
     zone_id = p.text("ZoneId")
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     keep = [
@@ -348,17 +329,7 @@ def detach_resource(ctx: Context) -> dict[str, Any]:
         raise not_found("EndpointServiceResourceNotFound", "service resource", resource_id)
     ctx.dry_run_passes()
     service["Resources"] = keep
-    service["ServiceStatus"] = "Pending"
-    ctx.store.schedule(
-        service,
-        [
-            (
-                ctx.store.delay("DetachResourceFromVpcEndpointService"),
-                "set",
-                {"ServiceStatus": "Active"},
-            )
-        ],
-    )
+    _settle(ctx, service, "Pending", "DetachResourceFromVpcEndpointService")
     return {}
 
 
@@ -393,7 +364,8 @@ def _user_params(ctx: Context) -> tuple[str | None, str | None]:
     user_arn = ctx.params.text("UserARN", max_len=512)
     if user_id is None and user_arn is None:
         raise missing("UserId")
-    if user_id is not None and not user_id.isdigit():
+    # Not str.isdigit(): it accepts "²", which int() (ListVpcEndpointServiceUsers) refuses.
+    if user_id is not None and not re.fullmatch(r"[0-9]{1,20}", user_id):
         raise invalid("UserId", f"{user_id!r} is not an account ID")
     if user_arn is not None:
         parts = user_arn.split(":")
@@ -406,7 +378,7 @@ def _user_params(ctx: Context) -> tuple[str | None, str | None]:
 def add_user(ctx: Context) -> dict[str, Any]:
     service = _service(ctx)
     user_id, user_arn = _user_params(ctx)
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     ctx.dry_run_passes()
@@ -421,7 +393,7 @@ def add_user(ctx: Context) -> dict[str, Any]:
 def remove_user(ctx: Context) -> dict[str, Any]:
     service = _service(ctx)
     user_id, user_arn = _user_params(ctx)
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     ctx.dry_run_passes()
@@ -450,7 +422,7 @@ def list_users(ctx: Context) -> dict[str, Any]:
 @PRODUCT.action("DeleteVpcEndpointService", write=True)
 def delete_vpc_endpoint_service(ctx: Context) -> dict[str, Any]:
     service = _service(ctx)
-    _require(
+    require(
         service, "ServiceStatus", ("Active",), "EndpointServiceOperationDenied", "endpoint service"
     )
     dependents = [
@@ -595,10 +567,13 @@ def create_vpc_endpoint(ctx: Context) -> dict[str, Any]:
         if any(zone_id == z[0] for z in zones):
             raise invalid(f"{where}.ZoneId", f"zone {zone_id} is listed twice")
         vswitch = vswitch_for(ctx, vsw_id, f"{where}.VSwitchId", vpc["VpcId"], zone_id)
-        zones.append((zone_id, vswitch, entry.get("ip") or None, where))
+        wanted = entry.get("ip") or None
+        if wanted is not None:
+            wanted = to_ipv4(f"{where}.ip", wanted)
+        zones.append((zone_id, vswitch, wanted, where))
     tags = p.tags()
     service = _target_service(ctx)
-    _require(
+    require(
         service,
         "ServiceStatus",
         ("Active", "Pending"),
@@ -775,7 +750,7 @@ def update_vpc_endpoint_attribute(ctx: Context) -> dict[str, Any]:
     affinity = ctx.params.boolean("ZoneAffinityEnabled")
     if affinity is not None:
         changes["ZoneAffinityEnabled"] = affinity
-    _require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
     ctx.dry_run_passes()
     endpoint.update(changes)
     return {}
@@ -810,7 +785,7 @@ def _security_group_change(ctx: Context, attach: bool) -> dict[str, Any]:
             "InvalidSecurityGroupId.VpcMismatch",
             f"The security group {group_id!r} is not in the endpoint's VPC {endpoint['VpcId']}.",
         )
-    _require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
     groups = endpoint["SecurityGroupIds"]
     if not attach and group_id in groups and len(groups) == 1:
         raise ApiError("EndpointOperationDenied", "An endpoint keeps at least one security group.")
@@ -838,7 +813,7 @@ def delete_vpc_endpoint(ctx: Context) -> dict[str, Any]:
     if endpoint["EndpointStatus"] == "Deleting":
         ctx.dry_run_passes()
         return {}
-    _require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
     ctx.dry_run_passes()
     ctx.store.cancel(endpoint)
     endpoint["EndpointStatus"] = "Deleting"
@@ -863,8 +838,8 @@ def _connection_target(ctx: Context) -> tuple[Record, Record]:
 def enable_connection(ctx: Context) -> dict[str, Any]:
     _, endpoint = _connection_target(ctx)
     bandwidth = ctx.params.integer("Bandwidth", low=100, high=10240)
-    _require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
-    _require(
+    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+    require(
         endpoint,
         "ConnectionStatus",
         ("Pending", "Disconnected", "Connecting", "Connected"),
@@ -887,8 +862,8 @@ def enable_connection(ctx: Context) -> dict[str, Any]:
 @PRODUCT.action("DisableVpcEndpointConnection", write=True)
 def disable_connection(ctx: Context) -> dict[str, Any]:
     _, endpoint = _connection_target(ctx)
-    _require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
-    _require(
+    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+    require(
         endpoint,
         "ConnectionStatus",
         ("Pending", "Connecting", "Connected", "Disconnected"),

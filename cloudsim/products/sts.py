@@ -50,10 +50,8 @@ def assume_role(ctx: Context) -> dict[str, Any]:
             f"DurationSeconds {duration} exceeds the role's maximum session duration "
             f"({role.max_session_duration} seconds).",
         )
-    sessions = ctx.store.sessions()
+    sessions = ctx.store.sessions()  # expired ones are forgotten after the retention (store.prune)
     now = ctx.store.now()
-    for key in [k for k, s in sessions.items() if s["ExpiresAt"] <= now]:
-        del sessions[key]
     session = new_session(ctx.identity, account, role, session_name, now + duration)
     session["Expiration"] = ctx.store.iso(now + duration)
     sessions[session["AccessKeyId"]] = session

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 from alibabacloud_ecs20140526 import models as ecs_models
@@ -24,8 +25,12 @@ from tests.cloudsim.support import (
     REGION,
     UID_A,
     UID_B,
+    acs3_headers,
     clients_for,
     control,
+    raw,
+    rpc_params,
+    rpc_query,
 )
 
 ROLE_IN_A = f"acs:ram::{UID_A}:role/portal-provisioner"
@@ -222,3 +227,72 @@ def test_b_may_assume_as_in_the_demo_and_a_may_assume_into_b(sim, account_a):
         sim, credentials.access_key_id, credentials.access_key_secret, credentials.security_token
     )
     assert vpc_names(session) == ["VPC3"]
+
+
+def test_an_sts_token_never_appears_in_an_error_body(sim, account_b):
+    credentials = assume(account_b).credentials
+    token, key = credentials.security_token, credentials.access_key_id
+    bodies = []
+
+    # The older signature with a wrong secret: the message shows the string to sign, which
+    # holds every parameter, the token among them.
+    for method in ("GET", "POST"):
+        params = rpc_params("DescribeVpcs", "2016-04-28", key, SecurityToken=token)
+        query = rpc_query(method, params, "not-the-secret")
+        if method == "GET":
+            status, _, body = raw(sim, "GET", "/?" + query)
+        else:
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            status, _, body = raw(sim, "POST", "/", query.encode(), form)
+        assert status == 400
+        refusal = json.loads(body)
+        assert refusal["Code"] == "SignatureDoesNotMatch"
+        assert refusal["Message"].startswith(
+            f"Specified signature does not match our calculation. "
+            f"The server string to sign is: {method}&%2F&"
+        )
+        # Masked, not dropped: the string to sign still shows where the token went.
+        assert "SecurityToken%3D%252A%252A%252A" in refusal["Message"]
+        bodies.append(body)
+    # ACS3 with a wrong secret; then the right key with another session's token, and expired.
+    headers = acs3_headers(
+        sim, "DescribeVpcs", "2016-04-28", key, "not-the-secret", b"", token=token
+    )
+    bodies.append(raw(sim, "POST", "/", b"", headers)[2])
+    other = assume(account_b, name="other").credentials
+    headers = acs3_headers(
+        sim, "DescribeVpcs", "2016-04-28", key, credentials.access_key_secret, b"",
+        token=other.security_token,
+    )  # fmt: skip
+    bodies.append(raw(sim, "POST", "/", b"", headers)[2])
+    control(sim, "POST", "clock", {"advance": 3600})
+    headers = acs3_headers(
+        sim, "DescribeVpcs", "2016-04-28", key, credentials.access_key_secret, b"", token=token
+    )
+    bodies.append(raw(sim, "POST", "/", b"", headers)[2])
+
+    codes = [json.loads(body)["Code"] for body in bodies]
+    assert codes == [
+        "SignatureDoesNotMatch",
+        "SignatureDoesNotMatch",
+        "SignatureDoesNotMatch",
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        "InvalidSecurityToken.Expired",
+    ]
+    for body in bodies:
+        for secret in (token, other.security_token, credentials.access_key_secret):
+            assert secret.encode() not in body
+            assert quote(secret, safe="").encode() not in body
+
+
+def test_the_access_log_masks_the_sts_token(account_b, caplog):
+    credentials = assume(account_b).credentials
+    with CloudSim(delay_scale=0, access_log=True) as sim, caplog.at_level("INFO", "werkzeug"):
+        params = rpc_params(
+            "DescribeVpcs", "2016-04-28", credentials.access_key_id,
+            SecurityToken=credentials.security_token,
+        )  # fmt: skip
+        raw(sim, "GET", "/?" + rpc_query("GET", params, "whatever"))
+    assert "SecurityToken=***" in caplog.text
+    assert credentials.security_token not in caplog.text
+    assert quote(credentials.security_token, safe="~") not in caplog.text

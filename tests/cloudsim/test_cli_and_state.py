@@ -7,17 +7,22 @@ import re
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from alibabacloud_nlb20220430 import models as nlb_models
 from alibabacloud_privatelink20200415 import models as pl_models
+from alibabacloud_sts20150401 import models as sts_models
 
 from cloudsim.server import CloudSim
 from tests.cloudsim import seed
 from tests.cloudsim.support import (
     ACCOUNT_A,
+    ACCOUNT_B,
     REGION,
+    UID_A,
     clients_for,
     control,
     discover,
@@ -169,3 +174,88 @@ def test_a_corrupt_state_file_is_reported(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert "cannot load the state" in result.stderr
+
+
+def test_saves_are_batched_and_never_hold_up_a_call(tmp_path, monkeypatch):
+    state = tmp_path / "state.json"
+    with CloudSim(delay_scale=0, state_file=state) as sim:
+        clients = clients_for(sim, *ACCOUNT_A)
+        net = discover(clients)
+        written: list[str] = []
+        writing, release = threading.Event(), threading.Event()
+        write = sim.store._write
+
+        def slow_write(text: str) -> None:
+            # A slow disk: the file is being written until the test says otherwise.
+            written.append(text)
+            writing.set()
+            release.wait(10)
+            write(text)
+
+        monkeypatch.setattr(sim.store, "_write", slow_write)
+        seed.create_load_balancer(clients, net)
+        assert writing.wait(5), "the flusher did not write the state"
+        started = time.monotonic()
+        groups = [seed.create_server_group(clients, net, name=f"group-{n}") for n in range(20)]
+        assert time.monotonic() - started < 3, "calls waited for the state file"
+        release.set()
+
+        def saved_groups() -> set[str]:
+            if not state.exists():
+                return set()
+            return set(json.loads(state.read_text())["resources"].get("servergroup", {}))
+
+        wait_for(lambda: saved_groups() == set(groups), timeout=5)
+        assert 2 <= len(written) <= 4  # 21 writes, a few saves
+    assert saved_groups() == set(groups)
+
+
+def test_writes_that_change_records_in_place_are_saved(tmp_path):
+    state = tmp_path / "state.json"
+    with CloudSim(delay_scale=0, state_file=state) as sim:
+        clients = clients_for(sim, *ACCOUNT_A)
+        lb_id = seed.create_load_balancer(clients, discover(clients))
+        control(sim, "POST", "fast-forward")  # nothing left for the next start to apply
+    with CloudSim(delay_scale=0, state_file=state) as sim:
+        # A change in place, the only change since the start.
+        clients_for(sim, *ACCOUNT_A).nlb.tag_resources(
+            nlb_models.TagResourcesRequest(
+                resource_type="loadbalancer",
+                resource_id=[lb_id],
+                tag=[nlb_models.TagResourcesRequestTag(key="env", value="demo")],
+            )
+        )
+    assert json.loads(state.read_text())["resources"]["loadbalancer"][lb_id]["Tags"] == {
+        "env": "demo"
+    }
+
+
+def test_tokens_jobs_and_sessions_leave_the_state_after_a_day(tmp_path):
+    state = tmp_path / "state.json"
+    with CloudSim(delay_scale=0, state_file=state) as sim:
+        clients = clients_for(sim, *ACCOUNT_A)
+        net = discover(clients)
+        clients.nlb.create_server_group(
+            nlb_models.CreateServerGroupRequest(
+                server_group_name="kept", vpc_id=net.vpcs["VPC2"], client_token="token-1"
+            )
+        )
+        clients_for(sim, *ACCOUNT_B).sts.assume_role(
+            sts_models.AssumeRoleRequest(
+                role_arn=f"acs:ram::{UID_A}:role/portal-provisioner",
+                role_session_name="short",
+                duration_seconds=900,
+            )
+        )
+    saved = json.loads(state.read_text())
+    assert len(saved["tokens"]) == 1
+    assert len(saved["resources"]["job"]) == 1
+    assert len(saved["sessions"]) == 1
+
+    with CloudSim(delay_scale=0, state_file=state) as sim:
+        control(sim, "POST", "clock", {"advance": 25 * 3600})
+    saved = json.loads(state.read_text())
+    assert saved["tokens"] == {}
+    assert saved["resources"]["job"] == {}
+    assert saved["sessions"] == {}
+    assert len(saved["resources"]["servergroup"]) == 1  # what the job made stays

@@ -1,15 +1,31 @@
-"""The control API: loopback only, reset, fast-forward, clock, stats, web servers, resolve."""
+"""The control API: loopback only and not for web pages, reset, fast-forward, clock, stats, web
+servers, resolve."""
 
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from alibabacloud_nlb20220430 import models as nlb_models
+from alibabacloud_privatelink20200415 import models as pl_models
 from werkzeug.test import Client
 
+from cloudsim import scenario
 from cloudsim.server import CloudSim
 from tests.cloudsim import seed
-from tests.cloudsim.support import ACCOUNT_A, clients_for, control, discover
+from tests.cloudsim.support import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    UID_B,
+    clients_for,
+    control,
+    discover,
+    http_get,
+)
 
 
 def test_the_control_api_answers_loopback_peers_only(sim):
@@ -96,3 +112,121 @@ def test_unknown_routes_and_methods(sim):
     status, fault = control(sim, "POST", "faults", json.loads(request_body))
     assert status == 200
     assert control(sim, "DELETE", f"faults/{fault['id']}") == (200, {"removed": fault["id"]})
+
+
+def test_web_pages_cannot_drive_the_control_api(sim):
+    # A page in a developer's browser is a loopback peer too: it sends an Origin header, cannot
+    # send JSON without a CORS preflight, and under DNS rebinding names its own Host.
+    client = Client(sim.app)
+    loopback = {"REMOTE_ADDR": "127.0.0.1"}
+    page = {"Origin": "https://example.com"}
+    for method, path in (("POST", "/_sim/reset"), ("GET", "/_sim/state"), ("GET", "/_sim/stats")):
+        refused = client.open(
+            path,
+            method=method,
+            headers=page,
+            content_type="application/json",
+            environ_base=loopback,
+        )
+        assert refused.status_code == 403, path
+        assert "Origin" in refused.json["Message"]
+    rebound = client.get(
+        "/_sim/state", headers={"Host": "attacker.example:9100"}, environ_base=loopback
+    )
+    assert rebound.status_code == 403
+    for content_type in (None, "text/plain", "application/x-www-form-urlencoded"):
+        refused = client.post("/_sim/reset", content_type=content_type, environ_base=loopback)
+        assert refused.status_code == 415, content_type
+        assert refused.json["Code"] == "UnsupportedMediaType"
+    assert client.delete("/_sim/faults", environ_base=loopback).status_code == 415
+    for host in ("localhost:9100", "127.0.0.1:9100", "[::1]:9100"):
+        accepted = client.post(
+            "/_sim/reset",
+            headers={"Host": host},
+            content_type="application/json; charset=utf-8",
+            environ_base=loopback,
+        )
+        assert accepted.status_code == 200, host
+    # GETs need no content type: the compose health check and the portal's tests use them so.
+    assert client.get("/_sim/stats", environ_base=loopback).status_code == 200
+    assert client.get("/_sim/resolve?host=x&port=80", environ_base=loopback).status_code == 404
+
+
+def test_bad_control_input_is_a_400_not_a_500(sim, account_a):
+    for advance in (1e308, float("inf"), float("nan"), 10 * 366 * 86400):
+        assert control(sim, "POST", "clock", {"advance": advance})[0] == 400, advance
+    # Steps within the per-call limit still cannot push the clock past what dates can show.
+    sim.store.advance_clock(datetime(9998, 6, 1, tzinfo=UTC).timestamp() - sim.store.now())
+    assert control(sim, "POST", "clock", {"advance": 365 * 86400})[0] == 400
+    assert seed.create_server_group(account_a, discover(account_a))  # calls still work
+    assert control(sim, "GET", "resolve?host=x&port=%C2%B2")[0] == 400
+    assert control(sim, "POST", "faults", {"kind": "latency", "latency_ms": 10**18})[0] == 400
+    assert control(sim, "POST", "faults", {"kind": "throttle", "retry_after_ms": 10**18})[0] == 400
+    request = urllib.request.Request(
+        f"{sim.url}/_sim/faults",
+        data=b"[" * 5000,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+
+
+OVERLAPPING = (
+    (Path(scenario.__file__).parent / "scenarios/default.yaml").read_text()
+    + """
+      # Account B's VPC4 reuses VPC1's addresses: legal, as VPCs are separate networks.
+      - name: VPC4
+        cidr: 10.0.0.0/16
+        vswitches:
+          - {name: vsw-vpc4-g, cidr: 10.0.23.0/24, zone: cn-hangzhou-g}
+        security_groups:
+          - {name: sg-vpc4}
+"""
+)
+
+
+def test_an_address_of_two_connected_endpoints_needs_the_vpc():
+    with CloudSim(scenario.parse(OVERLAPPING, "overlapping.yaml"), delay_scale=0) as sim:
+        clients_a, clients_b = clients_for(sim, *ACCOUNT_A), clients_for(sim, *ACCOUNT_B)
+        net_a, net_b = discover(clients_a), discover(clients_b)
+        published = seed.publish(clients_a, net_a, auto_accept=True)
+        clients_a.privatelink.add_user_to_vpc_endpoint_service(
+            pl_models.AddUserToVpcEndpointServiceRequest(
+                service_id=published.service_id, user_id=int(UID_B)
+            )
+        )
+        address = "10.0.23.50"
+        request_a = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
+        request_b = seed.endpoint_request(
+            net_b, published.service_id, vpc="VPC4", zones=(seed.ZONE_G,), security_group="sg-vpc4"
+        )
+        endpoints = {}
+        for name, clients, request in (("A", clients_a, request_a), ("B", clients_b, request_b)):
+            request.zone[0].ip = address
+            endpoints[name] = clients.privatelink.create_vpc_endpoint(request).body
+        control(sim, "POST", "fast-forward")
+
+        status, body = control(sim, "GET", f"resolve?host={address}&port=80")
+        assert status == 409
+        assert body["Code"] == "Ambiguous"
+        assert net_a.vpcs["VPC1"] in body["Message"] and net_b.vpcs["VPC4"] in body["Message"]
+        for vpc in (net_a.vpcs["VPC1"], net_b.vpcs["VPC4"]):
+            status, body = control(sim, "GET", f"resolve?host={address}&port=80&vpc={vpc}")
+            assert status == 200
+            assert http_get(body["host"], body["port"]).startswith("Hello World")
+        # Domains are the endpoint's own: never ambiguous.
+        domain = endpoints["B"].endpoint_domain
+        assert control(sim, "GET", f"resolve?host={domain}&port=80")[0] == 200
+
+        # Once only one of them carries traffic, the address is that one's again.
+        clients_a.privatelink.disable_vpc_endpoint_connection(
+            pl_models.DisableVpcEndpointConnectionRequest(
+                service_id=published.service_id, endpoint_id=endpoints["B"].endpoint_id
+            )
+        )
+        control(sim, "POST", "fast-forward")
+        assert control(sim, "GET", f"resolve?host={address}&port=80")[0] == 200
+        status, _ = control(sim, "GET", f"resolve?host={address}&port=80&vpc={net_b.vpcs['VPC4']}")
+        assert status == 404

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alibabacloud_nlb20220430 import models as nlb_models
@@ -114,7 +116,7 @@ def test_latency_is_added(sim, account_a):
     assert time.monotonic() - started >= 0.3
 
 
-def test_concurrent_accepts_are_refused(sim, account_a, net_a):
+def test_an_injected_concurrent_fault_is_a_client_exception(sim, account_a, net_a):
     published = seed.publish(account_a, net_a)
     endpoint = account_a.privatelink.create_vpc_endpoint(
         seed.endpoint_request(net_a, published.service_id)
@@ -127,6 +129,60 @@ def test_concurrent_accepts_are_refused(sim, account_a, net_a):
         account_a.privatelink.enable_vpc_endpoint_connection(request)
     assert refused.value.code == "ConcurrentCallNotSupported"
     account_a.privatelink.enable_vpc_endpoint_connection(request)
+
+
+def accept_both_at_once(sim, published, endpoint_ids: list[str]) -> list[str]:
+    """Enable two connections from two threads at the same moment; each one's outcome."""
+    start = threading.Barrier(len(endpoint_ids))
+
+    def accept(endpoint_id: str) -> str:
+        client = clients_for(sim, *ACCOUNT_A).privatelink
+        start.wait()
+        try:
+            client.enable_vpc_endpoint_connection(
+                pl_models.EnableVpcEndpointConnectionRequest(
+                    service_id=published.service_id, endpoint_id=endpoint_id
+                )
+            )
+        except ClientException as refused:
+            return refused.code
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=len(endpoint_ids)) as pool:
+        return sorted(pool.map(accept, endpoint_ids))
+
+
+def test_overlapping_accepts_in_one_account_are_refused(sim, account_a, net_a, monkeypatch):
+    published = seed.publish(account_a, net_a)
+    endpoint_ids = [
+        account_a.privatelink.create_vpc_endpoint(
+            seed.endpoint_request(net_a, published.service_id)
+        ).body.endpoint_id
+        for _ in range(2)
+    ]
+    # By default calls never overlap (they are serialised), so none is refused.
+    assert accept_both_at_once(sim, published, endpoint_ids) == ["ok", "ok"]
+    for endpoint_id in endpoint_ids:
+        account_a.privatelink.disable_vpc_endpoint_connection(
+            pl_models.DisableVpcEndpointConnectionRequest(
+                service_id=published.service_id, endpoint_id=endpoint_id
+            )
+        )
+
+    # An accept that takes a while: the second one, made meanwhile, is refused.
+    monkeypatch.setattr(sim, "accept_hold_ms", 1000)
+    outcomes = accept_both_at_once(sim, published, endpoint_ids)
+    assert outcomes == ["ConcurrentCallNotSupported", "ok"]
+    # Once the first one is over, the refused one goes through.
+    monkeypatch.setattr(sim, "accept_hold_ms", 0)
+    for endpoint_id in endpoint_ids:
+        account_a.privatelink.enable_vpc_endpoint_connection(
+            pl_models.EnableVpcEndpointConnectionRequest(
+                service_id=published.service_id, endpoint_id=endpoint_id
+            )
+        )
+    stats = control(sim, "GET", "stats")[1]
+    assert stats["errors"] == {"ConcurrentCallNotSupported": 1}
 
 
 def test_fault_descriptions_are_validated(sim):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import pytest
 from alibabacloud_nlb20220430 import models as nlb_models
 from alibabacloud_privatelink20200415 import models as pl_models
 from alibabacloud_tea_openapi.exceptions import ClientException
 
+from cloudsim import dataplane
 from cloudsim.server import CloudSim
 from tests.cloudsim import seed
 from tests.cloudsim.support import ACCOUNT_A, REGION, clients_for, control, discover
@@ -311,3 +315,132 @@ def test_tags_filters_and_paging(account_a, net_a):
     )
     zones = nlb.describe_zones(nlb_models.DescribeZonesRequest(region_id=REGION)).body.zones
     assert [z.zone_id for z in zones] == ["cn-hangzhou-g", "cn-hangzhou-h", "cn-hangzhou-k"]
+
+
+def test_addresses_are_checked_and_named(account_a, net_a):
+    vpc2 = net_a.vswitches["VPC2"]
+
+    def create(address: str):
+        return account_a.nlb.create_load_balancer(
+            nlb_models.CreateLoadBalancerRequest(
+                address_type="Intranet",
+                vpc_id=net_a.vpcs["VPC2"],
+                zone_mappings=[
+                    nlb_models.CreateLoadBalancerRequestZoneMappings(
+                        zone_id=seed.ZONE_G,
+                        v_switch_id=vpc2[seed.ZONE_G],
+                        private_ipv_4address=address,
+                    ),
+                    nlb_models.CreateLoadBalancerRequestZoneMappings(
+                        zone_id=seed.ZONE_K, v_switch_id=vpc2[seed.ZONE_K]
+                    ),
+                ],
+            )
+        )
+
+    # Not an address; the vSwitch's network address; one of its last three (reserved).
+    for address in ("not-an-ip", "192.168.2.0", "192.168.2.253", "192.168.9.9"):
+        with pytest.raises(ClientException) as refused:
+            create(address)
+        assert refused.value.status_code == 400, address
+        assert refused.value.code == "InvalidParameter", address
+        assert "ZoneMappings.1.PrivateIPv4Address" in refused.value.message
+    assert create("192.168.2.252").body.loadbalancer_id.startswith("nlb-")
+
+    group_id = seed.create_server_group(account_a, net_a)
+    with pytest.raises(ClientException) as refused:
+        account_a.nlb.add_servers_to_server_group(
+            nlb_models.AddServersToServerGroupRequest(
+                server_group_id=group_id,
+                servers=[
+                    nlb_models.AddServersToServerGroupRequestServers(
+                        server_id="not-an-ip", server_type="Ip", port=80
+                    )
+                ],
+            )
+        )
+    assert refused.value.code == "InvalidParameter"
+    assert "Servers.1.ServerId" in refused.value.message
+
+
+def test_dependants_being_deleted_make_the_refusal_retryable(sim, account_a, net_a, monkeypatch):
+    published = seed.publish(account_a, net_a)
+    monkeypatch.setattr(sim.store, "delay_scale", 1.0)
+    nlb = account_a.nlb
+    delete = nlb_models.DeleteLoadBalancerRequest(load_balancer_id=published.load_balancer_id)
+
+    nlb.delete_listener(nlb_models.DeleteListenerRequest(listener_id=published.listener_id))
+    # The endpoint service still uses it: a live dependant, which will not go by itself.
+    with pytest.raises(ClientException) as refused:
+        nlb.delete_load_balancer(delete)
+    assert refused.value.code == "ResourceInUse.loadBalancer"
+    assert published.service_id in refused.value.message
+
+    account_a.privatelink.delete_vpc_endpoint_service(
+        pl_models.DeleteVpcEndpointServiceRequest(service_id=published.service_id)
+    )
+    # The listener and the service are Deleting: they go by themselves, so "wait", not "in use".
+    with pytest.raises(ClientException) as refused:
+        nlb.delete_load_balancer(delete)
+    assert refused.value.code == "IncorrectStatus.loadBalancer"
+    assert published.listener_id in refused.value.message
+    assert published.service_id in refused.value.message
+
+    control(sim, "POST", "fast-forward")
+    assert nlb.delete_load_balancer(delete).body.job_id
+
+
+def test_finished_jobs_are_forgotten_after_a_day(sim, account_a, net_a):
+    job = seed.add_servers(account_a, net_a, seed.create_server_group(account_a, net_a))
+    assert job_status(account_a, job) == "Succeeded"
+    control(sim, "POST", "clock", {"advance": 24 * 3600 - 120})
+    assert job_status(account_a, job) == "Succeeded"
+    control(sim, "POST", "clock", {"advance": 240})
+    with pytest.raises(ClientException) as refused:
+        job_status(account_a, job)
+    assert refused.value.code == "ResourceNotFound.job"
+    assert sim.store.snapshot()["resources"]["job"] == {}
+
+
+@pytest.mark.parametrize("operation", ["delete the listener", "reset"])
+def test_closing_a_listeners_proxy_does_not_stall_other_calls(
+    sim, account_a, net_a, monkeypatch, operation
+):
+    published = seed.publish(account_a, net_a)
+    port = sim.network.dataplane.listener_port(published.listener_id)
+    assert port is not None
+    closing, release = threading.Event(), threading.Event()
+    close = dataplane._TcpProxy.close
+
+    def slow_close(proxy: dataplane._TcpProxy) -> None:
+        # As when a health check is in the middle of its timeout: joining it takes a while.
+        closing.set()
+        release.wait(10)
+        close(proxy)
+
+    monkeypatch.setattr(dataplane._TcpProxy, "close", slow_close)
+    if operation == "reset":
+        first = threading.Thread(target=sim.reset)
+    else:
+        request = nlb_models.DeleteListenerRequest(listener_id=published.listener_id)
+        first = threading.Thread(target=account_a.nlb.delete_listener, args=(request,))
+    answered = threading.Event()
+
+    def other_call() -> None:
+        clients_for(sim, *ACCOUNT_A).nlb.list_load_balancers(nlb_models.ListLoadBalancersRequest())
+        answered.set()
+
+    first.start()
+    second = threading.Thread(target=other_call)
+    try:
+        assert closing.wait(5)
+        second.start()
+        assert answered.wait(3), "a call waited for a listener's proxy to close"
+    finally:
+        release.set()
+        first.join(10)
+        if second.is_alive() or second.ident is not None:
+            second.join(10)
+    # The proxy was still closed before the first call returned.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

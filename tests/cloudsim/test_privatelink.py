@@ -441,3 +441,105 @@ def test_a_service_owner_sees_its_service_and_connections_only(account_a, accoun
             pl_models.ListVpcEndpointConnectionsRequest(service_id=published.service_id)
         )
     assert refused.value.code == "EndpointServiceNotFound"
+
+
+def service_status(clients, service_id: str) -> str:
+    return clients.privatelink.get_vpc_endpoint_service_attribute(
+        pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id)
+    ).body.service_status
+
+
+def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch):
+    published = seed.publish(account_a, net_a)
+    other_lb = seed.create_load_balancer(account_a, net_a)
+    monkeypatch.setattr(sim.store, "delay_scale", 1.0)
+    pl = account_a.privatelink
+    changes = [
+        lambda: pl.update_vpc_endpoint_service_attribute(
+            pl_models.UpdateVpcEndpointServiceAttributeRequest(
+                service_id=published.service_id, service_description="changed"
+            )
+        ),
+        lambda: pl.detach_resource_from_vpc_endpoint_service(
+            pl_models.DetachResourceFromVpcEndpointServiceRequest(
+                service_id=published.service_id,
+                resource_id=published.load_balancer_id,
+                resource_type="nlb",
+                zone_id=seed.ZONE_K,
+            )
+        ),
+        lambda: pl.attach_resource_to_vpc_endpoint_service(
+            pl_models.AttachResourceToVpcEndpointServiceRequest(
+                service_id=published.service_id,
+                resource_id=other_lb,
+                resource_type="nlb",
+                zone_id=seed.ZONE_K,
+            )
+        ),
+    ]
+    for change in changes:
+        change()
+        assert service_status(account_a, published.service_id) == "Pending"
+        control(sim, "POST", "clock", {"advance": 0.4})
+        assert service_status(account_a, published.service_id) == "Pending"
+        control(sim, "POST", "clock", {"advance": 0.2})  # every delay here is 0.5 s
+        assert service_status(account_a, published.service_id) == "Active"
+
+
+def test_endpoint_addresses_and_user_ids_are_checked(account_a, net_a):
+    published = seed.publish(account_a, net_a)
+    for address in ("not-an-ip", "10.0.23.0", "10.0.23.255", "192.168.2.9"):
+        request = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
+        request.zone[0].ip = address
+        with pytest.raises(ClientException) as refused:
+            account_a.privatelink.create_vpc_endpoint(request)
+        assert refused.value.code == "InvalidParameter", address
+        assert "Zone.1.ip" in refused.value.message
+    request = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
+    request.zone[0].ip = "10.0.23.252"
+    account_a.privatelink.create_vpc_endpoint(request)
+
+    # "²" is a digit to str.isdigit(), but no number to int().
+    with pytest.raises(ClientException) as refused:
+        account_a.privatelink.add_user_to_vpc_endpoint_service(
+            pl_models.AddUserToVpcEndpointServiceRequest(service_id=published.service_id).from_map(
+                {"ServiceId": published.service_id, "UserId": "²"}
+            )
+        )
+    assert refused.value.code == "InvalidParameter"
+    assert "UserId" in refused.value.message
+    users = account_a.privatelink.list_vpc_endpoint_service_users(
+        pl_models.ListVpcEndpointServiceUsersRequest(service_id=published.service_id)
+    ).body
+    assert users.users == []
+
+
+def test_a_client_token_with_other_parameters_is_refused(sim, account_a, net_a):
+    published = seed.publish(account_a, net_a)
+    pl = account_a.privatelink
+    first = pl.create_vpc_endpoint(
+        seed.endpoint_request(net_a, published.service_id, client_token="step-5")
+    ).body
+    changed = seed.endpoint_request(net_a, published.service_id, client_token="step-5")
+    changed.endpoint_name = "another-name"
+    with pytest.raises(ClientException) as refused:
+        pl.create_vpc_endpoint(changed)
+    assert refused.value.code == "IdempotentParameterMismatch"
+    assert refused.value.status_code == 400
+    assert created_count(sim, "vpcendpoint") == 1
+    # The identical request is still a replay (signature, nonce and timestamp differ each time).
+    again = pl.create_vpc_endpoint(
+        seed.endpoint_request(net_a, published.service_id, client_token="step-5")
+    ).body
+    assert again.endpoint_id == first.endpoint_id
+
+
+def test_client_tokens_are_remembered_for_a_day(sim, account_a, net_a):
+    published = seed.publish(account_a, net_a)
+    request = seed.endpoint_request(net_a, published.service_id, client_token="daily")
+    first = account_a.privatelink.create_vpc_endpoint(request).body.endpoint_id
+    control(sim, "POST", "clock", {"advance": 23 * 3600})
+    assert account_a.privatelink.create_vpc_endpoint(request).body.endpoint_id == first
+    control(sim, "POST", "clock", {"advance": 3600 + 60})
+    assert account_a.privatelink.create_vpc_endpoint(request).body.endpoint_id != first
+    assert created_count(sim, "vpcendpoint") == 2
