@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only DEBUG=false VAR_DIR=/tmp/build-var python manage.py co
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000 9100
-CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "portal.wsgi"]

@@ -135,7 +135,9 @@ def publish_service(
             "starting and ending with a letter or digit.",
         )
     if not policies.team_uses_account(team, vpc.account):
-        problems.add("vpc", "account_not_allowed", f"{team} may not use account {vpc.account}.")
+        problems.add(
+            "vpc", "account_not_allowed", f"{team} may not use the cloud account of {vpc}."
+        )
     if PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED).exists():
         problems.add("name", "duplicate_name", f"A service named {name} already exists.")
     if len(zones) < MIN_SERVICE_ZONES:
@@ -321,7 +323,7 @@ def request_access(
             problems.add(
                 "vpc",
                 "account_not_allowed",
-                f"{team} may not use account {vpc.account}, which holds {vpc}.",
+                f"{team} may not use the cloud account of {vpc}.",
             )
         if not vpc.present:
             problems.add("vpc", "vpc_gone", f"{vpc} no longer exists in the cloud.")

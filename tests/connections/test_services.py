@@ -178,7 +178,7 @@ def test_security_group_of_another_vpc_is_refused(setup):
 
 
 def test_team_must_be_allowed_to_use_the_vpcs_account(setup):
-    other_vpc = VpcFactory(vpc_id="vpc-other")
+    other_vpc = VpcFactory(vpc_id="vpc-other", name="VPC9")
     VSwitchFactory(vpc=other_vpc, zone_id="cn-hangzhou-g")
 
     found = refusal(
@@ -190,7 +190,7 @@ def test_team_must_be_allowed_to_use_the_vpcs_account(setup):
     )
 
     assert [code for code, _ in found["vpc"]] == ["account_not_allowed"]
-    assert "may not use account" in found["vpc"][0][1]
+    assert found["vpc"][0][1] == "Apps may not use the cloud account of VPC9 (vpc-other)."
 
 
 def test_second_live_request_for_the_same_service_and_vpc_is_refused(setup):

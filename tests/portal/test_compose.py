@@ -54,7 +54,7 @@ def test_cloudsim_runs_the_emulator_of_the_procfile_on_its_port(compose, procfil
 
 def test_web_runs_gunicorn_on_the_wsgi_app(compose):
     command = compose["services"]["web"]["command"]
-    assert "gunicorn portal.wsgi" in command and "migrate" in command
+    assert "gunicorn --config gunicorn.conf.py portal.wsgi" in command and "migrate" in command
 
 
 def test_every_process_of_the_procfile_has_a_service(compose, procfile):
