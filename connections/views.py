@@ -1,10 +1,25 @@
-"""Pages of the connections app."""
+"""Pages of the connections app (the UI stage builds the rest of DESIGN.md's pages on these)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from connections.choices import ServiceState
+from connections.filtersets import PublishedServiceFilterSet
+from connections.models import PublishedService
+
 
 @login_required
 def catalog(request):
-    """The service catalog (filled by Stage 2a and the UI stage)."""
-    return render(request, "connections/catalog.html")
+    """The service catalog: every service not retired, filtered like GET /api/v1/services/."""
+    services = (
+        PublishedService.objects.exclude(state=ServiceState.RETIRED)
+        .select_related("owner_team")
+        .prefetch_related("zones")
+        .order_by("name")
+    )
+    filterset = PublishedServiceFilterSet(request.GET or None, queryset=services)
+    return render(
+        request,
+        "connections/catalog.html",
+        {"filterset": filterset, "services": filterset.qs if filterset.is_bound else services},
+    )

@@ -28,3 +28,9 @@ CLOUD_ENDPOINT = os.environ.get("CLOUD_ENDPOINT", "http://127.0.0.1:9")
 # The redelivery test kills worker processes on purpose; Celery's default 10 s grace before it
 # declares a process lost would make each kill cost that long. Results are never read anyway.
 CELERY_WORKER_LOST_WAIT = 0.5
+
+# Pages render static URLs; the manifest storage of production needs `collectstatic` first.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
