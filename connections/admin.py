@@ -6,8 +6,10 @@ State fields are read-only here: states change only through the services.
 from django import forms
 from django.contrib import admin
 
+from connections.api import tokens
 from connections.models import (
     AccessRequest,
+    ApiToken,
     CloudAccount,
     Event,
     Membership,
@@ -160,3 +162,42 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds which token, and a way to revoke them (say, when someone leaves). Tokens are
+    issued through the API only: the admin never sees a key, only its first characters."""
+
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = [
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            tokens.revoke_token(token)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the record of its use stays

@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.auth import get_user_model
+from django.db.models.signals import pre_save
 
 
 class ConnectionsConfig(AppConfig):
     name = "connections"
     verbose_name = "Connections"
+
+    def ready(self) -> None:
+        from connections.api.tokens import revoke_tokens_when_the_password_changes
+
+        pre_save.connect(
+            revoke_tokens_when_the_password_changes,
+            sender=get_user_model(),
+            dispatch_uid="revoke-tokens-on-password-change",
+        )

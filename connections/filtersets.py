@@ -3,25 +3,54 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from connections.choices import Health, RequestState, ServiceState
-from connections.models import AccessRequest, Event, PublishedService, Team, Vpc
+from connections.models import MAX_ROW_ID, AccessRequest, Event, PublishedService, Team, Vpc
+
+# A search is a few words: each one is a condition on two columns.
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_WORDS = 8
 
 
-@extend_schema_field(OpenApiTypes.INT)
+class RowIdField(forms.IntegerField):
+    """Whole numbers that can be row ids: a larger one would overflow the database's integer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ROW_ID, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID})
 class IdFilter(django_filters.NumberFilter):
     """A row id: whole numbers only (a plain NumberFilter would take 1.5 for 1)."""
 
-    field_class = forms.IntegerField
+    field_class = RowIdField
+
+
+class SearchField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=SEARCH_MAX_LENGTH, **kwargs)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if len(value.split()) > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(
+                f"Search with {SEARCH_MAX_WORDS} words at most.", code="too_many_words"
+            )
+
+
+@extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH})
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
 
 
 class PublishedServiceFilterSet(django_filters.FilterSet):
     """The catalog: by state, by owning team (its slug), and a search in names and descriptions."""
 
-    q = django_filters.CharFilter(
-        method="search", label="Search", help_text="Words in the name or the description."
+    q = SearchFilter(
+        method="search",
+        label="Search",
+        help_text=f"Words in the name or the description ({SEARCH_MAX_WORDS} at most).",
     )
     state = django_filters.MultipleChoiceFilter(choices=ServiceState.choices)
     owner_team = django_filters.ModelChoiceFilter(
@@ -33,9 +62,11 @@ class PublishedServiceFilterSet(django_filters.FilterSet):
         fields = ["q", "state", "owner_team"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # One filter() with every word: chained filter() calls could each join anew.
+        every_word = Q()
         for word in value.split():
-            queryset = queryset.filter(Q(name__icontains=word) | Q(description__icontains=word))
-        return queryset
+            every_word &= Q(name__icontains=word) | Q(description__icontains=word)
+        return queryset.filter(every_word)
 
 
 class AccessRequestFilterSet(django_filters.FilterSet):

@@ -24,6 +24,9 @@ from connections.choices import (
     ServiceState,
 )
 
+# Row ids are 64-bit (DEFAULT_AUTO_FIELD is BigAutoField): input above this is refused, not queried.
+MAX_ROW_ID = 2**63 - 1
+
 
 class Team(models.Model):
     """A group of people that owns services and VPCs' use, and requests access as one."""

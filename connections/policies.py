@@ -89,6 +89,14 @@ def require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def require_publisher(user, team: Team) -> None:
+    require(can_publish(user, team), f"Only owners of {team} may publish for it.")
+
+
+def require_requester(user, team: Team) -> None:
+    require(can_request(user, team), f"Only members of {team} may request access for it.")
+
+
 # --- what a user may see --------------------------------------------------------------------------
 
 

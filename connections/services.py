@@ -125,7 +125,7 @@ def publish_service(
     connection_limit: int | None = None,
 ) -> PublishedService:
     """Publish a service (seed steps 1–4): record it, then let the publish workflow build it."""
-    policies.require(policies.can_publish(user, team), f"Only owners of {team} may publish for it.")
+    policies.require_publisher(user, team)
     problems = Problems()
     if not SERVICE_NAME.fullmatch(name or ""):
         problems.add(
@@ -306,9 +306,7 @@ def request_access(
     expires_at: datetime | None = None,
 ) -> AccessRequest:
     """Ask for an endpoint to `service` in `vpc` (seed step 5), after every pre-flight check."""
-    policies.require(
-        policies.can_request(user, team), f"Only members of {team} may request access for it."
-    )
+    policies.require_requester(user, team)
     with transaction.atomic():
         # Locked: the connection limit and the duplicate check must not race another request.
         service = PublishedService.objects.select_for_update().get(pk=service.pk)

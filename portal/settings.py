@@ -199,7 +199,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "connections.api.authentication.ApiTokenAuthentication",
         # For the browsable API, signed in through the site's login page.
-        "rest_framework.authentication.SessionAuthentication",
+        "connections.api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -212,18 +212,29 @@ REST_FRAMEWORK = {
         "connections.api.throttling.ClientRateThrottle",
         "connections.api.throttling.AnonymousRateThrottle",
     ],
-    # Per token (or session user), per anonymous address, and password tries at the token
-    # endpoint per address. Rates look like 1200/min; an empty value means no limit.
+    # Per signed-in person (all their tokens and their session together), per address for
+    # requests without valid credentials, sign-ins per address, and failed sign-ins per username
+    # (see connections/api/throttling.py). Rates look like 1200/min; empty means no limit.
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_RATE_USER", default="1200/min") or None,
         "anon": env("API_RATE_ANON", default="60/min") or None,
         "token": env("API_RATE_TOKEN", default="10/min") or None,
+        "signin_failure": env("API_RATE_SIGNIN_FAILURE", default="10/hour") or None,
     },
+    # Proxies in front of the portal that append to X-Forwarded-For. 0 (the default) reads the
+    # address from the connection: with a larger number than is really there, clients could
+    # choose their own address and so their own budget.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0) or None,
     "EXCEPTION_HANDLER": "connections.api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# Days a new API token lives unless its request asks for fewer (or more, up to 365).
+# Days a new API token lives unless its request asks for fewer, or more up to the maximum.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+API_TOKEN_MAX_TTL_DAYS = env.int("API_TOKEN_MAX_TTL_DAYS", default=365)
+# Active tokens one person may hold: each is one more secret to leak.
+API_MAX_TOKENS_PER_USER = env.int("API_MAX_TOKENS_PER_USER", default=20)
+# `?wait_for=` reads one person may hold open at once: each holds a web server thread.
+API_MAX_WAITS_PER_USER = env.int("API_MAX_WAITS_PER_USER", default=4)
 SPECTACULAR_SETTINGS = {
     "TITLE": "PrivateLink Portal API",
     "DESCRIPTION": (
@@ -242,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "connections.api.schema.allow_empty_query_parameters",
+        "connections.api.schema.document_problem_headers",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RequestStateEnum": "connections.choices.RequestState",

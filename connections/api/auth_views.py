@@ -7,23 +7,27 @@ from datetime import timedelta
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status
-from rest_framework.filters import OrderingFilter
+from rest_framework import exceptions, mixins, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connections.api import tokens
 from connections.api.errors import Problem
+from connections.api.filters import StrictOrderingFilter
 from connections.api.inputs import TokenRequestSerializer
-from connections.api.schema import READ_PROBLEMS, problems
+from connections.api.schema import DETAIL_PROBLEMS, ID_IN_PATH, READ_PROBLEMS, problems
 from connections.api.serializers import ApiTokenSerializer, IssuedTokenSerializer
-from connections.api.throttling import TokenEndpointRateThrottle
-from connections.api.views import ID_IN_PATH, PortalViewSet, validated
+from connections.api.throttling import (
+    FailedSignInThrottle,
+    ThrottledBeforeAuthentication,
+    TokenEndpointRateThrottle,
+)
+from connections.api.views import PortalViewSet, validated
 from connections.models import ApiToken
 
 
-class TokenView(APIView):
+class TokenView(ThrottledBeforeAuthentication, APIView):
     """POST: a new token for a username and password. DELETE: revoke the token in use."""
 
     def _signing_in(self) -> bool:
@@ -40,30 +44,54 @@ class TokenView(APIView):
     def get_throttles(self) -> list:
         return [TokenEndpointRateThrottle()] if self._signing_in() else super().get_throttles()
 
+    def check_address_throttle(self, request) -> None:
+        # Sign-ins have their own budget per address (TokenEndpointRateThrottle, above).
+        if not self._signing_in():
+            super().check_address_throttle(request)
+
     @extend_schema(
         summary="Get a token",
         description="The key is in `token`, shown this once. Send it as "
-        "`Authorization: Token <key>`. Tokens expire after 30 days unless `expires_in_days`.",
+        "`Authorization: Token <key>`. Tokens expire after 30 days unless `expires_in_days` "
+        "(at most API_TOKEN_MAX_TTL_DAYS). After repeated wrong passwords for a username, its "
+        "sign-ins are refused (429) for a while, wherever they come from.",
         request=TokenRequestSerializer,
-        responses={201: IssuedTokenSerializer, **problems(400, 415, 429)},
+        responses={
+            201: IssuedTokenSerializer,
+            **problems(400, 406, 409, 413, 415, 429, 503),
+        },
         auth=[],
     )
     def post(self, request) -> Response:
         data = validated(TokenRequestSerializer, request.data, request)
+        failures = FailedSignInThrottle(data["username"])
+        if failures.exhausted():
+            # Asked before the password is checked: a guesser learns nothing from the answer.
+            raise exceptions.Throttled(
+                wait=failures.duration,
+                detail="Too many failed sign-ins for this username; try again later.",
+            )
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
+            failures.record_failure()
             raise Problem("invalid_credentials")
         days = data.get("expires_in_days")
-        token, key = tokens.issue_token(
-            user, name=data["name"], ttl=timedelta(days=days) if days else None
-        )
+        try:
+            token, key = tokens.issue_token(
+                user, name=data["name"], ttl=timedelta(days=days) if days else None
+            )
+        except tokens.TooManyTokens:
+            raise Problem("too_many_tokens") from None
         token.key = key  # for this one answer only: the database has the hash
-        return Response(IssuedTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+        response = Response(IssuedTokenSerializer(token).data, status=status.HTTP_201_CREATED)
+        # A secret: no cache on the way (a proxy, the browser's disk) may keep a copy.
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(
         summary="Revoke the token in use",
         request=None,
-        responses={204: OpenApiResponse(description="Revoked."), **problems(400, 401, 429)},
+        responses={204: OpenApiResponse(description="Revoked."), **problems(*READ_PROBLEMS)},
     )
     def delete(self, request) -> Response:
         if not isinstance(request.auth, ApiToken):
@@ -81,7 +109,7 @@ class TokenView(APIView):
     destroy=extend_schema(
         summary="Revoke one of your tokens",
         parameters=[ID_IN_PATH],
-        responses={204: OpenApiResponse(description="Revoked."), **problems(401, 404, 429)},
+        responses={204: OpenApiResponse(description="Revoked."), **problems(*DETAIL_PROBLEMS)},
     ),
 )
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, PortalViewSet):
@@ -90,7 +118,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, PortalVie
 
     queryset = ApiToken.objects.none()  # the model, for the schema; rows: get_queryset
     serializer_class = ApiTokenSerializer
-    filter_backends = [OrderingFilter]
+    filter_backends = [StrictOrderingFilter]
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
 

@@ -1,4 +1,5 @@
-"""`Authorization: Token <key>` authentication, with a distinct code for each way a token fails."""
+"""`Authorization: Token <key>` authentication, with a distinct code for each way a token fails,
+and the browser session's, whose CSRF refusal has a code of its own."""
 
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request) -> str:
         # Present, so DRF answers 401 (not 403) when credentials are missing or wrong.
         return f'{KEYWORD} realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """The signed-in browser session, for the browsable API. Its unsafe requests must carry the
+    CSRF token; a refusal is `csrf_failed`, not the `permission_denied` of the policies."""
+
+    def enforce_csrf(self, request) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as refusal:
+            # A code of its own; not connections.api.errors.Problem, which imports DRF's views and
+            # so cannot be imported while DRF loads its settings (this class is one of them).
+            raise exceptions.PermissionDenied(str(refusal.detail), code="csrf_failed") from None
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -9,15 +9,21 @@ an unexpected exception is logged here with its traceback, which never reaches t
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import NON_FIELD_ERRORS, DisallowedHost
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, DataError, IntegrityError, OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -90,6 +96,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "authentication_failed", 401, "Authentication failed", "The credentials were refused."
         ),
         ProblemType(
+            "csrf_failed",
+            403,
+            "CSRF check failed",
+            "A browser session's unsafe request (POST, DELETE) needs the CSRF token in the "
+            "X-CSRFToken header. Scripts should use a token instead of a session.",
+        ),
+        ProblemType(
             "permission_denied",
             403,
             "Not allowed",
@@ -132,10 +145,17 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Retry once the first request has answered.",
         ),
         ProblemType(
-            "conflict",
+            "too_many_tokens",
             409,
-            "Conflict",
-            "The change clashes with the current data (e.g. a duplicate made at the same time).",
+            "Too many active tokens",
+            "Each person may hold a limited number of active tokens (API_MAX_TOKENS_PER_USER): "
+            "revoke one you no longer use (DELETE /api/v1/auth/tokens/{id}/) first.",
+        ),
+        ProblemType(
+            "payload_too_large",
+            413,
+            "The body is too large",
+            "The request body is larger than the portal accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
         ),
         ProblemType(
             "unsupported_media_type",
@@ -156,6 +176,13 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "Wait the number of seconds in Retry-After.",
         ),
         ProblemType(
+            "too_many_waits",
+            429,
+            "Too many waits at once",
+            "Each person may hold a few `wait_for` reads open at a time "
+            "(API_MAX_WAITS_PER_USER): wait for one to answer, or poll with If-None-Match.",
+        ),
+        ProblemType(
             "internal_error",
             500,
             "Internal error",
@@ -165,7 +192,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "temporarily_unavailable",
             503,
             "Temporarily unavailable",
-            "The database is busy; retry after the number of seconds in Retry-After.",
+            "The database is busy or out of reach; retry after the number of seconds in "
+            "Retry-After.",
         ),
     )
 }
@@ -260,6 +288,44 @@ def _validation(errors: list[dict]) -> Described:
     return Described(PROBLEM_TYPES[code].status, code, detail, errors)
 
 
+# Errors of the database that say "not now" rather than "never": a lock held too long, a statement
+# or lock timeout, a deadlock or serialisation failure, a connection lost or refused. PostgreSQL
+# names them by SQLSTATE (class 08 connection, 40 rollback, 53 resources, 55P03 lock not
+# available, 57014 statement timeout, 57P0x shutdown); SQLite only by its message.
+TRANSIENT_SQLSTATE_PREFIXES = ("08", "40", "53", "55P03", "57014", "57P0")
+# Whole phrases, not words: "connection" alone would match "no such table: connections_vpc".
+TRANSIENT_MESSAGES = (
+    "database is locked",
+    "database table is locked",
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "connection is closed",
+    "connection already closed",
+    "terminating connection",
+    "timeout expired",
+    "timed out",
+)
+RETRY_AFTER_SECONDS = "1"
+
+
+def is_transient_database_error(exc: Exception) -> bool:
+    """True for an OperationalError that a retry may not meet again (see above)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__ or exc
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate:
+        return sqlstate.startswith(TRANSIENT_SQLSTATE_PREFIXES)
+    message = str(cause).lower()
+    return any(words in message for words in TRANSIENT_MESSAGES)
+
+
+def _internal_error(exc: Exception) -> Described:
+    logger.error("Unhandled error in an API request", exc_info=exc)
+    return Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
+
+
 def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> Described:
     """Status, code, message and field errors for any exception a view may raise."""
     field_names = field_names or {}
@@ -276,6 +342,12 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
     if isinstance(exc, DjangoPermissionDenied):
         message = str(exc) or PROBLEM_TYPES["permission_denied"].title
         return Described(403, "permission_denied", message)
+    if isinstance(exc, RequestDataTooBig):  # before SuspiciousOperation, its base class
+        return Described(413, "payload_too_large", PROBLEM_TYPES["payload_too_large"].description)
+    if isinstance(exc, SuspiciousOperation):
+        # Not the exception's text: it would tell a stranger how the server is configured.
+        logger.warning("Suspicious API request: %s", type(exc).__name__)
+        return Described(400, "bad_request", PROBLEM_TYPES["bad_request"].description)
     if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
@@ -283,12 +355,11 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None):
-            headers["Retry-After"] = str(max(1, int(exc.wait)))
+        if exc.status_code == 429:
+            # Always a Retry-After (the schema promises one): DRF's throttles may give no wait.
+            wait = getattr(exc, "wait", None)
+            headers["Retry-After"] = str(max(1, math.ceil(wait))) if wait else RETRY_AFTER_SECONDS
         return Described(exc.status_code, code, str(exc.detail), headers=headers)
-    if isinstance(exc, IntegrityError):
-        logger.warning("API request hit a database constraint: %s", exc)
-        return Described(409, "conflict", PROBLEM_TYPES["conflict"].description)
     if isinstance(exc, DataError):
         # A value the checks let through but the database refused (too long, out of range).
         logger.warning("API request carried a value the database refused: %s", exc)
@@ -298,16 +369,18 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
             "A value is too long or out of range.",
             [{"field": None, "code": "invalid", "message": "A value is too long or out of range."}],
         )
-    if isinstance(exc, (OperationalError, DatabaseError)):
-        logger.warning("API request failed on the database: %s", exc)
+    if is_transient_database_error(exc):
+        logger.warning("API request met a busy or unreachable database: %s", exc)
         return Described(
             503,
             "temporarily_unavailable",
             PROBLEM_TYPES["temporarily_unavailable"].title,
-            headers={"Retry-After": "1"},
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
-    logger.error("Unhandled error in an API request", exc_info=exc)
-    return Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
+    # Anything else, an IntegrityError included: the services turn the conflicts a client can
+    # cause (a duplicate name, a second live request) into their own codes, so one that gets here
+    # is a bug to log, not the client's doing.
+    return _internal_error(exc)
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -364,10 +437,23 @@ def _json_problem(request: HttpRequest, described: Described) -> JsonResponse:
     )
 
 
+def _resolves_to_an_endpoint(path: str) -> bool:
+    try:
+        return resolve(path).func is not api_not_found
+    except Resolver404:
+        return False
+
+
 @csrf_exempt  # a 404 for every method: a POST to no endpoint must not get the CSRF page
 def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
-    """Any /api/ URL that no route matches: a problem, never the site's HTML 404 page."""
-    return _json_problem(request, Described(404, "not_found", "No API endpoint at this URL."))
+    """Any /api/ URL that no route matches: a problem, never the site's HTML 404 page.
+
+    Every route ends with a slash; a client that left it out is told so (a redirect would turn
+    its POST into a GET)."""
+    detail = "No API endpoint at this URL."
+    if not request.path.endswith("/") and _resolves_to_an_endpoint(request.path + "/"):
+        detail = f"No API endpoint at this URL: add a trailing slash ({request.path}/)."
+    return _json_problem(request, Described(404, "not_found", detail))
 
 
 def is_api_request(request: HttpRequest) -> bool:

@@ -1,8 +1,10 @@
-"""django-filter for the API: the filtersets of `connections.filtersets`, the pages' own."""
+"""The API's list filters: the filtersets of `connections.filtersets` (the pages' own) and the
+ordering, both strict: a value they cannot use is a 400, never silently ignored."""
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.filters import OrderingFilter
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -20,3 +22,28 @@ class FilterBackend(DjangoFilterBackend):
                 }
             )
         return filterset.qs
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """`?ordering=`: DRF drops the fields it does not know, so a typo would return the default
+    order as if it were the asked one. Here an unknown field is a 400 that lists the known."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request) -> list[str]:
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        unknown = [term for term in fields if term and term not in valid]
+        if unknown:
+            known = ", ".join(
+                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
+            )
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        ErrorDetail(
+                            f"Cannot order by {', '.join(unknown)}: use {known} "
+                            "(with - in front for descending).",
+                            code="invalid_ordering",
+                        )
+                    ]
+                }
+            )
+        return valid

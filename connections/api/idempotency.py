@@ -17,8 +17,6 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -30,17 +28,6 @@ KEY_TTL = timedelta(hours=24)
 # A running record older than this belongs to a request that died; the key may be used again.
 ABANDONED_AFTER = timedelta(minutes=2)
 REPLAYED_HEADERS = ("Location",)
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=(
-        "Optional. Any unique string (e.g. a UUID), 1–255 printable ASCII characters. Sending "
-        "the same request again with the same key returns the first answer; the same key with "
-        "another body is refused (422). Keys expire after 24 hours."
-    ),
-)
 
 
 def fingerprint(request) -> str:

@@ -4,6 +4,10 @@ These serializers only check shapes and turn ids into rows: an unknown id is a 4
 field and its item (`zones[1].vswitch_id`, code `unknown_vswitch`). Every rule about what may be
 requested lives in `connections.services`, which the views call with the result, so the pages and
 the API refuse the same things with the same codes.
+
+Cloud ids (VPCs, vSwitches, security groups, instances) are looked up only among the VPCs the user
+may use: another tenant's id is as unknown as one that does not exist, so the answers tell nobody
+which ids other teams have.
 """
 
 from __future__ import annotations
@@ -13,12 +17,19 @@ from django.db.models import Model
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from connections import policies
 from connections.choices import ListenerProtocol, RequestState
-from connections.models import Instance, PublishedService, SecurityGroup, Team, Vpc, VSwitch
+from connections.models import (
+    MAX_ROW_ID,
+    Instance,
+    PublishedService,
+    SecurityGroup,
+    Team,
+    Vpc,
+    VSwitch,
+)
 from connections.services import BackendChoice, ZoneChoice
 
-# Ids are 64-bit in the database; a larger number is refused as input rather than queried.
-MAX_ID = 2**63 - 1
 # Ports, weights and limits are 32-bit columns: larger numbers are refused before the services.
 MAX_INT32 = 2**31 - 1
 USERNAME_MAX_LENGTH = get_user_model()._meta.get_field("username").max_length
@@ -28,8 +39,14 @@ def _error(message: str, code: str) -> list[ErrorDetail]:
     return [ErrorDetail(message, code=code)]
 
 
-def _by_id(model: type[Model], field: str, values: list[str]) -> dict[str, Model]:
-    return {getattr(row, field): row for row in model.objects.filter(**{f"{field}__in": values})}
+def _by_id(model: type[Model], field: str, values: list[str], **scope) -> dict[str, Model]:
+    rows = model.objects.filter(**{f"{field}__in": values}, **scope)
+    return {getattr(row, field): row for row in rows}
+
+
+def _in_usable_vpcs(user) -> dict:
+    """The scope of a vSwitch, security group or instance lookup: the user's usable VPCs."""
+    return {"vpc__in": policies.usable_vpcs(user)}
 
 
 def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
@@ -49,8 +66,9 @@ def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
     return teams[0]
 
 
-def resolve_zones(items: list[dict], errors: dict) -> list[ZoneChoice]:
-    vswitches = _by_id(VSwitch, "vswitch_id", [item["vswitch_id"] for item in items])
+def resolve_zones(user, items: list[dict], errors: dict) -> list[ZoneChoice]:
+    wanted = [item["vswitch_id"] for item in items]
+    vswitches = _by_id(VSwitch, "vswitch_id", wanted, **_in_usable_vpcs(user))
     choices, item_errors = [], []
     for item in items:
         vswitch = vswitches.get(item["vswitch_id"])
@@ -70,8 +88,8 @@ def resolve_zones(items: list[dict], errors: dict) -> list[ZoneChoice]:
     return choices
 
 
-def resolve_vpc(vpc_id: str, errors: dict) -> Vpc | None:
-    vpc = Vpc.objects.select_related("account").filter(vpc_id=vpc_id).first()
+def resolve_vpc(user, vpc_id: str, errors: dict) -> Vpc | None:
+    vpc = policies.usable_vpcs(user).select_related("account").filter(vpc_id=vpc_id).first()
     if vpc is None:
         errors["vpc_id"] = _error(f"There is no VPC {vpc_id!r}.", "unknown_vpc")
     return vpc
@@ -85,7 +103,7 @@ class ZoneInputSerializer(serializers.Serializer):
 class AccessRequestCreateSerializer(serializers.Serializer):
     """Ask for an endpoint to a service in one of the team's VPCs (seed step 5)."""
 
-    service = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="Service id.")
+    service = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="Service id.")
     team = serializers.SlugField(
         max_length=100,
         required=False,
@@ -104,10 +122,15 @@ class AccessRequestCreateSerializer(serializers.Serializer):
         service = PublishedService.objects.filter(pk=data["service"]).first()
         if service is None:
             errors["service"] = _error(f"There is no service {data['service']}.", "unknown_service")
-        team = resolve_team(self.context["request"].user, data.get("team"), errors)
-        vpc = resolve_vpc(data["vpc_id"], errors)
+        user = self.context["request"].user
+        team = resolve_team(user, data.get("team"), errors)
+        if team is not None:
+            # Before the ids are looked up: someone outside the team gets the 403 of the
+            # services, not a 400 about ids of VPCs they cannot see anyway.
+            policies.require_requester(user, team)
+        vpc = resolve_vpc(user, data["vpc_id"], errors)
         wanted = list(dict.fromkeys(data["security_group_ids"]))
-        groups = _by_id(SecurityGroup, "security_group_id", wanted)
+        groups = _by_id(SecurityGroup, "security_group_id", wanted, **_in_usable_vpcs(user))
         unknown = {
             index: _error(f"There is no security group {group_id!r}.", "unknown_security_group")
             for index, group_id in enumerate(data["security_group_ids"])
@@ -115,7 +138,7 @@ class AccessRequestCreateSerializer(serializers.Serializer):
         }
         if unknown:
             errors["security_group_ids"] = unknown
-        zones = resolve_zones(data["zones"], errors)
+        zones = resolve_zones(user, data["zones"], errors)
         if errors:
             raise serializers.ValidationError(errors)
         return {
@@ -173,10 +196,14 @@ class ServicePublishSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         errors: dict = {}
-        team = resolve_team(self.context["request"].user, data.get("team"), errors)
-        vpc = resolve_vpc(data["vpc_id"], errors)
-        zones = resolve_zones(data["zones"], errors)
-        instances = _by_id(Instance, "instance_id", [b["instance_id"] for b in data["backends"]])
+        user = self.context["request"].user
+        team = resolve_team(user, data.get("team"), errors)
+        if team is not None:
+            policies.require_publisher(user, team)  # first, as for a request (above)
+        vpc = resolve_vpc(user, data["vpc_id"], errors)
+        zones = resolve_zones(user, data["zones"], errors)
+        wanted = [b["instance_id"] for b in data["backends"]]
+        instances = _by_id(Instance, "instance_id", wanted, **_in_usable_vpcs(user))
         backend_errors = [
             {}
             if b["instance_id"] in instances

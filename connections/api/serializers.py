@@ -93,6 +93,16 @@ class LastErrorField(serializers.Field):
         return {"code": record.last_error_code, "message": record.last_error_message}
 
 
+class OwnersLastErrorField(LastErrorField):
+    """A service's last error, for its owners only: the cloud's messages name the owner's
+    account, NLB and vSwitches, which are nobody else's business."""
+
+    def to_representation(self, service) -> dict | None:
+        if not viewer_of(self.context["request"]).manages(service.owner_team_id):
+            return None
+        return super().to_representation(service)
+
+
 class EventSerializer(Representation):
     """A line of the timeline: who did what, from which state to which."""
 
@@ -165,7 +175,7 @@ class ServiceSerializer(Representation):
     backends = serializers.SerializerMethodField(
         help_text="The server group's members; null unless you own the service."
     )
-    last_error = LastErrorField()
+    last_error = OwnersLastErrorField(help_text="Null unless you own the service.")
     links = serializers.SerializerMethodField()
 
     class Meta:

@@ -1,53 +1,134 @@
-"""Rate limits on the Django cache: per token (or session user), per anonymous client, and a
-stricter one for the token endpoint, where passwords are tried.
+"""Rate limits on the Django cache.
+
+- `user`: each signed-in person's budget, whatever token (or browser session) they use: minting
+  tokens buys no more requests.
+- `anon`: per client address, for requests without valid credentials: anonymous reads (the
+  problem types, the schema), and bad or expired tokens too, which `ThrottledBeforeAuthentication`
+  counts before the 401, so a flood of guessed tokens is slowed like any other.
+- `token`: sign-ins at POST /api/v1/auth/token/ per address; `signin_failure`: failed sign-ins
+  per username, wherever they come from (a successful sign-in does not count).
+
+The address is REMOTE_ADDR, or with `NUM_PROXIES` (API_NUM_PROXIES) set, the entry that many hops
+from the end of X-Forwarded-For: only trust as many proxies as are really in front of the portal,
+or any client can pick its own address, and its own budget.
 
 The rates are read from settings at each request, not at import as DRF's own classes do, so a
 deployment or a test changes them in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` alone.
 """
 
+from __future__ import annotations
+
+import hashlib
+
+from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from connections.models import ApiToken
-
 
 class SettingsRateThrottle(SimpleRateThrottle):
+    def get_ident(self, request) -> str:
+        # DRF reads X-Forwarded-For whenever it is sent unless NUM_PROXIES is set: a header any
+        # client can write. Without configured proxies, the connection's address is the client.
+        if not api_settings.NUM_PROXIES:
+            return request.META.get("REMOTE_ADDR", "")
+        return super().get_ident(request)
+
     def get_rate(self) -> str | None:
         # A scope without a rate is not limited (DRF's own classes refuse to start instead).
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
 class ClientRateThrottle(SettingsRateThrottle):
-    """Authenticated use: each token has its own budget; a browser session has its user's."""
+    """Authenticated use: one budget per person, shared by their tokens and their session."""
 
     scope = "user"
 
     def get_cache_key(self, request, view) -> str | None:
         if not request.user or not request.user.is_authenticated:
             return None
-        if isinstance(request.auth, ApiToken):
-            # The hash, not the row id: ids come back after a rollback, hashes never repeat.
-            ident = f"token-{request.auth.key_hash[:32]}"
-        else:
-            ident = f"user-{request.user.pk}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+
+
+# Set on a request once its address was counted, so a second check does not count it twice.
+_ADDRESS_COUNTED = "_portal_address_counted"
 
 
 class AnonymousRateThrottle(SettingsRateThrottle):
-    """Anonymous clients, by address: enough to read the docs, not to hammer the API."""
+    """Requests without valid credentials, by client address."""
 
     scope = "anon"
 
     def get_cache_key(self, request, view) -> str | None:
+        if getattr(request, _ADDRESS_COUNTED, False):
+            return None
         if request.user and request.user.is_authenticated:
             return None
+        setattr(request, _ADDRESS_COUNTED, True)
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+class ThrottledBeforeAuthentication:
+    """A mixin for API views: the address budget is checked before a 401 or 403 is answered.
+
+    DRF authenticates, then checks permissions, then throttles: a request with no credentials or
+    a bad token gets its 401 before any throttle has counted it. Here authentication runs first,
+    and a request it leaves anonymous (or that it refuses) is counted against its address.
+    """
+
+    def initial(self, request, *args, **kwargs) -> None:
+        try:
+            authenticated = request.user.is_authenticated
+        except exceptions.APIException:
+            self.check_address_throttle(request)
+            raise
+        if not authenticated:
+            self.check_address_throttle(request)
+        super().initial(request, *args, **kwargs)
+
+    def check_address_throttle(self, request) -> None:
+        throttle = AnonymousRateThrottle()
+        if not throttle.allow_request(request, self):
+            self.throttled(request, throttle.wait())
+
+
 class TokenEndpointRateThrottle(SettingsRateThrottle):
-    """Password attempts at the token endpoint, by client address, whoever is signed in."""
+    """Sign-ins at the token endpoint, by client address."""
 
     scope = "token"
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class FailedSignInThrottle(SettingsRateThrottle):
+    """Failed sign-ins for one username, from any address: once the budget is spent, that
+    username gets no token, even with the right password, until the oldest failure ages out.
+
+    Not a DRF throttle class: the token view asks `exhausted()` before checking the password and
+    calls `record_failure()` after a wrong one, so successful sign-ins cost nothing.
+    """
+
+    scope = "signin_failure"
+
+    def __init__(self, username: str):
+        super().__init__()
+        # Hashed: the cache needs no usernames; case-folded: one budget however it is typed.
+        digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+        self.key = self.cache_format % {"scope": self.scope, "ident": digest}
+        self.history: list[float] = []
+        self.now = self.timer()
+
+    def exhausted(self) -> bool:
+        if self.rate is None:
+            return False
+        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
+        return len(self.history) >= self.num_requests
+
+    def record_failure(self) -> None:
+        if self.rate is None:
+            return
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)
+
+    def get_cache_key(self, request, view) -> str:
+        return self.key

@@ -12,6 +12,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from connections.models import ApiToken
@@ -19,30 +21,51 @@ from connections.models import ApiToken
 KEY_PREFIX = "plp_"
 # Enough of the key to tell a person's tokens apart in a list, far too little to guess the rest.
 VISIBLE_CHARS = 12
-DEFAULT_TTL_DAYS = 30
 # A token's last use is written at most this often: one write per request would serialise every
 # API call on the token's row.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TooManyTokens(Exception):
+    """The user already holds API_MAX_TOKENS_PER_USER active tokens."""
 
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def max_ttl() -> timedelta:
+    return timedelta(days=settings.API_TOKEN_MAX_TTL_DAYS)
+
+
 def default_ttl() -> timedelta:
-    return timedelta(days=getattr(settings, "API_TOKEN_TTL_DAYS", DEFAULT_TTL_DAYS))
+    return min(timedelta(days=settings.API_TOKEN_TTL_DAYS), max_ttl())
+
+
+def active_tokens(user):
+    return ApiToken.objects.filter(
+        user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def issue_token(user, *, name: str = "", ttl: timedelta | None = None) -> tuple[ApiToken, str]:
-    """A new token for `user` and its key, which is never available again."""
+    """A new token for `user` and its key, which is never available again.
+
+    Raises TooManyTokens at the cap: each token would otherwise be one more thing to leak.
+    """
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=key[:VISIBLE_CHARS],
-        key_hash=hash_key(key),
-        expires_at=timezone.now() + (ttl if ttl is not None else default_ttl()),
-    )
+    with transaction.atomic():
+        # The user's row is the lock: two sign-ins at once must not both pass the cap.
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        if active_tokens(user).count() >= settings.API_MAX_TOKENS_PER_USER:
+            raise TooManyTokens
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=key[:VISIBLE_CHARS],
+            key_hash=hash_key(key),
+            expires_at=timezone.now() + min(ttl if ttl is not None else default_ttl(), max_ttl()),
+        )
     return token, key
 
 
@@ -66,8 +89,24 @@ def note_use(token: ApiToken) -> None:
 def revoke_token(token: ApiToken) -> ApiToken:
     """Revoke a token for good; revoking it again changes nothing."""
     if token.revoked_at is None:
-        now = timezone.now()
         # Conditional, so a second revocation keeps the first one's time.
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         token.refresh_from_db(fields=["revoked_at"])
     return token
+
+
+def revoke_all_tokens(user) -> int:
+    """Revoke every active token of `user` (a changed password, a person leaving)."""
+    return active_tokens(user).update(revoked_at=timezone.now())
+
+
+def revoke_tokens_when_the_password_changes(sender, instance, **kwargs) -> None:
+    """pre_save of the user model: a new password ends every token issued under the old one, as
+    Django ends the other sessions. Registered in ConnectionsConfig.ready()."""
+    if instance.pk is None or kwargs.get("raw"):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if stored is not None and stored != instance.password:
+        revoke_all_tokens(instance)

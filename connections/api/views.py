@@ -8,25 +8,24 @@ is an exception that `connections.api.errors` turns into a problem document.
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django_filters import MultipleChoiceFilter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from connections import policies, services
 from connections.api.conditional import conditional_response
-from connections.api.filters import FilterBackend
-from connections.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from connections.api.filters import FilterBackend, StrictOrderingFilter
+from connections.api.idempotency import idempotent
 from connections.api.inputs import (
     AccessRequestCreateSerializer,
     RejectSerializer,
@@ -35,7 +34,18 @@ from connections.api.inputs import (
     WaitQuerySerializer,
 )
 from connections.api.permissions import ManagesSomeTeam
-from connections.api.schema import READ_PROBLEMS, WRITE_PROBLEMS, problems
+from connections.api.schema import (
+    DETAIL_PROBLEMS,
+    ETAG_HEADER,
+    ID_IN_PATH,
+    IDEMPOTENT,
+    IF_NONE_MATCH,
+    LOCATION_HEADER,
+    NOT_MODIFIED,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    problems,
+)
 from connections.api.serializers import (
     AccessRequestDetailSerializer,
     AccessRequestSerializer,
@@ -44,7 +54,8 @@ from connections.api.serializers import (
     ServiceSerializer,
     VpcSerializer,
 )
-from connections.api.waiting import wait_for_state
+from connections.api.throttling import ThrottledBeforeAuthentication
+from connections.api.waiting import wait_for_state, waiting_slot
 from connections.choices import RequestState
 from connections.filtersets import (
     AccessRequestFilterSet,
@@ -72,20 +83,11 @@ def validated(serializer_class, data, request) -> dict:
     return serializer.validated_data
 
 
-ID_IN_PATH = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
-IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description="An ETag from an earlier answer: 304 if the object has not changed since.",
-)
-NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag still matches.")
+class PortalViewSet(ThrottledBeforeAuthentication, viewsets.GenericViewSet):
+    """What every viewset of the API shares: filters, ordering, numeric ids in URLs, and the
+    address throttle before any refusal of credentials."""
 
-
-class PortalViewSet(viewsets.GenericViewSet):
-    """What every viewset of the API shares: filters, ordering, numeric ids in URLs."""
-
-    filter_backends = [FilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, StrictOrderingFilter]
     lookup_value_regex = "[0-9]+"
     # Service field names (in their ValidationErrors) as this API's input calls them.
     problem_field_names: dict[str, str] = {}
@@ -130,11 +132,11 @@ class PortalViewSet(viewsets.GenericViewSet):
     ),
     retrieve=extend_schema(
         summary="One service",
-        parameters=[ID_IN_PATH, IF_NONE_MATCH],
+        parameters=[ID_IN_PATH, IF_NONE_MATCH, ETAG_HEADER],
         responses={
             200: ServiceDetailSerializer,
             304: NOT_MODIFIED,
-            **problems(401, 404, 429),
+            **problems(*DETAIL_PROBLEMS),
         },
     ),
 )
@@ -180,7 +182,7 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
         description="Team owners: an internal NLB over the backends, a listener and an endpoint "
         "service (seed steps 1–4), built by a worker. Answers at once with state provisioning.",
         request=ServicePublishSerializer,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[*IDEMPOTENT, LOCATION_HEADER],
         responses={201: ServiceDetailSerializer, **problems(*WRITE_PROBLEMS, 409, 422)},
     )
     @idempotent
@@ -209,7 +211,7 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
     @extend_schema(
         summary="Retry a failed publish or retire",
         request=None,
-        parameters=[ID_IN_PATH, IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[ID_IN_PATH, *IDEMPOTENT],
         responses={202: ServiceDetailSerializer, **problems(*WRITE_PROBLEMS, 404, 409, 422)},
     )
     @action(detail=True, methods=["post"])
@@ -261,6 +263,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         parameters=[
             ID_IN_PATH,
             IF_NONE_MATCH,
+            ETAG_HEADER,
             OpenApiParameter(
                 "wait_for",
                 OpenApiTypes.STR,
@@ -276,7 +279,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         responses={
             200: AccessRequestDetailSerializer,
             304: NOT_MODIFIED,
-            **problems(400, 401, 404, 429),
+            **problems(*DETAIL_PROBLEMS),
         },
     )
     def retrieve(self, request, *args, **kwargs) -> Response:
@@ -284,8 +287,12 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         access_request = self.get_object()
         context = self.get_serializer_context()
         if "wait_for" in query:
-            outcome = wait_for_state(access_request.pk, query["wait_for"], query["timeout"])
-            access_request = self.get_queryset().get(pk=access_request.pk)
+            with waiting_slot(request.user):
+                outcome = wait_for_state(access_request.pk, query["wait_for"], query["timeout"])
+            # Re-read as this user sees it: a request they lost sight of meanwhile is a 404.
+            access_request = self.get_queryset().filter(pk=access_request.pk).first()
+            if access_request is None:
+                raise Http404
             context["wait"] = outcome
         data = AccessRequestDetailSerializer(access_request, context=context).data
         # The tag is the object's alone: how long a wait took is not a change of the object.
@@ -297,7 +304,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         "checks everything first (codes such as `zone_not_offered`, `vswitch_not_in_vpc`, "
         "`duplicate_request`), then a worker creates the endpoint.",
         request=AccessRequestCreateSerializer,
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[*IDEMPOTENT, LOCATION_HEADER],
         responses={201: AccessRequestDetailSerializer, **problems(*WRITE_PROBLEMS, 409, 422)},
     )
     @idempotent
@@ -326,7 +333,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @extend_schema(
         summary="Approve (seed step 6)",
         request=None,
-        parameters=[ID_IN_PATH, IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[ID_IN_PATH, *IDEMPOTENT],
         responses={
             202: AccessRequestDetailSerializer,
             **problems(*WRITE_PROBLEMS, 404, 409, 422),
@@ -343,7 +350,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @extend_schema(
         summary="Reject",
         request=RejectSerializer,
-        parameters=[ID_IN_PATH, IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[ID_IN_PATH, *IDEMPOTENT],
         responses={
             202: AccessRequestDetailSerializer,
             **problems(*WRITE_PROBLEMS, 404, 409, 422),
@@ -361,7 +368,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @extend_schema(
         summary="Retry after a failure",
         request=None,
-        parameters=[ID_IN_PATH, IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[ID_IN_PATH, *IDEMPOTENT],
         responses={
             202: AccessRequestDetailSerializer,
             **problems(*WRITE_PROBLEMS, 404, 409, 422),

@@ -3,20 +3,54 @@
 The database is polled with one indexed one-column query every POLL_INTERVAL seconds; nothing else
 is held or closed. The wait ends at the state, at the timeout, or at once when the state can no
 longer come without a person acting (a failed request needs a retry; a revoked one is over).
+
+A wait holds a web server thread for its length, so each person may hold only
+API_MAX_WAITS_PER_USER at once (`waiting_slot`), and no wait outlasts MAX_TIMEOUT, which stays
+below gunicorn's worker timeout (gunicorn.conf.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
+
+from connections.api.errors import Problem
 from connections.choices import REQUEST_TRANSITIONS, RequestState
 from connections.models import AccessRequest
 
 MAX_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0
 POLL_INTERVAL = 0.25
+
+
+@contextmanager
+def waiting_slot(user) -> Iterator[None]:
+    """One of the user's API_MAX_WAITS_PER_USER slots for the length of a wait, or `too_many_waits`.
+
+    The count lives in the shared cache, so it holds across web server processes; it expires a
+    while after the longest wait, so a process killed mid-wait cannot hold a slot for good. (The
+    file cache of a Redis-less install counts without a lock: a burst may get one wait more.)
+    """
+    key = f"api-waits-{user.pk}"
+    cache.add(key, 0, timeout=2 * MAX_TIMEOUT)
+    try:
+        holding = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=2 * MAX_TIMEOUT)
+        holding = 1
+    try:
+        if holding > settings.API_MAX_WAITS_PER_USER:
+            raise Problem("too_many_waits")
+        yield
+    finally:
+        with suppress(ValueError):  # expired meanwhile: nothing left to give back
+            cache.decr(key)
 
 
 @dataclass(frozen=True)

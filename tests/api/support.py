@@ -8,6 +8,7 @@ run in a transaction that never commits (so no workflow is ever enqueued).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -31,13 +32,23 @@ from tests.factories import (
 )
 
 ZONES = {"g": "cn-hangzhou-g", "k": "cn-hangzhou-k", "h": "cn-hangzhou-h"}
-GENEROUS_RATES = {"user": "100000/min", "anon": "100000/min", "token": "100000/min"}
+GENEROUS_RATES = {
+    "user": "100000/min",
+    "anon": "100000/min",
+    "token": "100000/min",
+    "signin_failure": "100000/min",
+}
 
 
 def api_test_settings(settings_fixture) -> None:
-    """Plain HTTP (the test client's), and rates no test reaches by accident (the throttle tests
-    set their own)."""
+    """Plain HTTP (the test client's), rates no test reaches by accident (the throttle tests set
+    their own), and cache keys of this test's own: the counts of throttles and waits are keyed
+    by user ids and usernames, which the next test has again."""
     settings_fixture.SECURE_SSL_REDIRECT = False
+    settings_fixture.CACHES = {
+        name: {**options, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, options in settings.CACHES.items()
+    }
     settings_fixture.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": GENEROUS_RATES,

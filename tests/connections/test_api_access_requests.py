@@ -78,12 +78,28 @@ def test_a_zone_the_service_does_not_offer_is_refused_with_the_services_code(api
 
 def test_a_vswitch_of_another_vpc_is_refused(api):
     body = api.request_body()
-    body["zones"][0]["vswitch_id"] = "vsw-vpc3-g"  # exists, but in the partners' VPC
+    body["zones"][0]["vswitch_id"] = api.vswitch_id("VPC2", "g")  # the team's account, not VPC1
 
     response = api.client("consumer").post(LIST, body, format="json")
 
     problem = assert_problem(response, 400, "validation_failed")
     assert field_codes(problem) == {("zones", "vswitch_not_in_vpc")}
+
+
+def test_another_tenants_ids_are_as_unknown_as_ids_that_do_not_exist(api):
+    # The partners' VPC3, its vSwitch and security group exist, in an account Apps may not use:
+    # the answer must not tell the consumer so.
+    body = api.request_body(vpc="VPC3", zones="g")
+
+    response = api.client("consumer").post(LIST, body, format="json")
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert field_codes(problem) == {
+        ("vpc_id", "unknown_vpc"),
+        ("security_group_ids[0]", "unknown_security_group"),
+        ("zones[0].vswitch_id", "unknown_vswitch"),
+    }
+    assert not AccessRequest.objects.exists()
 
 
 def test_a_second_live_request_from_the_same_vpc_is_a_duplicate(api):
@@ -162,11 +178,16 @@ def test_requesting_for_a_team_you_are_not_in_is_403(api):
     assert not AccessRequest.objects.exists()
 
 
-def test_a_vpc_of_an_account_the_team_may_not_use_is_refused(api):
-    response = api.client("partner").post(LIST, api.request_body(vpc="VPC1"), format="json")
+def test_a_vpc_of_an_account_the_team_may_not_use_is_unknown_to_the_api(api):
+    # The services' own `account_not_allowed` (tests/connections/test_services.py) is for a
+    # person in several teams; through the API, a VPC none of their teams may use is not theirs
+    # to see at all.
+    response = api.client("partner").post(
+        LIST, api.request_body(vpc="VPC1", team="partners"), format="json"
+    )
 
     problem = assert_problem(response, 400, "validation_failed")
-    assert ("vpc_id", "account_not_allowed") in field_codes(problem)
+    assert ("vpc_id", "unknown_vpc") in field_codes(problem)
 
 
 def test_anonymous_gets_401_with_the_token_challenge(api):

@@ -1,5 +1,6 @@
-"""Tokens (issue, use, expire, revoke, list), session auth for the browsable API, and the rate
-limits per token, per anonymous client and on the token endpoint."""
+"""Tokens (issue, use, expire, revoke, list, the cap and the longest lifetime), session auth for
+the browsable API and its CSRF refusal, and the rate limits: per person, per address for requests
+without valid credentials, on the token endpoint, and failed sign-ins per username."""
 
 import hashlib
 import uuid
@@ -8,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from connections.api import tokens
 from connections.models import ApiToken
@@ -183,11 +185,14 @@ def test_a_session_reaches_the_browsable_api(api, settings):
 # --- rate limits ---------------------------------------------------------------------------------
 
 
+TIGHT_RATES = {"user": "3/min", "anon": "2/min", "token": "2/min", "signin_failure": "100/min"}
+
+
 @pytest.fixture
 def tight_rates(settings):
     settings.REST_FRAMEWORK = {
         **django_settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "3/min", "anon": "2/min", "token": "2/min"},
+        "DEFAULT_THROTTLE_RATES": TIGHT_RATES,
     }
 
 
@@ -196,7 +201,7 @@ def fresh_address() -> str:
     return "127.{}.{}.{}".format(*uuid.uuid4().bytes[:3])
 
 
-def test_each_token_has_its_own_budget(api, tight_rates):
+def test_a_person_has_one_budget_whatever_token_they_use(api, tight_rates):
     first = api.client("consumer")
     for _ in range(3):
         assert first.get(SERVICES).status_code == 200
@@ -205,9 +210,96 @@ def test_each_token_has_its_own_budget(api, tight_rates):
 
     assert_problem(throttled, 429, "throttled")
     assert int(throttled["Retry-After"]) >= 1
-    # Another token of the same user is another budget.
+    # Minting another token buys no more requests; another person has their own budget.
     second = with_key(api, tokens.issue_token(api.users["consumer"])[1])
-    assert second.get(SERVICES).status_code == 200
+    assert_problem(second.get(SERVICES), 429, "throttled")
+    assert api.client("partner").get(SERVICES).status_code == 200
+
+
+def test_bad_tokens_are_counted_against_the_address_before_their_401(api, tight_rates):
+    client = api.client(None)
+    client.credentials(HTTP_AUTHORIZATION="Token plp_guessed")
+    address = fresh_address()
+    for _ in range(2):
+        assert_problem(client.get(SERVICES, REMOTE_ADDR=address), 401, "invalid_token")
+
+    assert_problem(client.get(SERVICES, REMOTE_ADDR=address), 429, "throttled")
+    # No credentials at all are counted the same way.
+    anonymous = api.client(None)
+    assert_problem(anonymous.get(SERVICES, REMOTE_ADDR=address), 429, "throttled")
+
+
+def test_x_forwarded_for_does_not_pick_the_budget_without_configured_proxies(api, tight_rates):
+    client = api.client(None)
+    address = fresh_address()
+    for _ in range(2):
+        response = client.get(
+            "/api/v1/problems/", REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR=fresh_address()
+        )
+        assert response.status_code == 200
+
+    spoofed = client.get(
+        "/api/v1/problems/", REMOTE_ADDR=address, HTTP_X_FORWARDED_FOR=fresh_address()
+    )
+
+    assert_problem(spoofed, 429, "throttled")
+
+
+def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(api, settings):
+    settings.REST_FRAMEWORK = {
+        **django_settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": TIGHT_RATES,
+        "NUM_PROXIES": 1,
+    }
+    client = api.client(None)
+    proxy, first_client = fresh_address(), fresh_address()
+    for _ in range(2):
+        response = client.get(
+            "/api/v1/problems/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=first_client
+        )
+        assert response.status_code == 200
+    assert_problem(
+        client.get("/api/v1/problems/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=first_client),
+        429,
+        "throttled",
+    )
+
+    other_client = client.get(
+        "/api/v1/problems/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=fresh_address()
+    )
+
+    assert other_client.status_code == 200
+
+
+def test_failed_sign_ins_lock_the_username_from_every_address(api, settings):
+    settings.REST_FRAMEWORK = {
+        **django_settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**TIGHT_RATES, "token": "100/min", "signin_failure": "2/min"},
+    }
+    client = api.client(None)
+    for _ in range(2):
+        wrong = client.post(
+            TOKEN,
+            {"username": "consumer", "password": "wrong"},
+            format="json",
+            REMOTE_ADDR=fresh_address(),
+        )
+        assert_problem(wrong, 400, "invalid_credentials")
+
+    # Even the right password, from yet another address, is refused for now.
+    locked = client.post(
+        TOKEN,
+        {"username": "Consumer", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR=fresh_address(),
+    )
+
+    assert_problem(locked, 429, "throttled")
+    assert int(locked["Retry-After"]) >= 1
+    assert not ApiToken.objects.filter(user=api.users["consumer"]).exists()
+    # Another username is not affected, and successful sign-ins never count.
+    for _ in range(3):
+        assert sign_in(api, "partner").status_code == 201
 
 
 def test_anonymous_clients_and_the_token_endpoint_are_limited_per_address(api, tight_rates):
@@ -237,3 +329,79 @@ def test_anonymous_clients_and_the_token_endpoint_are_limited_per_address(api, t
         REMOTE_ADDR=fresh_address(),
     )
     assert elsewhere.status_code == 201
+
+
+# --- token limits and CSRF -----------------------------------------------------------------------
+
+
+def test_the_token_answer_may_not_be_cached(api):
+    response = sign_in(api)
+
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_person_holds_at_most_the_configured_number_of_active_tokens(api, settings):
+    settings.API_MAX_TOKENS_PER_USER = 2
+    first = sign_in(api).json()
+    assert sign_in(api).status_code == 201
+
+    refused = sign_in(api)
+
+    assert_problem(refused, 409, "too_many_tokens")
+    assert ApiToken.objects.filter(user=api.users["consumer"]).count() == 2
+    # A revoked token frees its place.
+    assert with_key(api, first["token"]).delete(TOKEN).status_code == 204
+    assert sign_in(api).status_code == 201
+
+
+def test_no_token_outlives_the_configured_maximum(api, settings):
+    settings.API_TOKEN_MAX_TTL_DAYS = 7
+
+    response = sign_in(api, expires_in_days=90)
+
+    assert response.status_code == 201
+    token = ApiToken.objects.get(pk=response.json()["id"])
+    assert token.expires_at <= timezone.now() + timedelta(days=7)
+    assert token.expires_at > timezone.now() + timedelta(days=6)
+
+
+def test_a_session_post_without_the_csrf_token_is_403_csrf_failed(api):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(api.users["consumer"])
+
+    response = client.post(f"/api/v1/access-requests/{api.make_request().pk}/retry/")
+
+    assert_problem(response, 403, "csrf_failed")
+
+
+def test_a_new_password_revokes_every_token(api):
+    key = sign_in(api).json()["token"]
+    user = api.users["consumer"]
+
+    user.set_password("a-new-password")
+    user.save()
+
+    assert_problem(with_key(api, key).get(SERVICES), 401, "token_revoked")
+    # Other saves of the user (a last login, a name) keep the tokens.
+    fresh = sign_in(api, password="a-new-password").json()["token"]
+    user.first_name = "Casey"
+    user.save()
+    assert with_key(api, fresh).get(SERVICES).status_code == 200
+
+
+def test_the_admin_revokes_tokens_without_ever_showing_a_key(api, client, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    issued = sign_in(api).json()
+    client.force_login(api.users["admin"])
+
+    page = client.get("/admin/connections/apitoken/").content.decode()
+    response = client.post(
+        "/admin/connections/apitoken/",
+        {"action": "revoke", "_selected_action": [issued["id"]]},
+    )
+
+    assert issued["token"][: tokens.VISIBLE_CHARS] in page
+    assert issued["token"] not in page
+    assert response.status_code == 302
+    assert_problem(with_key(api, issued["token"]).get(SERVICES), 401, "token_revoked")

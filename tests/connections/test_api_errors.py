@@ -4,12 +4,14 @@ the catch-all, which logs the exception and sends no traceback. Plus the schema 
 import logging
 
 import pytest
+from django.db import IntegrityError, OperationalError
 from django.test import Client
 
 from connections.api import views
-from connections.api.errors import PROBLEM_TYPES
+from connections.api.errors import PROBLEM_TYPES, is_transient_database_error
 from connections.choices import RequestState
 from tests.api.support import api_test_settings, assert_problem, build_api_world
+from tests.factories import PublishedServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +128,132 @@ def test_the_schema_is_openapi_3_and_the_docs_load_their_assets_locally(api, set
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+# --- bounds on input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "service=99999999999999999999",  # past a 64-bit id: refused, not sent to the database
+        "service=0",
+        "access_request=-1",
+    ],
+)
+def test_id_filters_outside_the_row_id_range_are_400s(api, query):
+    response = api.client("consumer").get(f"/api/v1/events/?{query}")
+
+    assert_problem(response, 400, "validation_failed")
+
+
+def test_an_id_in_the_path_past_the_row_id_range_is_a_404(api):
+    response = api.client("consumer").get(f"/api/v1/services/{2**64}/")
+
+    assert_problem(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("q=" + "a" * 201, "max_length"), ("q=" + "+".join("abcdefghi"), "too_many_words")],
+)
+def test_a_search_is_a_few_words(api, query, code):
+    response = api.client("consumer").get(f"/api/v1/services/?{query}")
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert problem["errors"][0]["field"] == "q"
+    assert problem["errors"][0]["code"] == code
+
+
+def test_a_search_finds_services_with_every_word(api):
+    found = api.client("consumer").get("/api/v1/services/?q=nginx+hangzhou").json()["results"]
+    missed = api.client("consumer").get("/api/v1/services/?q=nginx+shanghai").json()["results"]
+
+    assert [service["name"] for service in found] == ["nginx-hangzhou"]
+    assert missed == []
+
+
+def test_a_body_larger_than_the_portal_accepts_is_413(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+
+    response = api.client("consumer").post(
+        REQUESTS, api.request_body(justification="x" * 4096), format="json"
+    )
+
+    assert_problem(response, 413, "payload_too_large")
+
+
+def test_a_url_without_its_trailing_slash_is_told_to_add_it(api):
+    response = api.client("consumer").get(f"/api/v1/services/{api.service.pk}")
+
+    problem = assert_problem(response, 404, "not_found")
+    assert problem["detail"].endswith(f"add a trailing slash (/api/v1/services/{api.service.pk}/).")
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+class FakePgError(Exception):
+    """What psycopg attaches as the cause of Django's database errors: an error with a SQLSTATE."""
+
+    def __init__(self, sqlstate: str):
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def _operational(cause: Exception) -> OperationalError:
+    error = OperationalError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OperationalError("database is locked"), True),  # SQLite, another writer
+        (_operational(FakePgError("55P03")), True),  # lock_not_available
+        (_operational(FakePgError("57014")), True),  # statement timeout
+        (_operational(FakePgError("40P01")), True),  # deadlock
+        (_operational(FakePgError("08006")), True),  # connection failure
+        (OperationalError("no such table: connections_vpc"), False),  # a bug, not busyness
+        (_operational(FakePgError("42P01")), False),  # undefined table
+        (IntegrityError("duplicate key"), False),
+    ],
+)
+def test_only_busy_or_unreachable_database_errors_are_503s(error, transient):
+    assert is_transient_database_error(error) is transient
+
+
+def test_a_locked_database_is_503_with_retry_after(api, monkeypatch):
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    # The boundary the test is not about: the service, replaced by one that meets a locked table.
+    monkeypatch.setattr(views.services, "revoke_request", locked)
+
+    response = api.client("consumer").delete(f"{REQUESTS}{api.make_request().pk}/")
+
+    assert_problem(response, 503, "temporarily_unavailable")
+    assert response["Retry-After"] == "1"
+
+
+def test_an_unknown_ordering_is_a_400_that_lists_the_known_ones(api):
+    response = api.client("consumer").get("/api/v1/services/?ordering=-nmae")
+
+    problem = assert_problem(response, 400, "validation_failed")
+    [error] = problem["errors"]
+    assert (error["field"], error["code"]) == ("ordering", "invalid_ordering")
+    assert "name" in error["message"] and "-nmae" in error["message"]
+
+
+def test_a_known_ordering_orders(api):
+    PublishedServiceFactory(name="aaa-first", owner_team=api.service.owner_team)
+
+    names = [
+        service["name"]
+        for service in api.client("consumer")
+        .get("/api/v1/services/?ordering=-name")
+        .json()["results"]
+    ]
+
+    assert names == sorted(names, reverse=True) and "aaa-first" in names

@@ -6,7 +6,7 @@ import pytest
 from connections.choices import RequestState, ServiceState
 from connections.models import PublishedService
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
-from tests.factories import InstanceFactory, PublishedServiceFactory, VSwitchFactory
+from tests.factories import InstanceFactory, PublishedServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,25 @@ def test_backends_events_and_retire_are_shown_to_the_owners_only(api):
     assert consumer["backends"] is None
     assert consumer["events"] is None
     assert "retire" not in consumer["links"]
+
+
+def test_a_failed_services_error_is_shown_to_its_owners_only(api):
+    # The cloud's messages name the owner's account and resources.
+    PublishedService.objects.filter(pk=api.service.pk).update(
+        state=ServiceState.FAILED,
+        failed_phase="publish",
+        last_error_code="Forbidden.RAM",
+        last_error_message="Account 1234567890 may not CreateLoadBalancer in vsw-vpc2-g.",
+    )
+
+    owner = api.client("provider").get(detail(api.service.pk)).json()
+    consumer = api.client("consumer").get(detail(api.service.pk)).json()
+    in_the_catalog = api.client("consumer").get(LIST).json()["results"][0]
+
+    assert owner["last_error"]["code"] == "Forbidden.RAM"
+    assert consumer["last_error"] is None
+    assert in_the_catalog["last_error"] is None
+    assert "1234567890" not in str(consumer) + str(in_the_catalog)
 
 
 def test_filters_by_state_owner_team_and_words(api):
@@ -191,11 +210,11 @@ def test_only_owners_publish(api, who):
 
 
 def test_publish_refusals_carry_the_services_codes_under_the_api_field_names(api):
-    foreign = VSwitchFactory(zone_id="cn-hangzhou-k", vswitch_id="vsw-foreign")
+    # A vSwitch the provider may use, but of VPC1, not of the service's VPC2.
     body = publish_body(
         api,
         name="nginx-hangzhou",
-        zones=[{"zone_id": "cn-hangzhou-k", "vswitch_id": foreign.vswitch_id}],
+        zones=[{"zone_id": "cn-hangzhou-k", "vswitch_id": api.vswitch_id("VPC1", "k")}],
         listener={"protocol": "TCP", "port": 70000},
     )
 

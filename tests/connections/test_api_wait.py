@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection
 
-from connections.api.waiting import MAX_TIMEOUT, reachable_states, wait_for_state
+from connections.api.waiting import MAX_TIMEOUT, reachable_states, wait_for_state, waiting_slot
 from connections.choices import RequestState
 from connections.models import AccessRequest
 from connections.states import transition
@@ -161,3 +161,58 @@ def test_what_can_still_come_from_each_state():
     assert reachable_states(RequestState.REVOKED) == frozenset()
     # A failed request goes nowhere by itself: a person retries it.
     assert reachable_states(RequestState.FAILED) == frozenset()
+
+
+# --- what a wait may hold ------------------------------------------------------------------------
+
+
+def test_a_person_may_hold_only_the_configured_number_of_waits(api, settings):
+    settings.API_MAX_WAITS_PER_USER = 0  # every wait is one too many
+
+    response = api.client("consumer").get(
+        detail(api.make_request().pk, "wait_for=connected&timeout=0")
+    )
+
+    assert_problem(response, 429, "too_many_waits")
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_a_finished_wait_gives_its_slot_back(api, settings):
+    settings.API_MAX_WAITS_PER_USER = 1
+    url = detail(api.make_request().pk, "wait_for=connected&timeout=0")
+    client = api.client("consumer")
+
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+
+
+def test_waits_beyond_the_cap_are_refused_while_others_hold_their_slots(api, settings):
+    settings.API_MAX_WAITS_PER_USER = 2
+    user = api.users["consumer"]
+    with waiting_slot(user), waiting_slot(user):  # two waits in flight elsewhere
+        refused = api.client("consumer").get(
+            detail(api.make_request().pk, "wait_for=connected&timeout=0")
+        )
+        # Another person's waits are their own.
+        assert (
+            api.client("provider")
+            .get(detail(AccessRequest.objects.get().pk, "wait_for=connected&timeout=0"))
+            .status_code
+            == 200
+        )
+
+    assert_problem(refused, 429, "too_many_waits")
+
+
+def test_a_request_lost_from_sight_during_the_wait_is_404(api, monkeypatch):
+    access_request = api.make_request()
+
+    def consumer_leaves_the_team_meanwhile(pk, target, timeout):
+        api.teams["apps"].memberships.filter(user=api.users["consumer"]).delete()
+        return wait_for_state(pk, target, 0)
+
+    monkeypatch.setattr("connections.api.views.wait_for_state", consumer_leaves_the_team_meanwhile)
+
+    response = api.client("consumer").get(detail(access_request.pk, "wait_for=connected"))
+
+    assert_problem(response, 404, "not_found")

@@ -43,3 +43,14 @@ def test_the_catalog_search_filters_like_the_api(signed_in):
     page = signed_in.get("/", {"q": "orders"}).content.decode()
 
     assert "orders-api" in page and "nginx-hangzhou" not in page
+
+
+def test_a_search_of_too_many_words_says_so_and_lists_everything(signed_in):
+    PublishedServiceFactory(name="nginx-hangzhou")
+
+    response = signed_in.get("/", {"q": "a b c d e f g h i"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Search with 8 words at most." in page
+    assert "nginx-hangzhou" in page

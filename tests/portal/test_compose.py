@@ -1,11 +1,14 @@
 """docker-compose.yml agrees with the Procfile and the settings (no Docker engine runs here)."""
 
 import re
+import runpy
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from connections.api.waiting import MAX_TIMEOUT
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = {"web", "worker", "beat", "cloudsim"}
@@ -89,3 +92,10 @@ def test_environment_names_are_settings_the_readme_documents(compose):
     for name in ("web", "worker", "beat"):
         names = set(compose["services"][name]["environment"])
         assert names <= read, f"{name} sets variables the settings never read: {names - read}"
+
+
+def test_gunicorn_never_kills_a_worker_in_the_middle_of_the_longest_api_wait():
+    config = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+
+    assert config["worker_class"] == "gthread"  # a wait holds a thread, not the whole worker
+    assert config["timeout"] > MAX_TIMEOUT + 10
