@@ -68,7 +68,7 @@ class TokenView(ThrottledBeforeAuthentication, APIView):
         if failures.exhausted():
             # Asked before the password is checked: a guesser learns nothing from the answer.
             raise exceptions.Throttled(
-                wait=failures.duration,
+                wait=failures.wait(),
                 detail="Too many failed sign-ins for this username; try again later.",
             )
         user = authenticate(request, username=data["username"], password=data["password"])
