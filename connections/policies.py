@@ -122,9 +122,15 @@ def visible_events(user) -> QuerySet[Event]:
     )
 
 
-def usable_vpcs(user) -> QuerySet[Vpc]:
-    """The VPCs in accounts that the user's teams may use."""
-    vpcs = Vpc.objects.filter(present=True)
+def vpcs_in_usable_accounts(user) -> QuerySet[Vpc]:
+    """The VPCs mirrored from accounts that the user's teams may use, gone ones included (so a
+    choice of one that vanished is refused as gone, not as unknown)."""
+    vpcs = Vpc.objects.all()
     if is_platform_admin(user):
         return vpcs
     return vpcs.filter(account__teams__memberships__user=user).distinct()
+
+
+def usable_vpcs(user) -> QuerySet[Vpc]:
+    """The VPCs in accounts that the user's teams may use."""
+    return vpcs_in_usable_accounts(user).filter(present=True)

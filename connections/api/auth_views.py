@@ -65,16 +65,16 @@ class TokenView(ThrottledBeforeAuthentication, APIView):
     def post(self, request) -> Response:
         data = validated(TokenRequestSerializer, request.data, request)
         failures = FailedSignInThrottle(data["username"])
-        if failures.exhausted():
-            # Asked before the password is checked: a guesser learns nothing from the answer.
+        if not failures.attempt():
+            # Refused before the password is checked: a guesser learns nothing from the answer.
             raise exceptions.Throttled(
                 wait=failures.wait(),
                 detail="Too many failed sign-ins for this username; try again later.",
             )
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            failures.record_failure()
             raise Problem("invalid_credentials")
+        failures.succeeded()
         days = data.get("expires_in_days")
         try:
             token, key = tokens.issue_token(

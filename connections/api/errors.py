@@ -21,7 +21,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
@@ -310,8 +310,9 @@ RETRY_AFTER_SECONDS = "1"
 
 
 def is_transient_database_error(exc: Exception) -> bool:
-    """True for an OperationalError that a retry may not meet again (see above)."""
-    if not isinstance(exc, OperationalError):
+    """True for an error that a retry may not meet again (see above). InterfaceError is how
+    psycopg reports a connection that closed under the request."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
         return False
     cause = exc.__cause__ or exc
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)

@@ -46,7 +46,7 @@ def _by_id(model: type[Model], field: str, values: list[str], **scope) -> dict[s
 
 def _in_usable_vpcs(user) -> dict:
     """The scope of a vSwitch, security group or instance lookup: the user's usable VPCs."""
-    return {"vpc__in": policies.usable_vpcs(user)}
+    return {"vpc__in": policies.vpcs_in_usable_accounts(user)}
 
 
 def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
@@ -89,7 +89,8 @@ def resolve_zones(user, items: list[dict], errors: dict) -> list[ZoneChoice]:
 
 
 def resolve_vpc(user, vpc_id: str, errors: dict) -> Vpc | None:
-    vpc = policies.usable_vpcs(user).select_related("account").filter(vpc_id=vpc_id).first()
+    vpcs = policies.vpcs_in_usable_accounts(user).select_related("account")
+    vpc = vpcs.filter(vpc_id=vpc_id).first()
     if vpc is None:
         errors["vpc_id"] = _error(f"There is no VPC {vpc_id!r}.", "unknown_vpc")
     return vpc

@@ -19,6 +19,7 @@ deployment or a test changes them in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` 
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
@@ -101,34 +102,49 @@ class TokenEndpointRateThrottle(SettingsRateThrottle):
 
 
 class FailedSignInThrottle(SettingsRateThrottle):
-    """Failed sign-ins for one username, from any address: once the budget is spent, that
-    username gets no token, even with the right password, until the oldest failure ages out.
+    """Failed sign-ins for one username, from any address, in fixed windows of the rate's
+    duration: once the budget is spent, that username gets no token, even with the right
+    password, until the window ends.
 
-    Not a DRF throttle class: the token view asks `exhausted()` before checking the password and
-    calls `record_failure()` after a wrong one, so successful sign-ins cost nothing.
+    Each attempt is counted before its password is checked, with an atomic increment (on
+    Redis), and given back when it succeeds: attempts sent at once cannot all read the same
+    count while the slow password hash runs. Not a DRF throttle class: the token view calls
+    `attempt()` and `succeeded()`.
     """
 
     scope = "signin_failure"
 
     def __init__(self, username: str):
         super().__init__()
-        # Hashed: the cache needs no usernames; case-folded: one budget however it is typed.
-        digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
-        self.key = self.cache_format % {"scope": self.scope, "ident": digest}
-        self.history: list[float] = []
         self.now = self.timer()
-
-    def exhausted(self) -> bool:
-        if self.rate is None:
-            return False
-        self.history = [t for t in self.cache.get(self.key, []) if t > self.now - self.duration]
-        return len(self.history) >= self.num_requests
-
-    def record_failure(self) -> None:
         if self.rate is None:
             return
-        self.history.insert(0, self.now)
-        self.cache.set(self.key, self.history, self.duration)
+        # Hashed: the cache needs no usernames; case-folded: one budget however it is typed.
+        digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+        window = int(self.now // self.duration)
+        self.key = self.cache_format % {"scope": self.scope, "ident": f"{digest}-{window}"}
+        self.window_ends = (window + 1) * self.duration
+
+    def attempt(self) -> bool:
+        """Count this attempt; False when the username's budget is already spent."""
+        if self.rate is None:
+            return True
+        self.cache.add(self.key, 0, timeout=self.duration)
+        try:
+            attempts = self.cache.incr(self.key)
+        except ValueError:  # the window's key expired between add and incr
+            self.cache.set(self.key, 1, timeout=self.duration)
+            attempts = 1
+        return attempts <= self.num_requests
+
+    def succeeded(self) -> None:
+        """A successful sign-in does not count."""
+        if self.rate is not None:
+            with suppress(ValueError):  # expired meanwhile: nothing to give back
+                self.cache.decr(self.key)
+
+    def wait(self) -> float:
+        return max(1.0, self.window_ends - self.now)
 
     def get_cache_key(self, request, view) -> str:
         return self.key

@@ -107,6 +107,13 @@ def revoke_tokens_when_the_password_changes(sender, instance, **kwargs) -> None:
     Django ends the other sessions. Registered in ConnectionsConfig.ready()."""
     if instance.pk is None or kwargs.get("raw"):
         return
+    # Only set_password() marks a change (`_password`); Django clears the mark when it merely
+    # re-hashes a password on sign-in (a stronger hasher), which is no reason to end tokens.
+    if getattr(instance, "_password", None) is None:
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "password" not in update_fields:
+        return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
     if stored is not None and stored != instance.password:
         revoke_all_tokens(instance)

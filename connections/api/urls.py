@@ -4,13 +4,19 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from connections.api import auth_views, errors, problem_views, views
+from connections.api.throttling import ThrottledBeforeAuthentication
 
 app_name = "api"
+
+
+class ApiRootView(ThrottledBeforeAuthentication, DefaultRouter.APIRootView):
+    """The index of /api/v1/, throttled like every other view before a bad token's 401."""
 
 
 class Router(DefaultRouter):
     # No `.json` suffix routes: one URL per resource, and the schema lists each once.
     include_format_suffixes = False
+    APIRootView = ApiRootView
 
 
 router = Router()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -27,30 +27,29 @@ from connections.models import AccessRequest
 MAX_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0
 POLL_INTERVAL = 0.25
+# A slot outlives its wait by this much (the re-read and the answer after the wait).
+SLOT_GRACE_SECONDS = 30
 
 
 @contextmanager
 def waiting_slot(user) -> Iterator[None]:
     """One of the user's API_MAX_WAITS_PER_USER slots for the length of a wait, or `too_many_waits`.
 
-    The count lives in the shared cache, so it holds across web server processes; it expires a
-    while after the longest wait, so a process killed mid-wait cannot hold a slot for good. (The
-    file cache of a Redis-less install counts without a lock: a burst may get one wait more.)
+    Each slot is a cache key of its own, taken with `add` (atomic on Redis) and given back with
+    `delete`: unlike a shared counter, nothing can drift, and a slot whose process died expires
+    soon after the longest wait could have ended. The slots live in the shared cache, so they
+    hold across web server processes.
     """
-    key = f"api-waits-{user.pk}"
-    cache.add(key, 0, timeout=2 * MAX_TIMEOUT)
+    for number in range(settings.API_MAX_WAITS_PER_USER):
+        key = f"api-wait-{user.pk}-{number}"
+        if cache.add(key, True, timeout=MAX_TIMEOUT + SLOT_GRACE_SECONDS):
+            break
+    else:
+        raise Problem("too_many_waits")
     try:
-        holding = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=2 * MAX_TIMEOUT)
-        holding = 1
-    try:
-        if holding > settings.API_MAX_WAITS_PER_USER:
-            raise Problem("too_many_waits")
         yield
     finally:
-        with suppress(ValueError):  # expired meanwhile: nothing left to give back
-            cache.decr(key)
+        cache.delete(key)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.choices import Health, RequestState
-from connections.models import AccessRequest, Event, IdempotencyRecord
+from connections.models import AccessRequest, Event, IdempotencyRecord, Vpc
 from connections.states import transition
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
 from tests.factories import AccessRequestFactory
@@ -498,3 +498,12 @@ def test_an_expired_key_is_a_new_request(api):
     assert field_codes(problem) == {("vpc_id", "duplicate_request")}
     record = IdempotencyRecord.objects.get(key="req-4")
     assert record.expires_at > timezone.now() + timedelta(hours=23)
+
+
+def test_a_vpc_gone_from_the_cloud_is_refused_as_gone(api):
+    Vpc.objects.filter(pk=api.vpcs["VPC1"].pk).update(present=False)
+
+    response = api.client("consumer").post(LIST, api.request_body(), format="json")
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert ("vpc_id", "vpc_gone") in field_codes(problem)

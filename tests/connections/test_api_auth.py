@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from connections.api import tokens
+from connections.api.throttling import FailedSignInThrottle
 from connections.models import ApiToken
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
 
@@ -405,3 +407,54 @@ def test_the_admin_revokes_tokens_without_ever_showing_a_key(api, client, settin
     assert issued["token"] not in page
     assert response.status_code == 302
     assert_problem(with_key(api, issued["token"]).get(SERVICES), 401, "token_revoked")
+
+
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """A stronger hasher than the tests' MD5 one, with few iterations to stay fast."""
+
+    algorithm = "pbkdf2_quick"
+    iterations = 1000
+
+
+def test_a_password_rehashed_on_sign_in_keeps_the_tokens(api, settings):
+    # Django re-hashes a password stored with an older hasher when it is next checked: that is
+    # not a new password, and must not end the person's tokens.
+    user = api.users["consumer"]
+    key = sign_in(api).json()["token"]
+    settings.PASSWORD_HASHERS = [
+        f"{__name__}.QuickPBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+
+    assert sign_in(api).status_code == 201
+
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_quick$")  # it was re-hashed
+    assert with_key(api, key).get(SERVICES).status_code == 200
+
+
+def test_attempts_sent_at_once_are_all_counted(settings):
+    # Each attempt counts before its (slow) password check: three requests that all started
+    # before any finished still spend three of the budget.
+    settings.REST_FRAMEWORK = {
+        **django_settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**TIGHT_RATES, "signin_failure": "2/min"},
+    }
+    username = f"someone-{uuid.uuid4().hex}"
+    at_once = [FailedSignInThrottle(username) for _ in range(3)]
+
+    assert [failures.attempt() for failures in at_once] == [True, True, False]
+    assert FailedSignInThrottle(username.upper()).attempt() is False  # one budget per name
+
+
+@pytest.mark.parametrize("path", ["/api/v1/", "/api/schema/"])
+def test_bad_tokens_are_counted_on_the_index_and_the_schema_too(api, tight_rates, path):
+    client = api.client(None)
+    client.credentials(HTTP_AUTHORIZATION="Token plp_guessed")
+    address = fresh_address()
+    for _ in range(2):
+        assert client.get(path, REMOTE_ADDR=address).status_code == 401
+
+    throttled = client.get(path, REMOTE_ADDR=address)
+    assert throttled.status_code == 429  # the schema view answers in its own formats
+    assert int(throttled["Retry-After"]) >= 1

@@ -3,10 +3,12 @@ at once when it never can be, or at the timeout, and never holds on longer."""
 
 import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 from django.db import connection
 
+from connections.api.errors import Problem
 from connections.api.waiting import MAX_TIMEOUT, reachable_states, wait_for_state, waiting_slot
 from connections.choices import RequestState
 from connections.models import AccessRequest
@@ -216,3 +218,31 @@ def test_a_request_lost_from_sight_during_the_wait_is_404(api, monkeypatch):
     response = api.client("consumer").get(detail(access_request.pk, "wait_for=connected"))
 
     assert_problem(response, 404, "not_found")
+
+
+def test_slots_taken_and_given_back_from_many_threads_do_not_drift(api, settings):
+    settings.API_MAX_WAITS_PER_USER = 4
+    user = api.users["consumer"]
+    refusals = []
+
+    def wait_many_times():
+        for _ in range(50):
+            try:
+                with waiting_slot(user):
+                    pass
+            except Exception as refusal:
+                refusals.append(refusal)
+
+    threads = [threading.Thread(target=wait_many_times) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert refusals == []
+    # Every slot came back: four waits at once still fit, a fifth does not.
+    with ExitStack() as four_waits:
+        for _ in range(4):
+            four_waits.enter_context(waiting_slot(user))
+        with pytest.raises(Problem), waiting_slot(user):
+            pass
