@@ -7,6 +7,8 @@ this one checks who gets which answer, so a policy change shows up here as a tab
 
 import pytest
 
+from connections import policies
+from connections.api.permissions import Viewer
 from connections.choices import RequestState, ServiceState
 from connections.models import PublishedService
 from tests.api.support import api_test_settings, build_api_world
@@ -122,3 +124,14 @@ def test_each_role_gets_its_status_on_each_route(route, role, expected):
     assert response.status_code == expected, response.content[:500]
     if expected >= 400:
         assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_the_viewer_of_the_links_answers_as_the_policies_do():
+    # Links and hidden fields come from Viewer (one query per request); the verbs are guarded by
+    # the policies. Were they to disagree, a page would offer what the service refuses.
+    api = build_api_world()
+    for user in api.users.values():
+        viewer = Viewer.of(user)
+        for team in api.teams.values():
+            assert viewer.is_member(team.pk) == policies.is_member(user, team), (user, team)
+            assert viewer.manages(team.pk) == policies.manages(user, team), (user, team)
