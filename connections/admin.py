@@ -180,21 +180,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username", "name", "prefix"]
-    readonly_fields = [
-        "user",
-        "name",
-        "prefix",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    ]
+    readonly_fields = list_display  # nothing of a token is edited: it is revoked, or left alone
     actions = ["revoke"]
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
-        for token in queryset:
-            tokens.revoke_token(token)
+        tokens.revoke_tokens(queryset)
 
     def has_add_permission(self, request):
         return False

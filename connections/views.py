@@ -17,9 +17,7 @@ def catalog(request):
         .prefetch_related("zones")
         .order_by("name")
     )
-    filterset = PublishedServiceFilterSet(request.GET or None, queryset=services)
+    filterset = PublishedServiceFilterSet(request.GET, queryset=services)
     return render(
-        request,
-        "connections/catalog.html",
-        {"filterset": filterset, "services": filterset.qs if filterset.is_bound else services},
+        request, "connections/catalog.html", {"filterset": filterset, "services": filterset.qs}
     )

@@ -44,11 +44,6 @@ class TokenView(ThrottledBeforeAuthentication, APIView):
     def get_throttles(self) -> list:
         return [TokenEndpointRateThrottle()] if self._signing_in() else super().get_throttles()
 
-    def check_address_throttle(self, request) -> None:
-        # Sign-ins have their own budget per address (TokenEndpointRateThrottle, above).
-        if not self._signing_in():
-            super().check_address_throttle(request)
-
     @extend_schema(
         summary="Get a token",
         description="The key is in `token`, shown this once. Send it as "

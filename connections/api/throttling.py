@@ -4,7 +4,7 @@
   tokens buys no more requests.
 - `anon`: per client address, for requests without valid credentials: anonymous reads (the
   problem types, the schema), and bad or expired tokens too, which `ThrottledBeforeAuthentication`
-  counts before the 401, so a flood of guessed tokens is slowed like any other.
+  counts before answering 401, so a flood of guessed tokens is slowed like any other.
 - `token`: sign-ins at POST /api/v1/auth/token/ per address; `signin_failure`: failed sign-ins
   per username, wherever they come from (a successful sign-in does not count).
 
@@ -50,46 +50,32 @@ class ClientRateThrottle(SettingsRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
 
 
-# Set on a request once its address was counted, so a second check does not count it twice.
-_ADDRESS_COUNTED = "_portal_address_counted"
-
-
 class AnonymousRateThrottle(SettingsRateThrottle):
     """Requests without valid credentials, by client address."""
 
     scope = "anon"
 
     def get_cache_key(self, request, view) -> str | None:
-        if getattr(request, _ADDRESS_COUNTED, False):
-            return None
         if request.user and request.user.is_authenticated:
             return None
-        setattr(request, _ADDRESS_COUNTED, True)
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class ThrottledBeforeAuthentication:
-    """A mixin for API views: the address budget is checked before a 401 or 403 is answered.
+    """A mixin for API views: a request refused for its credentials is throttled too.
 
-    DRF authenticates, then checks permissions, then throttles: a request with no credentials or
-    a bad token gets its 401 before any throttle has counted it. Here authentication runs first,
-    and a request it leaves anonymous (or that it refuses) is counted against its address.
+    DRF authenticates, checks permissions, then throttles: a request with no credentials or a bad
+    token gets its 401 before any throttle has counted it, so guessing tokens would cost nothing.
+    Here such a refusal first runs the view's throttles (the request is anonymous by then, so
+    the address budget counts it) and becomes a 429 once that budget is spent.
     """
 
     def initial(self, request, *args, **kwargs) -> None:
         try:
-            authenticated = request.user.is_authenticated
-        except exceptions.APIException:
-            self.check_address_throttle(request)
+            super().initial(request, *args, **kwargs)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            self.check_throttles(request)
             raise
-        if not authenticated:
-            self.check_address_throttle(request)
-        super().initial(request, *args, **kwargs)
-
-    def check_address_throttle(self, request) -> None:
-        throttle = AnonymousRateThrottle()
-        if not throttle.allow_request(request, self):
-            self.throttled(request, throttle.wait())
 
 
 class TokenEndpointRateThrottle(SettingsRateThrottle):

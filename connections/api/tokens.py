@@ -34,12 +34,10 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def max_ttl() -> timedelta:
-    return timedelta(days=settings.API_TOKEN_MAX_TTL_DAYS)
-
-
-def default_ttl() -> timedelta:
-    return min(timedelta(days=settings.API_TOKEN_TTL_DAYS), max_ttl())
+def lifetime(asked: timedelta | None) -> timedelta:
+    """The asked lifetime, or API_TOKEN_TTL_DAYS, never more than API_TOKEN_MAX_TTL_DAYS."""
+    wanted = asked if asked is not None else timedelta(days=settings.API_TOKEN_TTL_DAYS)
+    return min(wanted, timedelta(days=settings.API_TOKEN_MAX_TTL_DAYS))
 
 
 def active_tokens(user):
@@ -64,7 +62,7 @@ def issue_token(user, *, name: str = "", ttl: timedelta | None = None) -> tuple[
             name=name,
             prefix=key[:VISIBLE_CHARS],
             key_hash=hash_key(key),
-            expires_at=timezone.now() + min(ttl if ttl is not None else default_ttl(), max_ttl()),
+            expires_at=timezone.now() + lifetime(ttl),
         )
     return token, key
 
@@ -89,17 +87,14 @@ def note_use(token: ApiToken) -> None:
 def revoke_token(token: ApiToken) -> ApiToken:
     """Revoke a token for good; revoking it again changes nothing."""
     if token.revoked_at is None:
-        # Conditional, so a second revocation keeps the first one's time.
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        revoke_tokens(ApiToken.objects.filter(pk=token.pk))
         token.refresh_from_db(fields=["revoked_at"])
     return token
 
 
-def revoke_all_tokens(user) -> int:
-    """Revoke every active token of `user` (a changed password, a person leaving)."""
-    return active_tokens(user).update(revoked_at=timezone.now())
+def revoke_tokens(tokens) -> int:
+    """Revoke the tokens of a queryset; those already revoked keep their first revocation time."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def revoke_tokens_when_the_password_changes(sender, instance, **kwargs) -> None:
@@ -107,13 +102,11 @@ def revoke_tokens_when_the_password_changes(sender, instance, **kwargs) -> None:
     Django ends the other sessions. Registered in ConnectionsConfig.ready()."""
     if instance.pk is None or kwargs.get("raw"):
         return
-    # Only set_password() marks a change (`_password`); Django clears the mark when it merely
-    # re-hashes a password on sign-in (a stronger hasher), which is no reason to end tokens.
+    # set_password() marks a new password (`_password`) until the save; Django clears the mark
+    # when it merely re-hashes a password on sign-in (a stronger hasher): no reason to end tokens.
     if getattr(instance, "_password", None) is None:
         return
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and "password" not in update_fields:
         return
-    stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    if stored is not None and stored != instance.password:
-        revoke_all_tokens(instance)
+    revoke_tokens(active_tokens(instance))

@@ -98,3 +98,12 @@ class ProductApi:
             raise error from exc
         body = response.body.to_map() if response.body is not None else {}
         return CloudResult(data=body, request_id=str(body.get("RequestId", "")))
+
+    def tagged_ids(
+        self, action: str, list_key: str, id_key: str, tag: tuple[str, str]
+    ) -> list[str]:
+        """The ids of what a List… `action` finds by one tag: what the portal made and tagged,
+        whose id was lost before it was saved. One page: a tag names one record's resources."""
+        key, value = tag
+        result = self.call(action, Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        return [item[id_key] for item in result.get(list_key) or []]

@@ -107,13 +107,10 @@ class NlbApi(ProductApi):
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_load_balancers(self, key: str, value: str) -> list[str]:
-        result = self.call("ListLoadBalancers", Tag=[{"Key": key, "Value": value}], MaxResults=100)
-        return [lb["LoadBalancerId"] for lb in result.get("LoadBalancers") or []]
+        return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", (key, value))
 
     def tagged_server_groups(self, key: str, value: str) -> list[str]:
-        result = self.call("ListServerGroups", Tag=[{"Key": key, "Value": value}], MaxResults=100)
-        return [group["ServerGroupId"] for group in result.get("ServerGroups") or []]
+        return self.tagged_ids("ListServerGroups", "ServerGroups", "ServerGroupId", (key, value))
 
     def tagged_listeners(self, key: str, value: str) -> list[str]:
-        result = self.call("ListListeners", Tag=[{"Key": key, "Value": value}], MaxResults=100)
-        return [listener["ListenerId"] for listener in result.get("Listeners") or []]
+        return self.tagged_ids("ListListeners", "Listeners", "ListenerId", (key, value))

@@ -116,11 +116,7 @@ class PrivateLinkApi(ProductApi):
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_endpoint_services(self, key: str, value: str) -> list[str]:
-        result = self.call(
-            "ListVpcEndpointServices", Tag=[{"Key": key, "Value": value}], MaxResults=100
-        )
-        return [service["ServiceId"] for service in result.get("Services") or []]
+        return self.tagged_ids("ListVpcEndpointServices", "Services", "ServiceId", (key, value))
 
     def tagged_endpoints(self, key: str, value: str) -> list[str]:
-        result = self.call("ListVpcEndpoints", Tag=[{"Key": key, "Value": value}], MaxResults=100)
-        return [endpoint["EndpointId"] for endpoint in result.get("Endpoints") or []]
+        return self.tagged_ids("ListVpcEndpoints", "Endpoints", "EndpointId", (key, value))

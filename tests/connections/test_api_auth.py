@@ -168,12 +168,7 @@ def test_a_user_lists_own_tokens_without_keys_and_revokes_one(api):
     assert client.get(TOKENS).json()["results"][1]["active"] is False
 
 
-def test_a_session_reaches_the_browsable_api(api, settings):
-    # The tests run without collectstatic: no manifest for the page's CSS links.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def test_a_session_reaches_the_browsable_api(api):
     client = api.client(None)
     client.force_login(api.users["consumer"])
 
