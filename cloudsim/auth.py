@@ -165,22 +165,14 @@ class Authenticator:
                 'The input parameter "AccessKeyId" that is mandatory for processing this request '
                 "is not supplied.",
             )
-        canonical = "&".join(
-            f"{_encode(key)}={_encode(params[key])}" for key in sorted(params) if key != "Signature"
-        )
-        string_to_sign = f"{method}&%2F&{_encode(canonical)}"
+        string_to_sign = _rpc_string_to_sign(method, params)
         identity, secret = self._credentials(access_key_id, params.get("SecurityToken"))
         digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
         if not _same(base64.b64encode(digest).decode(), params["Signature"]):
             # The cloud echoes the string to sign, which helps a client find its mistake; but it
             # carries every parameter, the STS token among them, so secret values are masked.
-            shown = {key: _masked(key, value) for key, value in params.items()}
-            canonical_shown = "&".join(
-                f"{_encode(key)}={_encode(shown[key])}"
-                for key in sorted(shown)
-                if key != "Signature"
-            )
-            raise _mismatch(f"{method}&%2F&{_encode(canonical_shown)}")
+            shown = {key: "***" if is_secret_name(key) else value for key, value in params.items()}
+            raise _mismatch(_rpc_string_to_sign(method, shown))
         return identity
 
     # -- keys and sessions -----------------------------------------------------------------------
@@ -280,12 +272,18 @@ def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
-def _masked(name: str, value: str) -> str:
-    """The value as an error message may show it: secrets and tokens become ***."""
+def _rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
+    """What the older (HMAC-SHA1) signature signs: every parameter but Signature, sorted."""
+    canonical = "&".join(
+        f"{_encode(key)}={_encode(params[key])}" for key in sorted(params) if key != "Signature"
+    )
+    return f"{method}&%2F&{_encode(canonical)}"
+
+
+def is_secret_name(name: str) -> bool:
+    """A parameter whose value no message or log may show: the STS token, secrets, passwords."""
     lowered = name.lower()
-    if lowered == "securitytoken" or "secret" in lowered or "password" in lowered:
-        return "***"
-    return value
+    return lowered == "securitytoken" or "secret" in lowered or "password" in lowered
 
 
 def _mismatch(string_to_sign: str) -> ApiError:

@@ -25,12 +25,12 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from cloudsim import control, ids
-from cloudsim.auth import Authenticator
+from cloudsim.auth import Authenticator, is_secret_name
 from cloudsim.dataplane import DataPlane
 from cloudsim.errors import ApiError, invalid, missing
 from cloudsim.faults import FaultSet
@@ -459,13 +459,15 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-# Values that must not reach a log: the STS token and anything named like a secret.
-_SECRET_QUERY = re.compile(r"((?:SecurityToken|[A-Za-z]*(?:Secret|Password))=)[^&\s]*", re.I)
+# A `name=value` pair of a query string, as a request line shows it.
+_QUERY_PAIR = re.compile(r"(?<=[?&])([^&=\s]+)=([^&\s]*)")
 
 
 def redact(text: str) -> str:
-    """`text` with the values of secret-ish query parameters replaced by ***."""
-    return _SECRET_QUERY.sub(r"\1***", text)
+    """`text` with the values of secret query parameters (auth.is_secret_name) as ***."""
+    return _QUERY_PAIR.sub(
+        lambda pair: f"{pair[1]}=***" if is_secret_name(unquote(pair[1])) else pair[0], text
+    )
 
 
 class _AccessLogHandler(WSGIRequestHandler):

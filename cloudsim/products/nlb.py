@@ -115,6 +115,13 @@ def _sync_listeners(store: Store, group_id: str) -> None:
             store.network.sync_listener(listener)
 
 
+def _require_available(group: Record) -> None:
+    """A server group changes only while Available (not Creating, Configuring or Deleting)."""
+    require(
+        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
+    )
+
+
 def _filtered(ctx: Context, kind: str, id_param: str, extra: dict[str, Any]) -> list[Record]:
     wanted_ids = ctx.params.items(id_param)
     tags = ctx.params.tags()
@@ -498,9 +505,7 @@ def list_server_groups(ctx: Context) -> dict[str, Any]:
 def update_server_group_attribute(ctx: Context) -> dict[str, Any]:
     p = ctx.params
     group = ctx.owned(SG, p.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    require(
-        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
-    )
+    _require_available(group)
     changes: dict[str, Any] = {"HealthCheck": _health_config(p, group["HealthCheck"])}
     name = p.text("ServerGroupName", max_len=128)
     if name is not None:
@@ -530,9 +535,7 @@ def delete_server_group(ctx: Context) -> dict[str, Any]:
             "IncorrectStatus.serverGroup",
             f"The server group {group['_id']} waits for its listeners to be deleted.",
         )
-    require(
-        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
-    )
+    _require_available(group)
     ctx.dry_run_passes()
     delay = ctx.store.delay("DeleteServerGroup")
     group["ServerGroupStatus"] = "Deleting"
@@ -608,9 +611,7 @@ def _locate_server(
 @PRODUCT.action("AddServersToServerGroup", write=True)
 def add_servers_to_server_group(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    require(
-        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
-    )
+    _require_available(group)
     servers = _servers_param(ctx, group, for_add=True)
     keys = set()
     for server in servers:
@@ -652,9 +653,7 @@ def _existing(group: Record, servers: list[dict[str, Any]]) -> list[dict[str, An
 @PRODUCT.action("RemoveServersFromServerGroup", write=True)
 def remove_servers_from_server_group(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    require(
-        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
-    )
+    _require_available(group)
     current = _existing(group, _servers_param(ctx, group, for_add=False))
     ctx.dry_run_passes()
     for server in current:
@@ -667,9 +666,7 @@ def remove_servers_from_server_group(ctx: Context) -> dict[str, Any]:
 @PRODUCT.action("UpdateServerGroupServersAttribute", write=True)
 def update_server_group_servers_attribute(ctx: Context) -> dict[str, Any]:
     group = ctx.owned(SG, ctx.params.req("ServerGroupId"), SG_NOT_FOUND, "server group")
-    require(
-        group, "ServerGroupStatus", ("Available",), "IncorrectStatus.serverGroup", "server group"
-    )
+    _require_available(group)
     wanted = _servers_param(ctx, group, for_add=False)
     current = _existing(group, wanted)
     ctx.dry_run_passes()

@@ -23,11 +23,16 @@ class Published:
     service_id: str
 
 
-def create_load_balancer(clients: Clients, net: Network, **extra: object) -> str:
-    """Step 1: an internal NLB in VPC2 over zones G and K."""
+def create_load_balancer(
+    clients: Clients, net: Network, *, zone_g_address: str | None = None, **extra: object
+) -> str:
+    """Step 1: an internal NLB in VPC2 over zones G and K (in zone G at `zone_g_address`, when
+    one is chosen)."""
     mappings = [
         nlb_models.CreateLoadBalancerRequestZoneMappings(
-            zone_id=zone, v_switch_id=net.vswitches["VPC2"][zone]
+            zone_id=zone,
+            v_switch_id=net.vswitches["VPC2"][zone],
+            private_ipv_4address=zone_g_address if zone == ZONE_G else None,
         )
         for zone in (ZONE_G, ZONE_K)
     ]

@@ -173,22 +173,7 @@ def test_load_balancer_inputs_are_checked(account_a, net_a):
 
 
 def test_a_chosen_private_address_is_used_once(account_a, net_a):
-    vpc2 = net_a.vswitches["VPC2"]
-    request = nlb_models.CreateLoadBalancerRequest(
-        address_type="Intranet",
-        vpc_id=net_a.vpcs["VPC2"],
-        zone_mappings=[
-            nlb_models.CreateLoadBalancerRequestZoneMappings(
-                zone_id=seed.ZONE_G,
-                v_switch_id=vpc2[seed.ZONE_G],
-                private_ipv_4address="192.168.2.10",
-            ),
-            nlb_models.CreateLoadBalancerRequestZoneMappings(
-                zone_id=seed.ZONE_K, v_switch_id=vpc2[seed.ZONE_K]
-            ),
-        ],
-    )
-    lb_id = account_a.nlb.create_load_balancer(request).body.loadbalancer_id
+    lb_id = seed.create_load_balancer(account_a, net_a, zone_g_address="192.168.2.10")
     lb = account_a.nlb.get_load_balancer_attribute(
         nlb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id)
     ).body
@@ -198,7 +183,7 @@ def test_a_chosen_private_address_is_used_once(account_a, net_a):
     assert addresses[seed.ZONE_G] == "192.168.2.10"
     assert addresses[seed.ZONE_K].startswith("192.168.4.")
     with pytest.raises(ClientException) as refused:
-        account_a.nlb.create_load_balancer(request)
+        seed.create_load_balancer(account_a, net_a, zone_g_address="192.168.2.10")
     assert refused.value.code == "InvalidParameter"
     assert "PrivateIPv4Address" in refused.value.message
 
@@ -318,25 +303,8 @@ def test_tags_filters_and_paging(account_a, net_a):
 
 
 def test_addresses_are_checked_and_named(account_a, net_a):
-    vpc2 = net_a.vswitches["VPC2"]
-
-    def create(address: str):
-        return account_a.nlb.create_load_balancer(
-            nlb_models.CreateLoadBalancerRequest(
-                address_type="Intranet",
-                vpc_id=net_a.vpcs["VPC2"],
-                zone_mappings=[
-                    nlb_models.CreateLoadBalancerRequestZoneMappings(
-                        zone_id=seed.ZONE_G,
-                        v_switch_id=vpc2[seed.ZONE_G],
-                        private_ipv_4address=address,
-                    ),
-                    nlb_models.CreateLoadBalancerRequestZoneMappings(
-                        zone_id=seed.ZONE_K, v_switch_id=vpc2[seed.ZONE_K]
-                    ),
-                ],
-            )
-        )
+    def create(address: str) -> str:
+        return seed.create_load_balancer(account_a, net_a, zone_g_address=address)
 
     # Not an address; the vSwitch's network address; one of its last three (reserved).
     for address in ("not-an-ip", "192.168.2.0", "192.168.2.253", "192.168.9.9"):
@@ -345,7 +313,7 @@ def test_addresses_are_checked_and_named(account_a, net_a):
         assert refused.value.status_code == 400, address
         assert refused.value.code == "InvalidParameter", address
         assert "ZoneMappings.1.PrivateIPv4Address" in refused.value.message
-    assert create("192.168.2.252").body.loadbalancer_id.startswith("nlb-")
+    assert create("192.168.2.252").startswith("nlb-")
 
     group_id = seed.create_server_group(account_a, net_a)
     with pytest.raises(ClientException) as refused:
