@@ -24,6 +24,8 @@ CLOUDSIM_PORT ?= 9100
 run: export DEBUG ?= true
 run: export CLOUDSIM_PORT := $(CLOUDSIM_PORT)
 run: export CLOUD_ENDPOINT ?= http://127.0.0.1:$(CLOUDSIM_PORT)
+# The demo's VPCs carry a `team` tag naming their owner: the periodic sync keeps to it.
+run: export INVENTORY_TEAM_TAG ?= team
 run: export PATH := $(BIN):$(PATH)
 run: $(VENV)/.runtime
 	python manage.py migrate --noinput

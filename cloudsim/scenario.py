@@ -104,6 +104,7 @@ class Vpc:
     vswitches: tuple[VSwitch, ...]
     security_groups: tuple[SecurityGroup, ...]
     instances: tuple[Instance, ...]
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -390,9 +391,10 @@ class _Reader:
             node,
             "a VPC",
             ("name", "cidr"),
-            ("id", "vswitches", "security_groups", "instances"),
+            ("id", "vswitches", "security_groups", "instances", "tags"),
         )
         name = self.text(fields["name"], "VPC name")
+        tags = self.tags(fields["tags"], f"tags of VPC {name!r}") if "tags" in fields else ()
         vpc_id = self.resource_id(node, fields, "vpc", "VPC", uid, "vpc", name)
         network = self.network(fields["cidr"], f"CIDR of VPC {name!r}")
 
@@ -446,7 +448,23 @@ class _Reader:
             if any(i.name == instance.name for i in instances):
                 raise self.fail(inst_node, f"instance name {instance.name!r} is used twice")
             instances.append(instance)
-        return Vpc(vpc_id, name, str(network), tuple(vswitches), tuple(groups), tuple(instances))
+        return Vpc(
+            vpc_id, name, str(network), tuple(vswitches), tuple(groups), tuple(instances), tags
+        )
+
+    def tags(self, node: yaml.Node, what: str) -> tuple[tuple[str, str], ...]:
+        """A mapping of tag keys to values, both text, at most MAX_TAGS of them."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping of keys to values")
+        tags = []
+        for key_node, value_node in node.value:
+            key = self.text(key_node, "tag key")
+            if any(key == known for known, _ in tags):
+                raise self.fail(key_node, f"{what} repeat the key {key!r}")
+            tags.append((key, self.text(value_node, f"value of tag {key!r}")))
+        if len(tags) > MAX_TAGS:
+            raise self.fail(node, f"{what}: at most {MAX_TAGS} tags")
+        return tuple(tags)
 
     def instance(
         self,
@@ -536,4 +554,5 @@ class _Reader:
             ) from None
 
 
+MAX_TAGS = 20
 _EMPTY = yaml.SequenceNode("tag:yaml.org,2002:seq", [])

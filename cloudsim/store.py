@@ -213,6 +213,7 @@ class Store:
                     "VpcName": vpc.name,
                     "CidrBlock": vpc.cidr,
                     "VSwitchIds": [v.id for v in vpc.vswitches],
+                    "Tags": dict(vpc.tags),
                 },
             )
             for vsw in vpc.vswitches:

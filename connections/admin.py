@@ -56,7 +56,6 @@ class CloudAccountForm(forms.ModelForm):
             "access_key_id",
             "role_arn",
             "assume_from",
-            "teams",
         ]
 
     def save(self, commit=True):
@@ -69,14 +68,23 @@ class CloudAccountForm(forms.ModelForm):
 class CloudAccountAdmin(admin.ModelAdmin):
     form = CloudAccountForm
     list_display = ["name", "uid", "region", "credential_source", "inventory_synced_at"]
-    filter_horizontal = ["teams"]
 
 
 @admin.register(Vpc)
 class VpcAdmin(admin.ModelAdmin):
-    list_display = ["vpc_id", "name", "cidr", "account", "present"]
-    list_filter = ["account", "present"]
-    search_fields = ["vpc_id", "name"]
+    """Where platform admins give each VPC to the team that uses it (and, with it, its vSwitches,
+    security groups and instances). The rest of a VPC is the inventory sync's to write."""
+
+    list_display = ["vpc_id", "name", "cidr", "account", "team", "present"]
+    list_editable = ["team"]
+    list_filter = [("team", admin.EmptyFieldListFilter), "team", "account", "present"]
+    list_select_related = ["account", "team"]
+    search_fields = ["vpc_id", "name", "team__name", "team__slug"]
+    fields = ["team", "vpc_id", "name", "cidr", "account", "present"]
+    readonly_fields = ["vpc_id", "name", "cidr", "account", "present"]
+
+    def has_add_permission(self, request):
+        return False  # VPCs come from the cloud, through the inventory sync
 
 
 class ServiceZoneInline(admin.TabularInline):

@@ -1,7 +1,7 @@
 """States and other choices of the domain, with their groups, allowed transitions and badges.
 
-The state diagrams are contracts (DESIGN.md, "Access request states"); the transition maps below
-are their only encoding. Templates and serializers ask these classes for labels and colours.
+The state diagrams are contracts (docs/design.md, "Access request states"); the transition maps
+below are their only encoding. Templates and serializers ask these classes for labels and colours.
 """
 
 from django.db import models
@@ -101,16 +101,6 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
 REQUEST_TERMINAL = frozenset({RequestState.REVOKED, RequestState.REJECTED})
 # Live requests hold (or are about to hold) an endpoint: at most one per service and VPC.
 REQUEST_LIVE = frozenset(set(RequestState) - REQUEST_TERMINAL)
-REQUEST_REVOCABLE = frozenset(
-    {
-        RequestState.SUBMITTED,
-        RequestState.PROVISIONING,
-        RequestState.PENDING_APPROVAL,
-        RequestState.CONNECTING,
-        RequestState.CONNECTED,
-        RequestState.FAILED,
-    }
-)
 REQUEST_BADGES = {
     RequestState.SUBMITTED: "grey",
     RequestState.PROVISIONING: "blue",
@@ -122,6 +112,45 @@ REQUEST_BADGES = {
     RequestState.REJECTED: "grey",
     RequestState.FAILED: "red",
 }
+
+
+def sources_of(transitions: dict[str, frozenset[str]], to_state: str) -> frozenset[str]:
+    """The states from which `to_state` may be reached: the verbs' groups come from the maps."""
+    return frozenset(state for state, targets in transitions.items() if to_state in targets)
+
+
+# A person may retire a service, or revoke a request, from these states.
+SERVICE_RETIRABLE = sources_of(SERVICE_TRANSITIONS, ServiceState.RETIRING)
+REQUEST_REVOCABLE = sources_of(REQUEST_TRANSITIONS, RequestState.REVOKING)
+# A request waits for the provider's decision (step 6) where it may still be rejected.
+REQUEST_DECIDABLE = sources_of(REQUEST_TRANSITIONS, RequestState.REJECTED)
+
+# The workflow (by name) that carries each in-flight state on. The one place that says so: the
+# reconciler restarts a stalled record's workflow from here, and a retry of a failed record
+# resumes its failed workflow in the state that workflow runs in (`resume_state`).
+SERVICE_WORKFLOWS: dict[str, str] = {
+    ServiceState.PROVISIONING: "publish",
+    ServiceState.RETIRING: "retire",
+}
+REQUEST_WORKFLOWS: dict[str, str] = {
+    RequestState.SUBMITTED: "provision",
+    RequestState.PROVISIONING: "provision",
+    RequestState.CONNECTING: "connect",
+    RequestState.REVOKING: "revoke",
+}
+# Removes what a closed request left in the cloud; runs on a terminal request, whose state stays.
+CLEANUP_WORKFLOW = "cleanup"
+
+
+def resume_state(
+    transitions: dict[str, frozenset[str]], workflows: dict[str, str], failed_phase: str
+) -> str | None:
+    """Where a retry takes a failed record: the state reachable from `failed` (the same value in
+    both state machines) that the failed workflow runs in; None when nothing resumes it there."""
+    for state in sorted(transitions[RequestState.FAILED]):
+        if workflows.get(state) == failed_phase:
+            return state
+    return None
 
 
 class Health(models.TextChoices):
@@ -141,7 +170,10 @@ HEALTH_BADGES = {
 }
 
 
-# Tags on everything the portal creates, so an operator can tell and a sweep can find it.
+# Tags on everything the portal creates, so an operator can tell and a sweep can find it: who
+# manages it, which portal installation (settings.PORTAL_INSTALLATION_ID), and the uuid of the
+# service or request it was made for.
 MANAGED_BY_TAG = ("managed-by", "privatelink-portal")
+INSTALLATION_TAG_KEY = "privatelink-portal:installation"
 SERVICE_TAG_KEY = "privatelink-portal:service"
 REQUEST_TAG_KEY = "privatelink-portal:request"

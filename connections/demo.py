@@ -1,4 +1,4 @@
-"""The demo scenario in the portal (DESIGN.md, "Demo scenario"): teams, logins, cloud accounts
+"""The demo scenario in the portal (docs/design.md, "Demo scenario"): teams, logins, cloud accounts
 read from cloudsim's scenario file, and the seed's service `nginx-hangzhou`.
 
 Used by `manage.py load_demo` and by the tests, so both build the same world. Every function is
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from connections.choices import CredentialSource, Role, ServiceState
+from connections.inventory import SyncSummary, sync_account
 from connections.models import (
     CloudAccount,
     Instance,
@@ -35,8 +36,9 @@ PEOPLE = {
     "consumer": ("apps", Role.MEMBER, "Carlos"),
     "partner": ("partners", Role.MEMBER, "Pat"),
 }
-# Scenario account name → the teams that may use it (the seed: A holds VPC1 and VPC2; B holds VPC3).
-ACCOUNT_TEAMS = {"A": ["platform", "apps"], "B": ["partners"]}
+# The scenario tags each VPC with the slug of the team that owns it (VPC1 apps, VPC2 platform,
+# VPC3 partners): the demo assigns VPCs the way platform teams label their networks.
+TEAM_TAG = "team"
 
 SEED_SERVICE = "nginx-hangzhou"
 SEED_PROVIDER_UID = "1111111111111111"
@@ -87,7 +89,7 @@ def scenario_accounts(path: Path = DEFAULT_SCENARIO) -> list[dict]:
 def create_accounts(
     path: Path = DEFAULT_SCENARIO, region: str | None = None
 ) -> dict[str, CloudAccount]:
-    """A CloudAccount per scenario account, with its static key, shared with its demo teams."""
+    """A CloudAccount per scenario account, with its static key."""
     accounts = {}
     for entry in scenario_accounts(path):
         account, _ = CloudAccount.objects.get_or_create(
@@ -101,9 +103,13 @@ def create_accounts(
         account.access_key_id = entry["key_id"]
         account.access_key_secret = entry["secret"]
         account.save()
-        account.teams.add(*Team.objects.filter(slug__in=ACCOUNT_TEAMS.get(entry["name"], [])))
         accounts[entry["name"]] = account
     return accounts
+
+
+def sync_inventory(account: CloudAccount) -> SyncSummary:
+    """Mirror the account's inventory, its VPCs assigned to teams by the scenario's team tags."""
+    return sync_account(account, team_tag=TEAM_TAG)
 
 
 def publish_seed_service(provider) -> PublishedService | None:

@@ -2,18 +2,30 @@
 
 Forms and pre-flight checks read the mirror, never the cloud, so a page never waits on an API.
 Things the cloud no longer lists are kept with `present=False`: requests may still refer to them.
+
+Before anything is read, the credentials must prove (STS) that they belong to the account: the
+mirror decides which account, and through VPC ownership which team, a network belongs to.
+
+VPC ownership: a platform admin assigns a VPC to a team (Django admin). With a team tag key set
+(settings.INVENTORY_TEAM_TAG, e.g. `team`), a VPC that carries that tag is assigned to the team
+whose slug is its value, the way platform teams label their networks; a VPC without the tag
+keeps its assignment, and a value that names no team changes nothing (the sync says so).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from connections.cloud import CloudSession
-from connections.models import CloudAccount, Instance, SecurityGroup, Vpc, VSwitch, Zone
+from connections.models import CloudAccount, Instance, SecurityGroup, Team, Vpc, VSwitch, Zone
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,14 +83,29 @@ MIRRORS = {
 @dataclass
 class SyncSummary:
     counts: dict[str, int] = field(default_factory=dict)
+    # What an operator should look at: tags naming unknown teams, VPCs moved to another team.
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in self.counts.items())
+        counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in self.counts.items())
+        return "; ".join([counts, *self.notes])
 
 
-def sync_account(account: CloudAccount) -> SyncSummary:
-    """Read everything first, then write in one transaction: a failed read changes nothing."""
+def _tag(item: dict, key: str) -> str | None:
+    tags = (item.get("Tags") or {}).get("Tag") or []
+    return next((tag.get("Value") for tag in tags if tag.get("Key") == key), None)
+
+
+def sync_account(account: CloudAccount, *, team_tag: str | None = None) -> SyncSummary:
+    """Read everything first, then write in one transaction: a failed read changes nothing.
+
+    `team_tag` is the tag key that assigns VPCs to teams (default: settings.INVENTORY_TEAM_TAG).
+    Raises CloudAccountMismatch, before reading anything, when the credentials are another
+    account's.
+    """
+    team_tag = settings.INVENTORY_TEAM_TAG if team_tag is None else team_tag
     cloud = CloudSession(account)
+    cloud.verify_account()
     zones = cloud.vpc.zones()
     vpcs = list(cloud.vpc.vpcs())
     items = {
@@ -97,7 +124,7 @@ def sync_account(account: CloudAccount) -> SyncSummary:
                 defaults={"local_name": zone.get("LocalName") or ""},
             )
         summary.counts["zones"] = len(zones)
-        vpc_rows = {}
+        vpc_rows, assigned = {}, 0
         for vpc in vpcs:
             vpc_rows[vpc["VpcId"]], _ = Vpc.objects.update_or_create(
                 vpc_id=vpc["VpcId"],
@@ -108,12 +135,36 @@ def sync_account(account: CloudAccount) -> SyncSummary:
                     "present": True,
                 },
             )
+            if team_tag:
+                row, slug = vpc_rows[vpc["VpcId"]], _tag(vpc, team_tag)
+                assigned += _assign_from_tag(row, slug, team_tag, summary)
         Vpc.objects.filter(account=account).exclude(vpc_id__in=vpc_rows).update(present=False)
         summary.counts["vpcs"] = len(vpc_rows)
+        if assigned:
+            summary.notes.append(f"{assigned} VPC(s) assigned to a team by their {team_tag} tag")
         for name, mirror in MIRRORS.items():
             summary.counts[name] = _mirror(account, mirror, items[name], vpc_rows)
         CloudAccount.objects.filter(pk=account.pk).update(inventory_synced_at=timezone.now())
     return summary
+
+
+def _assign_from_tag(vpc: Vpc, slug: str | None, tag_key: str, summary: SyncSummary) -> bool:
+    """Give `vpc` to the team its tag names; True when that changed its team."""
+    if not slug:
+        return False
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        summary.notes.append(f"{vpc} is tagged {tag_key}={slug}, but no team has that slug")
+        return False
+    if vpc.team_id == team.pk:
+        return False
+    if vpc.team_id is not None:
+        # Ownership decides who may use a network: a change is worth a line in the log.
+        logger.warning("VPC %s moves from team %s to %s by its tag", vpc.vpc_id, vpc.team, team)
+        summary.notes.append(f"{vpc} moved from {vpc.team} to {team} by its tag")
+    vpc.team = team
+    vpc.save(update_fields=["team"])
+    return True
 
 
 def _mirror(

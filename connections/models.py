@@ -3,13 +3,16 @@
 State fields change only through `connections.states`; nothing else writes `state`.
 """
 
+from __future__ import annotations
+
+import hashlib
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
-from connections import crypto
+from connections import crypto, policies
 from connections.choices import (
     HEALTH_BADGES,
     REQUEST_BADGES,
@@ -86,7 +89,6 @@ class CloudAccount(models.Model):
         on_delete=models.PROTECT,
         help_text="Account whose credentials assume the role; empty: the default credential chain.",
     )
-    teams = models.ManyToManyField(Team, blank=True, related_name="cloud_accounts")
     inventory_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -125,15 +127,37 @@ class Zone(models.Model):
         return self.zone_id
 
 
+class VpcQuerySet(models.QuerySet):
+    def usable_by(self, user) -> VpcQuerySet:
+        """The VPCs the person's teams own (gone ones included: a choice of one is refused as
+        gone, not as unknown); platform admins: all of them."""
+        return self.filter(policies.vpcs_q(user))
+
+
 class Vpc(models.Model):
-    """A VPC mirrored from an account by the inventory sync."""
+    """A VPC mirrored from an account by the inventory sync, owned by at most one team.
+
+    The team (assigned by a platform admin, or from a cloud tag at sync: connections/inventory.py)
+    is the only one that may use the VPC and everything in it; unassigned, only platform admins
+    may. Sharing a cloud account does not share networks.
+    """
 
     account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="vpcs")
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vpcs",
+        help_text="The team that uses this VPC and what is in it. Empty: platform admins only.",
+    )
     vpc_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=128, blank=True)
     cidr = models.CharField(max_length=64, blank=True)
     # False once a sync no longer finds it; kept because requests and services refer to it.
     present = models.BooleanField(default=True)
+
+    objects = VpcQuerySet.as_manager()
 
     class Meta:
         ordering = ["account__name", "name", "vpc_id"]
@@ -141,6 +165,13 @@ class Vpc(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.vpc_id})" if self.name else self.vpc_id
+
+
+class InVpcQuerySet(models.QuerySet):
+    """What lives in a VPC (vSwitches, security groups, instances) belongs to the VPC's team."""
+
+    def usable_by(self, user) -> InVpcQuerySet:
+        return self.filter(policies.vpcs_q(user, "vpc__"))
 
 
 class VSwitch(models.Model):
@@ -152,6 +183,8 @@ class VSwitch(models.Model):
     zone_id = models.CharField(max_length=64)
     cidr = models.CharField(max_length=64, blank=True)
     present = models.BooleanField(default=True)
+
+    objects = InVpcQuerySet.as_manager()
 
     class Meta:
         ordering = ["zone_id", "vswitch_id"]
@@ -171,6 +204,8 @@ class SecurityGroup(models.Model):
     name = models.CharField(max_length=128, blank=True)
     present = models.BooleanField(default=True)
 
+    objects = InVpcQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "security_group_id"]
 
@@ -189,6 +224,8 @@ class Instance(models.Model):
     status = models.CharField(max_length=32, blank=True)
     present = models.BooleanField(default=True)
 
+    objects = InVpcQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "instance_id"]
 
@@ -206,6 +243,8 @@ class WorkflowRecord(models.Model):
     `progress` names the last workflow step that finished, so a retry resumes after it.
     `task_token` names the current task chain and `task_hop` counts its messages: a message from
     an older chain, or an older hop of this one, stops (connections/workflows/runner.py).
+    `task_deliveries` counts the deliveries of the current hop since a step last finished, so a
+    message that kills its worker every time fails the record instead of circling for ever.
     `generation` changes the client tokens when a dead cloud resource must be made anew.
     """
 
@@ -213,6 +252,9 @@ class WorkflowRecord(models.Model):
     progress = models.CharField(max_length=64, blank=True)
     task_token = models.CharField(max_length=64, blank=True)
     task_hop = models.PositiveIntegerField(default=0)
+    # Deliveries of the current hop's message since its last finished step: more than one means
+    # a worker died running that step.
+    task_deliveries = models.PositiveIntegerField(default=0)
     generation = models.PositiveIntegerField(default=0)
     # The phase a failed record resumes when retried.
     failed_phase = models.CharField(max_length=32, blank=True)
@@ -225,8 +267,27 @@ class WorkflowRecord(models.Model):
         abstract = True
 
     def client_token(self, step: str) -> str:
-        """The ClientToken of a cloud create: the same for every delivery of the same step."""
-        return f"plp-{self.uuid.hex}-{self.generation}-{step}"[:64]
+        """The ClientToken of a cloud create: the same for every delivery of the same step.
+
+        It names this installation too: another portal sharing the account (or one started on a
+        copy of this database) must never be handed this record's resources by the cloud's
+        idempotency."""
+        material = f"{settings.PORTAL_INSTALLATION_ID}:{self.uuid.hex}:{self.generation}:{step}"
+        return f"plp-{hashlib.sha256(material.encode()).hexdigest()[:48]}"
+
+
+class PublishedServiceQuerySet(models.QuerySet):
+    def with_details(self) -> PublishedServiceQuerySet:
+        """What a catalog row shows: team, VPC, zones with their vSwitches, trusted teams."""
+        return self.select_related("owner_team", "vpc").prefetch_related(
+            Prefetch("zones", ServiceZone.objects.select_related("vswitch")), "trusted_teams"
+        )
+
+    def with_owner_details(self) -> PublishedServiceQuerySet:
+        """Also the backends, which only owners see (policies.sees_owner_fields)."""
+        return self.with_details().prefetch_related(
+            Prefetch("backends", ServiceBackend.objects.select_related("instance"))
+        )
 
 
 class PublishedService(WorkflowRecord):
@@ -260,6 +321,8 @@ class PublishedService(WorkflowRecord):
     listener_id = models.CharField(max_length=64, blank=True)
     endpoint_service_id = models.CharField(max_length=64, blank=True)
     endpoint_service_name = models.CharField(max_length=256, blank=True)
+
+    objects = PublishedServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -320,6 +383,26 @@ class ServiceBackend(models.Model):
         return f"{self.instance.name or self.instance.instance_id}:{self.port} w{self.weight}"
 
 
+class AccessRequestQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AccessRequestQuerySet:
+        """The person's teams' requests and the requests to their teams' services."""
+        return self.filter(policies.requests_q(user))
+
+    def awaiting_decision_by(self, user) -> AccessRequestQuerySet:
+        """The approval queue: requests waiting for step 6 on services the person manages."""
+        return self.filter(policies.approval_queue_q(user))
+
+    def with_details(self) -> AccessRequestQuerySet:
+        """What a request's row shows: service, teams, requester, VPC and account, zones with
+        their vSwitches, security groups."""
+        return self.select_related(
+            "service", "consumer_team", "requester", "vpc__account"
+        ).prefetch_related(
+            Prefetch("zones", RequestZone.objects.select_related("vswitch")),
+            Prefetch("security_groups", SecurityGroup.objects.order_by("security_group_id")),
+        )
+
+
 class AccessRequest(WorkflowRecord):
     """A consumer team's request for an endpoint to a service from one of its VPCs (steps 5–6)."""
 
@@ -345,6 +428,11 @@ class AccessRequest(WorkflowRecord):
     endpoint_deleted_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set while this closed request takes its account off the service's whitelist: a new request
+    # from that account waits to whitelist it again until then (workflows/access.py).
+    withdrawing_whitelist_until = models.DateTimeField(null=True, blank=True)
+
+    objects = AccessRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -400,6 +488,11 @@ class RequestZone(models.Model):
         return self.zone_id
 
 
+class EventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> EventQuerySet:
+        return self.filter(policies.events_q(user))
+
+
 class Event(models.Model):
     """One line of the append-only timeline and audit trail: who did what to which object.
 
@@ -423,6 +516,8 @@ class Event(models.Model):
     to_state = models.CharField(max_length=20, blank=True)
     detail = models.TextField(blank=True)
     cloud_request_id = models.CharField(max_length=128, blank=True)
+
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -1,136 +1,265 @@
-"""Who may do what. Every service checks here; views and the API only hide what these refuse.
+"""Who may do and see what: the one place that decides, for the verbs, the API and the pages.
 
-Roles: team members request access for their team; team owners and admins also publish, approve,
-reject and retire their team's services. Platform admins (Django superusers) may do anything.
+Roles: team members request access for their team and see its requests; team owners and admins
+also publish, approve, reject and retire their team's services and see their backends, errors
+and timelines. Platform admins (Django superusers) may do anything. A team uses only the VPCs it
+owns (`Vpc.team`), with their vSwitches, security groups and instances: sharing a cloud account
+never shares networks. A VPC that no team owns is for platform admins alone.
+
+An action is allowed when the person may do it (`permitted`, their roles) and the object's state
+allows it (`state_allows`, from the transition maps of `connections.choices`):
+`allowed_actions` is both. The verbs refuse with `require` (403) before they look at the state
+(409), the API's links and the pages' buttons show `allowed_actions`, and the querysets filter
+with the `*_q` conditions below. This module reads the database only for a person's memberships,
+once per user object, so a list page can ask about every row.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from __future__ import annotations
 
-from connections.choices import MANAGING_ROLES
-from connections.models import (
-    AccessRequest,
-    CloudAccount,
-    Event,
-    Membership,
-    PublishedService,
-    Team,
-    Vpc,
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from connections.choices import (
+    CLEANUP_WORKFLOW,
+    MANAGING_ROLES,
+    REQUEST_DECIDABLE,
+    REQUEST_REVOCABLE,
+    REQUEST_TERMINAL,
+    REQUEST_TRANSITIONS,
+    REQUEST_WORKFLOWS,
+    SERVICE_RETIRABLE,
+    SERVICE_TRANSITIONS,
+    SERVICE_WORKFLOWS,
+    RequestState,
+    ServiceState,
+    resume_state,
 )
 
 
+@dataclass(frozen=True)
+class Roles:
+    """A person's teams and roles, read once."""
+
+    is_admin: bool
+    member_of: frozenset[int]
+    manager_of: frozenset[int]
+
+    def is_member(self, team_id: int | None) -> bool:
+        return self.is_admin or team_id in self.member_of
+
+    def manages(self, team_id: int | None) -> bool:
+        return self.is_admin or team_id in self.manager_of
+
+
+NOBODY = Roles(False, frozenset(), frozenset())
+_CACHE_ATTRIBUTE = "_portal_roles"
+
+
+def roles_of(user) -> Roles:
+    """The user's roles, read on first use and kept on the user object (one per web request)."""
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    if not (user and user.is_authenticated and user.is_active):
+        roles = NOBODY
+    else:
+        memberships = list(user.memberships.values_list("team_id", "role"))
+        roles = Roles(
+            is_admin=user.is_superuser,
+            member_of=frozenset(team for team, _ in memberships),
+            manager_of=frozenset(team for team, role in memberships if role in MANAGING_ROLES),
+        )
+    setattr(user, _CACHE_ATTRIBUTE, roles)
+    return roles
+
+
+def forget_roles(user) -> None:
+    """Read the memberships again at the next question (after a long wait, say)."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
+
 def is_platform_admin(user) -> bool:
-    return bool(user.is_active and user.is_superuser)
+    return roles_of(user).is_admin
 
 
-def is_member(user, team: Team) -> bool:
-    return is_platform_admin(user) or Membership.objects.filter(user=user, team=team).exists()
+def is_member(user, team) -> bool:
+    return roles_of(user).is_member(team.pk)
 
 
-def manages(user, team: Team) -> bool:
-    return (
-        is_platform_admin(user)
-        or Membership.objects.filter(user=user, team=team, role__in=MANAGING_ROLES).exists()
+def manages(user, team) -> bool:
+    return roles_of(user).manages(team.pk)
+
+
+# --- teams and networks --------------------------------------------------------------------------
+
+
+def teams_q(user, *, managed: bool = False) -> Q:
+    """The teams a person acts for (as a member, or as an owner when `managed`)."""
+    roles = roles_of(user)
+    if roles.is_admin:
+        return Q()
+    return Q(pk__in=roles.manager_of if managed else roles.member_of)
+
+
+def vpcs_q(user, prefix: str = "") -> Q:
+    """The VPCs a person's teams own (platform admins: every VPC, unassigned ones included).
+
+    `prefix` filters what lives in a VPC: `vpcs_q(user, "vpc__")` for vSwitches, security
+    groups and instances."""
+    roles = roles_of(user)
+    if roles.is_admin:
+        return Q()
+    return Q(**{f"{prefix}team_id__in": roles.member_of})
+
+
+def publishes_for_some_team(user) -> bool:
+    """Owners of a team (and platform admins) publish; everyone else is refused up front."""
+    roles = roles_of(user)
+    return roles.is_admin or bool(roles.manager_of)
+
+
+def may_use_vpc(user, team, vpc) -> bool:
+    """A team uses its own VPCs; a VPC nobody owns is for platform admins only."""
+    return vpc.team_id == team.pk or (vpc.team_id is None and is_platform_admin(user))
+
+
+# --- what a person may see -----------------------------------------------------------------------
+
+
+def requests_q(user, prefix: str = "") -> Q:
+    """Requests the person may see: their teams' own, and those to their teams' services."""
+    roles = roles_of(user)
+    if roles.is_admin:
+        return Q()
+    return Q(**{f"{prefix}consumer_team_id__in": roles.member_of}) | Q(
+        **{f"{prefix}service__owner_team_id__in": roles.member_of}
     )
 
 
-def team_uses_account(team: Team, account: CloudAccount) -> bool:
-    return account.teams.filter(pk=team.pk).exists()
+def events_q(user) -> Q:
+    """Events of the services and requests the person may see; a service's own timeline
+    (its cloud resources and errors) is for its owners only."""
+    roles = roles_of(user)
+    if roles.is_admin:
+        return Q()
+    return Q(service__owner_team_id__in=roles.manager_of) | requests_q(user, "access_request__")
 
 
-def teams_of(user) -> QuerySet[Team]:
-    return (
-        Team.objects.all()
-        if is_platform_admin(user)
-        else Team.objects.filter(memberships__user=user)
+def sees_owner_fields(user, service) -> bool:
+    """A service's backends, last error and timeline are its owners' business: the cloud's
+    messages name the owner's account, NLB and vSwitches."""
+    return roles_of(user).manages(service.owner_team_id)
+
+
+def sees_request(user, access_request) -> bool:
+    roles = roles_of(user)
+    return roles.is_member(access_request.consumer_team_id) or roles.is_member(
+        access_request.service.owner_team_id
     )
 
 
-def managed_teams(user) -> QuerySet[Team]:
-    if is_platform_admin(user):
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user, memberships__role__in=MANAGING_ROLES)
+def approval_queue_q(user) -> Q:
+    """Requests waiting for a decision on services the person manages (step 6)."""
+    roles = roles_of(user)
+    managed = Q() if roles.is_admin else Q(service__owner_team_id__in=roles.manager_of)
+    return managed & Q(state__in=REQUEST_DECIDABLE)
 
 
-# --- the verbs ------------------------------------------------------------------------------------
+# --- what a person may do ------------------------------------------------------------------------
+
+REQUEST_ACTIONS = ("approve", "reject", "revoke", "retry", "test")
+SERVICE_ACTIONS = ("request_access", "retire", "retry")
 
 
-def can_publish(user, team: Team) -> bool:
-    return manages(user, team)
+def _kind(obj) -> str:
+    return obj._meta.model_name
 
 
-def can_request(user, team: Team) -> bool:
-    return is_member(user, team)
+def permitted(user, action: str, obj) -> bool:
+    """May this person do `action` to `obj`, whatever its state?"""
+    roles = roles_of(user)
+    if _kind(obj) == "publishedservice":
+        if action == "request_access":
+            return roles.is_admin or bool(roles.member_of)
+        return action in SERVICE_ACTIONS and roles.manages(obj.owner_team_id)
+    owner_team_id = obj.service.owner_team_id
+    if action in ("approve", "reject"):
+        return roles.manages(owner_team_id)
+    # Either side: the requesting team's members, or the service's owners.
+    either_side = roles.is_member(obj.consumer_team_id) or roles.manages(owner_team_id)
+    return action in REQUEST_ACTIONS and either_side
 
 
-def can_decide(user, access_request: AccessRequest) -> bool:
-    """Approve or reject: the owners of the service's team (step 6)."""
-    return manages(user, access_request.service.owner_team)
+def retry_plan(record) -> tuple[str, str | None] | None:
+    """What a retry of `record` does: (the workflow to resume, the state to resume it in), the
+    state being None for a closed request's clean-up, whose state stays; None: nothing to retry."""
+    phase = record.failed_phase
+    if not phase:
+        return None
+    if _kind(record) == "publishedservice":
+        transitions, workflows = SERVICE_TRANSITIONS, SERVICE_WORKFLOWS
+    else:
+        if phase == CLEANUP_WORKFLOW and record.state in REQUEST_TERMINAL:
+            return CLEANUP_WORKFLOW, None
+        transitions, workflows = REQUEST_TRANSITIONS, REQUEST_WORKFLOWS
+    if record.state != RequestState.FAILED:  # the same value for services
+        return None
+    to_state = resume_state(transitions, workflows, phase)
+    return (phase, to_state) if to_state else None
 
 
-def can_revoke(user, access_request: AccessRequest) -> bool:
-    """Either side: the consumer team's members, or the service's owners."""
-    return is_member(user, access_request.consumer_team) or manages(
-        user, access_request.service.owner_team
-    )
+def state_allows(action: str, obj) -> bool:
+    """Does the object's state allow `action` (whoever asks)?"""
+    if action == "retry":
+        return retry_plan(obj) is not None
+    if _kind(obj) == "publishedservice":
+        return {
+            "request_access": obj.state == ServiceState.AVAILABLE,
+            "retire": obj.state in SERVICE_RETIRABLE,
+        }.get(action, False)
+    return {
+        "approve": obj.state in REQUEST_DECIDABLE,
+        "reject": obj.state in REQUEST_DECIDABLE,
+        "revoke": obj.state in REQUEST_REVOCABLE,
+        "test": obj.state == RequestState.CONNECTED,
+    }.get(action, False)
 
 
-def can_retry_request(user, access_request: AccessRequest) -> bool:
-    return can_revoke(user, access_request)
+def allowed_actions(user, obj) -> frozenset[str]:
+    """What the person may do to `obj` now: the buttons of a page, the links of the API."""
+    actions = SERVICE_ACTIONS if _kind(obj) == "publishedservice" else REQUEST_ACTIONS
+    return frozenset(a for a in actions if permitted(user, a, obj) and state_allows(a, obj))
 
 
-def can_manage_service(user, service: PublishedService) -> bool:
-    """Retire or retry a service: its owners."""
-    return manages(user, service.owner_team)
+REFUSALS = {
+    "approve": "Only owners of {owner} may approve.",
+    "reject": "Only owners of {owner} may reject.",
+    "revoke": "Only the requesting team or the service's owners may revoke.",
+    "retry": "Only the requesting team or the service's owners may retry.",
+    "test": "Only the requesting team or the service's owners may test the connection.",
+    "retire": "Only owners of {owner} may retire it.",
+    "request_access": "Only members of a team may request access.",
+}
+SERVICE_REFUSALS = {**REFUSALS, "retry": "Only owners of {owner} may retry it."}
 
 
-def require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
+def require(user, action: str, obj) -> None:
+    """Refuse (403) unless the person may do `action` to `obj`; its state is the verb's to check."""
+    if permitted(user, action, obj):
+        return
+    service = obj if _kind(obj) == "publishedservice" else obj.service
+    messages = SERVICE_REFUSALS if service is obj else REFUSALS
+    raise PermissionDenied(messages[action].format(owner=service.owner_team))
 
 
-def require_publisher(user, team: Team) -> None:
-    require(can_publish(user, team), f"Only owners of {team} may publish for it.")
+def require_publisher(user, team) -> None:
+    if not manages(user, team):
+        raise PermissionDenied(f"Only owners of {team} may publish for it.")
 
 
-def require_requester(user, team: Team) -> None:
-    require(can_request(user, team), f"Only members of {team} may request access for it.")
-
-
-# --- what a user may see --------------------------------------------------------------------------
-
-
-def visible_requests(user) -> QuerySet[AccessRequest]:
-    """The requester's team sees its requests; the service's team sees requests to its services."""
-    requests = AccessRequest.objects.all()
-    if is_platform_admin(user):
-        return requests
-    teams = Team.objects.filter(memberships__user=user)
-    return requests.filter(Q(consumer_team__in=teams) | Q(service__owner_team__in=teams))
-
-
-def visible_events(user) -> QuerySet[Event]:
-    """Events of the services and requests the user may see (the catalog is public)."""
-    events = Event.objects.all()
-    if is_platform_admin(user):
-        return events
-    teams = Team.objects.filter(memberships__user=user)
-    return events.filter(
-        Q(service__owner_team__in=teams)
-        | Q(access_request__consumer_team__in=teams)
-        | Q(access_request__service__owner_team__in=teams)
-    )
-
-
-def vpcs_in_usable_accounts(user) -> QuerySet[Vpc]:
-    """The VPCs mirrored from accounts that the user's teams may use, gone ones included (so a
-    choice of one that vanished is refused as gone, not as unknown)."""
-    vpcs = Vpc.objects.all()
-    if is_platform_admin(user):
-        return vpcs
-    return vpcs.filter(account__teams__memberships__user=user).distinct()
-
-
-def usable_vpcs(user) -> QuerySet[Vpc]:
-    """The VPCs in accounts that the user's teams may use."""
-    return vpcs_in_usable_accounts(user).filter(present=True)
+def require_requester(user, team) -> None:
+    if not is_member(user, team):
+        raise PermissionDenied(f"Only members of {team} may request access for it.")

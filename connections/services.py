@@ -8,17 +8,17 @@ the intent and its event in one transaction, and enqueues the workflow on commit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from connections import policies
+from connections import checks, policies
+from connections.checks import BackendChoice, Problems, ZoneChoice
 from connections.choices import (
+    REQUEST_DECIDABLE,
     REQUEST_LIVE,
     REQUEST_REVOCABLE,
     ListenerProtocol,
@@ -27,7 +27,6 @@ from connections.choices import (
 )
 from connections.models import (
     AccessRequest,
-    Instance,
     PublishedService,
     RequestZone,
     SecurityGroup,
@@ -35,76 +34,12 @@ from connections.models import (
     ServiceZone,
     Team,
     Vpc,
-    VSwitch,
 )
 from connections.states import InvalidTransition, record_event, transition
 from connections.workflows import start_workflow
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
+from connections.workflows.registry import WORKFLOWS
 from connections.workflows.service import PUBLISH, RETIRE
-
-# An NLB needs two zones at least; the seed's service uses G and K.
-MIN_SERVICE_ZONES = 2
-# Service names become cloud resource names (plp-<name>): a DNS-label-like slug.
-SERVICE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-
-
-@dataclass(frozen=True)
-class ZoneChoice:
-    zone_id: str
-    vswitch: VSwitch
-
-
-@dataclass(frozen=True)
-class BackendChoice:
-    instance: Instance
-    port: int
-    weight: int = 100
-
-
-class Problems:
-    """Collects every failed check, so a person sees all of them at once."""
-
-    def __init__(self):
-        self.errors: dict[str, list[ValidationError]] = {}
-
-    def add(self, field: str, code: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(ValidationError(message, code=code))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
-
-
-def _names(items: Iterable[str]) -> str:
-    return ", ".join(sorted(items)) or "none"
-
-
-def _check_zones(problems: Problems, vpc: Vpc, zones: Sequence[ZoneChoice]) -> None:
-    seen = set()
-    for choice in zones:
-        if choice.zone_id in seen:
-            problems.add("zones", "duplicate_zone", f"Zone {choice.zone_id} is chosen twice.")
-        seen.add(choice.zone_id)
-        if not choice.vswitch.present:
-            problems.add(
-                "zones",
-                "vswitch_gone",
-                f"vSwitch {choice.vswitch.vswitch_id} no longer exists in the cloud.",
-            )
-        if choice.vswitch.vpc_id != vpc.pk:
-            problems.add(
-                "zones",
-                "vswitch_not_in_vpc",
-                f"vSwitch {choice.vswitch.vswitch_id} is not in VPC {vpc.vpc_id}.",
-            )
-        elif choice.vswitch.zone_id != choice.zone_id:
-            problems.add(
-                "zones",
-                "vswitch_not_in_zone",
-                f"vSwitch {choice.vswitch.vswitch_id} is in zone {choice.vswitch.zone_id}, "
-                f"not {choice.zone_id}.",
-            )
-
 
 # --- publish and retire ---------------------------------------------------------------------------
 
@@ -127,71 +62,14 @@ def publish_service(
     """Publish a service (seed steps 1–4): record it, then let the publish workflow build it."""
     policies.require_publisher(user, team)
     problems = Problems()
-    if not SERVICE_NAME.fullmatch(name or ""):
-        problems.add(
-            "name",
-            "invalid_name",
-            "Use 1–63 lower-case letters, digits and hyphens, "
-            "starting and ending with a letter or digit.",
-        )
-    if not policies.team_uses_account(team, vpc.account):
-        problems.add(
-            "vpc", "account_not_allowed", f"{team} may not use the cloud account of {vpc}."
-        )
-    if PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED).exists():
-        problems.add("name", "duplicate_name", f"A service named {name} already exists.")
-    if len(zones) < MIN_SERVICE_ZONES:
-        problems.add(
-            "zones",
-            "too_few_zones",
-            f"Choose at least {MIN_SERVICE_ZONES} zones: an NLB spans two or more.",
-        )
-    _check_zones(problems, vpc, zones)
-    if not backends:
-        problems.add("backends", "backend_required", "Add at least one backend server.")
-    seen = set()
-    for backend in backends:
-        if not backend.instance.present:
-            problems.add(
-                "backends",
-                "instance_gone",
-                f"Instance {backend.instance} no longer exists in the cloud.",
-            )
-        if backend.instance.vpc_id != vpc.pk:
-            problems.add(
-                "backends",
-                "instance_not_in_vpc",
-                f"Instance {backend.instance} is not in VPC {vpc.vpc_id}.",
-            )
-        if not 1 <= backend.port <= 65535:
-            problems.add(
-                "backends", "invalid_port", f"Port {backend.port} is not between 1 and 65535."
-            )
-        if not 0 <= backend.weight <= 100:
-            problems.add(
-                "backends", "invalid_weight", f"Weight {backend.weight} is not between 0 and 100."
-            )
-        if (backend.instance.pk, backend.port) in seen:
-            problems.add(
-                "backends",
-                "duplicate_backend",
-                f"{backend.instance}:{backend.port} is listed twice.",
-            )
-        seen.add((backend.instance.pk, backend.port))
-    if not 1 <= listener_port <= 65535:
-        problems.add(
-            "listener_port", "invalid_port", f"Port {listener_port} is not between 1 and 65535."
-        )
-    if listener_protocol not in ListenerProtocol.values:
-        problems.add(
-            "listener_protocol",
-            "invalid_protocol",
-            f"Protocol must be one of {_names(ListenerProtocol.values)}.",
-        )
-    if connection_limit is not None and connection_limit < 1:
-        problems.add(
-            "connection_limit", "invalid_limit", "The connection limit must be at least 1."
-        )
+    taken = PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED)
+    checks.service_name(problems, name, taken=taken.exists())
+    checks.vpc_of_team(problems, user, team, vpc)
+    checks.enough_zones(problems, zones)
+    checks.vswitches_match(problems, vpc, zones)
+    checks.backends_in_vpc(problems, vpc, backends)
+    checks.listener(problems, listener_port, listener_protocol)
+    checks.connection_limit_value(problems, connection_limit)
     problems.raise_if_any()
 
     with transaction.atomic():
@@ -238,10 +116,7 @@ def publish_service(
 
 def retire_service(user, service: PublishedService, *, force: bool = False) -> PublishedService:
     """Tear a service down. Refused while connections are live, unless forced: then revoke them."""
-    policies.require(
-        policies.can_manage_service(user, service),
-        f"Only owners of {service.owner_team} may retire it.",
-    )
+    policies.require(user, "retire", service)
     with transaction.atomic():
         service = PublishedService.objects.select_for_update().get(pk=service.pk)
         live = list(service.requests.filter(state__in=REQUEST_LIVE).select_for_update())
@@ -274,17 +149,11 @@ def retire_service(user, service: PublishedService, *, force: bool = False) -> P
 
 def retry_service(user, service: PublishedService) -> PublishedService:
     """Resume a failed publish or retire at the step that failed."""
-    policies.require(
-        policies.can_manage_service(user, service),
-        f"Only owners of {service.owner_team} may retry it.",
-    )
-    resume = {
-        PUBLISH.name: (ServiceState.PROVISIONING, PUBLISH),
-        RETIRE.name: (ServiceState.RETIRING, RETIRE),
-    }
-    if service.state != ServiceState.FAILED or service.failed_phase not in resume:
+    policies.require(user, "retry", service)
+    plan = policies.retry_plan(service)
+    if plan is None:
         raise InvalidTransition(service, "retry")
-    to_state, workflow = resume[service.failed_phase]
+    workflow, to_state = WORKFLOWS[plan[0]], plan[1]
     with transaction.atomic():
         transition(service, to_state, verb="retry", actor=user, detail=f"resuming {workflow.name}")
         start_workflow(workflow, service, resume=True)
@@ -311,72 +180,16 @@ def request_access(
         # Locked: the connection limit and the duplicate check must not race another request.
         service = PublishedService.objects.select_for_update().get(pk=service.pk)
         problems = Problems()
-        if service.state != ServiceState.AVAILABLE:
-            problems.add(
-                "service",
-                "service_unavailable",
-                f"{service} is {service.get_state_display().lower()}, not available.",
-            )
-        if not policies.team_uses_account(team, vpc.account):
-            problems.add(
-                "vpc",
-                "account_not_allowed",
-                f"{team} may not use the cloud account of {vpc}.",
-            )
-        if not vpc.present:
-            problems.add("vpc", "vpc_gone", f"{vpc} no longer exists in the cloud.")
-        if not zones:
-            problems.add("zones", "zone_required", "Choose at least one zone and its vSwitch.")
-        offered = set(service.zone_ids)
-        not_offered = sorted({choice.zone_id for choice in zones} - offered)
-        if not_offered:
-            problems.add(
-                "zones",
-                "zone_not_offered",
-                f"{service} is not offered in {_names(not_offered)}; "
-                f"it is offered in {_names(offered)}.",
-            )
-        _check_zones(problems, vpc, zones)
-        if not security_groups:
-            problems.add(
-                "security_groups", "security_group_required", "Choose at least one security group."
-            )
-        if vpc.account.region != service.account.region:
-            problems.add(
-                "vpc",
-                "region_mismatch",
-                f"{vpc} is in {vpc.account.region}; {service} is in {service.account.region}.",
-            )
-        for group in security_groups:
-            if not group.present:
-                problems.add(
-                    "security_groups",
-                    "security_group_gone",
-                    f"Security group {group.security_group_id} no longer exists in the cloud.",
-                )
-            if group.vpc_id != vpc.pk:
-                problems.add(
-                    "security_groups",
-                    "security_group_not_in_vpc",
-                    f"Security group {group.security_group_id} is not in VPC {vpc.vpc_id}.",
-                )
-        if not justification.strip():
-            problems.add(
-                "justification", "justification_required", "Say why the team needs access."
-            )
-        if expires_at is not None and expires_at <= timezone.now():
-            problems.add("expires_at", "expiry_in_past", "The expiry must be in the future.")
-        live = service.requests.filter(state__in=REQUEST_LIVE)
-        if live.filter(vpc=vpc).exists():
-            problems.add(
-                "vpc", "duplicate_request", f"{vpc} already has a live request for {service}."
-            )
-        if service.connection_limit is not None and live.count() >= service.connection_limit:
-            problems.add(
-                "service",
-                "connection_limit_reached",
-                f"{service} accepts at most {service.connection_limit} connections; all are taken.",
-            )
+        checks.service_available(problems, service)
+        checks.vpc_of_team(problems, user, team, vpc)
+        checks.same_region(problems, service, vpc)
+        checks.zones_offered(problems, service, zones)
+        checks.vswitches_match(problems, vpc, zones)
+        checks.security_groups_in_vpc(problems, vpc, security_groups)
+        checks.justification_given(problems, justification)
+        checks.expiry_in_future(problems, expires_at)
+        checks.no_live_request(problems, service, vpc)
+        checks.below_connection_limit(problems, service)
         problems.raise_if_any()
 
         try:
@@ -427,14 +240,11 @@ def _locked(access_request: AccessRequest) -> AccessRequest:
 
 def approve_request(user, access_request: AccessRequest) -> AccessRequest:
     """Step 6: the provider accepts the endpoint's connection (only one that waits for it)."""
-    policies.require(
-        policies.can_decide(user, access_request),
-        f"Only owners of {access_request.service.owner_team} may approve.",
-    )
+    policies.require(user, "approve", access_request)
     with transaction.atomic():
         access_request = _locked(access_request)
         # The map also lets a workflow go on to connecting; a person approves only what waits.
-        if access_request.state != RequestState.PENDING_APPROVAL:
+        if access_request.state not in REQUEST_DECIDABLE:
             raise InvalidTransition(access_request, RequestState.CONNECTING)
         transition(access_request, RequestState.CONNECTING, verb="approve", actor=user)
         start_workflow(CONNECT, access_request)
@@ -443,10 +253,7 @@ def approve_request(user, access_request: AccessRequest) -> AccessRequest:
 
 def reject_request(user, access_request: AccessRequest, *, reason: str) -> AccessRequest:
     """Step 6, declined: the request ends; the endpoint is disconnected and deleted after."""
-    policies.require(
-        policies.can_decide(user, access_request),
-        f"Only owners of {access_request.service.owner_team} may reject.",
-    )
+    policies.require(user, "reject", access_request)
     if not reason.strip():
         raise ValidationError(
             {
@@ -472,10 +279,7 @@ def reject_request(user, access_request: AccessRequest, *, reason: str) -> Acces
 
 def revoke_request(user, access_request: AccessRequest) -> AccessRequest:
     """Either side ends access: the endpoint is deleted, then the request is revoked."""
-    policies.require(
-        policies.can_revoke(user, access_request),
-        "Only the requesting team or the service's owners may revoke.",
-    )
+    policies.require(user, "revoke", access_request)
     with transaction.atomic():
         access_request = _locked(access_request)
         if access_request.state not in REQUEST_REVOCABLE:
@@ -487,19 +291,16 @@ def revoke_request(user, access_request: AccessRequest) -> AccessRequest:
 
 def retry_request(user, access_request: AccessRequest) -> AccessRequest:
     """Resume a failed request at the step that failed, or finish a clean-up that failed."""
-    policies.require(
-        policies.can_retry_request(user, access_request),
-        "Only the requesting team or the service's owners may retry.",
-    )
-    resume = {
-        PROVISION.name: (RequestState.PROVISIONING, PROVISION),
-        CONNECT.name: (RequestState.CONNECTING, CONNECT),
-        REVOKE.name: (RequestState.REVOKING, REVOKE),
-    }
+    policies.require(user, "retry", access_request)
     with transaction.atomic():
         access_request = _locked(access_request)
-        if access_request.state == RequestState.FAILED and access_request.failed_phase in resume:
-            to_state, workflow = resume[access_request.failed_phase]
+        plan = policies.retry_plan(access_request)
+        if plan is None:
+            raise InvalidTransition(access_request, "retry")
+        workflow, to_state = WORKFLOWS[plan[0]], plan[1]
+        if to_state is None:  # a closed request's clean-up: its state stays
+            record_event(access_request, "retry", actor=user, detail=f"resuming {workflow.name}")
+        else:
             transition(
                 access_request,
                 to_state,
@@ -507,15 +308,7 @@ def retry_request(user, access_request: AccessRequest) -> AccessRequest:
                 actor=user,
                 detail=f"resuming {workflow.name}",
             )
-            start_workflow(workflow, access_request, resume=True)
-        elif (
-            access_request.failed_phase == CLEANUP.name
-            and access_request.state in CLEANUP.running_states
-        ):
-            record_event(access_request, "retry", actor=user, detail="resuming clean-up")
-            start_workflow(CLEANUP, access_request, resume=True)
-        else:
-            raise InvalidTransition(access_request, "retry")
+        start_workflow(workflow, access_request, resume=True)
     return access_request
 
 

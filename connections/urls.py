@@ -1,4 +1,4 @@
-"""URLs of the connections app; the pages are contracts (DESIGN.md, "Pages")."""
+"""URLs of the connections app; the pages are contracts (docs/design.md, "Pages")."""
 
 from django.urls import path
 

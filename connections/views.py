@@ -1,4 +1,4 @@
-"""Pages of the connections app (the UI stage builds the rest of DESIGN.md's pages on these)."""
+"""Pages of the connections app ."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render

@@ -5,6 +5,7 @@ broker under `var/`. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and ALL
 README's configuration table lists every variable read here.
 """
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -163,6 +164,16 @@ X_FRAME_OPTIONS = "DENY"
 # endpoints are used.
 CLOUD_ENDPOINT = env("CLOUD_ENDPOINT", default="")
 CLOUD_REGION = env("CLOUD_REGION", default="cn-hangzhou")
+# Names this portal on everything it creates (a tag, and inside every ClientToken), so that two
+# portals sharing a cloud account, or a second portal started on a copy of this database, never
+# take each other's resources for their own. Set it to keep it across a SECRET_KEY rotation.
+PORTAL_INSTALLATION_ID = (
+    env("PORTAL_INSTALLATION_ID", default="")
+    or (hashlib.sha256(f"privatelink-portal:installation:{SECRET_KEY}".encode()).hexdigest()[:16])
+)
+# A cloud tag on VPCs whose value is the slug of the team that owns the VPC: the inventory sync
+# assigns such a VPC to that team. Empty: only platform admins assign VPCs (in the admin).
+INVENTORY_TEAM_TAG = env("INVENTORY_TEAM_TAG", default="")
 # Key for the access keys stored in the database; derived from SECRET_KEY when not given.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 

@@ -7,10 +7,14 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from connections.api.schema_views import SchemaView
 from portal.health import healthz
+from portal.signin import AdminSignInForm, SignInView
+
+# The admin's sign-in spends the same failed sign-in budget as the site's and the API's.
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

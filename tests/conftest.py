@@ -183,8 +183,13 @@ def cloudsim():
     server.stop()
 
 
-# Created by a test to make the worker crash once after each cloud write (tests/chaos.py).
+# Switches of the test worker's faults and checks around cloud calls (tests/chaos.py): a test
+# creates CHAOS_DIR to crash the worker once after each cloud write, or a file named after an
+# action in CRASH_ON_DIR to crash it before every call of that action; LOCKED_CALLS_LOG lists
+# the cloud calls made inside a database transaction.
 CHAOS_DIR = Path(settings.VAR_DIR) / "chaos"
+CRASH_ON_DIR = Path(settings.VAR_DIR) / "crash-on"
+LOCKED_CALLS_LOG = Path(settings.VAR_DIR) / "locked-calls.log"
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +202,12 @@ def celery_worker_process(django_db_setup, django_db_blocker, cloudsim):
         purge_queues()
         worker = WorkerProcess(
             hostname=f"test-worker-{os.getpid()}",
-            extra_env={"CLOUD_ENDPOINT": cloudsim.url, "PORTAL_CHAOS_DIR": str(CHAOS_DIR)},
+            extra_env={
+                "CLOUD_ENDPOINT": cloudsim.url,
+                "PORTAL_CHAOS_DIR": str(CHAOS_DIR),
+                "PORTAL_CRASH_ON_DIR": str(CRASH_ON_DIR),
+                "PORTAL_LOCKED_CALLS_LOG": str(LOCKED_CALLS_LOG),
+            },
         )
         worker.start()
     yield worker

@@ -47,20 +47,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class CloudAccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CloudAccount
-        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Account {n}")
     uid = factory.Sequence(lambda n: f"{n:016d}")
     access_key_id = factory.Sequence(lambda n: f"key-{n}")
     access_key_secret = "not-a-real-secret"
 
-    @factory.post_generation
-    def teams(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.teams.add(*extracted)
-
 
 class VpcFactory(factory.django.DjangoModelFactory):
+    """A VPC; pass `team` to give it an owner (by default nobody owns it)."""
+
     class Meta:
         model = Vpc
 
@@ -101,7 +97,8 @@ class InstanceFactory(factory.django.DjangoModelFactory):
 
 
 class PublishedServiceFactory(factory.django.DjangoModelFactory):
-    """An available service in zones G and K (as the seed's), without a cloud behind it."""
+    """An available service in zones G and K (as the seed's), in a VPC of its owner team,
+    without a cloud behind it."""
 
     class Meta:
         model = PublishedService
@@ -109,7 +106,7 @@ class PublishedServiceFactory(factory.django.DjangoModelFactory):
 
     owner_team = factory.SubFactory(TeamFactory)
     name = factory.Sequence(lambda n: f"service-{n}")
-    vpc = factory.SubFactory(VpcFactory)
+    vpc = factory.SubFactory(VpcFactory, team=factory.SelfAttribute("..owner_team"))
     account = factory.SelfAttribute("vpc.account")
     listener_port = 80
     state = ServiceState.AVAILABLE

@@ -1,6 +1,6 @@
 """NLB 2022-04-30: load balancers, server groups, servers, listeners and their jobs.
 
-Statuses follow CLOUD-API.md: load balancers Provisioning → Active (Configuring while updated,
+Statuses follow docs/cloud-api.md: load balancers Provisioning → Active (Configuring while updated,
 Deleting → gone), server groups Creating → Available (Configuring while their servers change),
 servers Adding → Available and Removing → gone, listeners Provisioning → Running (Stopping →
 Stopped, Starting → Running, Configuring → Running, Deleting → gone). Every asynchronous write

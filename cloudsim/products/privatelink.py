@@ -1,6 +1,6 @@
 """PrivateLink 2020-04-15: endpoint services (provider side), endpoints and their connections.
 
-Statuses follow CLOUD-API.md. An endpoint service goes Creating → Active (Pending while it is
+Statuses follow docs/cloud-api.md. An endpoint service goes Creating → Active (Pending while it is
 modified, Deleting → gone). An endpoint goes Creating → Active (Deleting → gone); its connection
 is Disconnected while the endpoint is created, then either Pending (waiting for
 EnableVpcEndpointConnection) or, with auto-accept, Connecting → Connected at once. Enable moves

@@ -1,4 +1,4 @@
-"""TagResources, UntagResources and ListTagResources, shared by NLB and PrivateLink."""
+"""TagResources, UntagResources and ListTagResources, shared by NLB, PrivateLink and VPC."""
 
 from __future__ import annotations
 
@@ -12,12 +12,17 @@ MAX_TAGS = 20
 
 
 def register(
-    product: Product, kinds: dict[str, tuple[str, str]], page_limit: int, with_total: bool
+    product: Product,
+    kinds: dict[str, tuple[str, str]],
+    page_limit: int,
+    with_total: bool,
+    list_wrapper: str | None = None,
 ) -> None:
     """Add the three tag operations to `product`.
 
     `kinds` maps each API ResourceType (compared case-insensitively) to the store kind and the
-    not-found code of that type.
+    not-found code of that type. `list_wrapper`: the VPC API nests ListTagResources' rows one
+    level deeper (`TagResources.TagResource`).
     """
 
     def resource_type(ctx: Context) -> tuple[str, str, str]:
@@ -93,7 +98,8 @@ def register(
                     }
                 )
         page, next_token, size = paginate(rows, ctx.params, default=50, limit=page_limit)
-        body: dict[str, Any] = {"TagResources": page, "NextToken": next_token or ""}
+        rows_out: Any = {list_wrapper: page} if list_wrapper else page
+        body: dict[str, Any] = {"TagResources": rows_out, "NextToken": next_token or ""}
         if with_total:
             body["TotalCount"] = len(rows)
             body["MaxResults"] = size

@@ -1,6 +1,8 @@
-"""VPC 2016-04-28: the scenario's networks, read-only.
+"""VPC 2016-04-28: the scenario's networks, read-only but for their tags.
 
-DescribeVpcs, DescribeVSwitches and DescribeZones, paged by PageNumber/PageSize.
+DescribeVpcs, DescribeVSwitches and DescribeZones, paged by PageNumber/PageSize; TagResources,
+UntagResources and ListTagResources on VPCs (ResourceType `VPC`), as a platform team labels its
+networks.
 """
 
 from __future__ import annotations
@@ -10,10 +12,18 @@ from typing import Any
 
 from cloudsim import ids
 from cloudsim.params import page_number
-from cloudsim.products.base import Context, Product, resource_group
+from cloudsim.products import tagging
+from cloudsim.products.base import Context, Product, resource_group, tag_list
 from cloudsim.store import Record
 
 PRODUCT = Product("vpc", "2016-04-28", "vpc")
+tagging.register(
+    PRODUCT,
+    {"VPC": ("vpc", "InvalidVpcId.NotFound")},
+    page_limit=50,
+    with_total=False,
+    list_wrapper="TagResource",
+)
 SCENARIO_TIME = "2024-01-01T00:00:00Z"
 
 
@@ -56,6 +66,7 @@ def _vpc(ctx: Context, vpc: Record) -> dict[str, Any]:
         "VRouterId": ids.stable("vrt", vpc["VpcId"]),
         "VSwitchIds": {"VSwitchId": list(vpc["VSwitchIds"])},
         "ResourceGroupId": resource_group(vpc["_owner"]),
+        "Tags": {"Tag": tag_list(vpc)},
     }
 
 

@@ -18,13 +18,10 @@ from connections.api.filters import StrictOrderingFilter
 from connections.api.inputs import TokenRequestSerializer
 from connections.api.schema import DETAIL_PROBLEMS, ID_IN_PATH, READ_PROBLEMS, problems
 from connections.api.serializers import ApiTokenSerializer, IssuedTokenSerializer
-from connections.api.throttling import (
-    FailedSignInThrottle,
-    ThrottledBeforeAuthentication,
-    TokenEndpointRateThrottle,
-)
+from connections.api.throttling import ThrottledBeforeAuthentication, TokenEndpointRateThrottle
 from connections.api.views import PortalViewSet, validated
 from connections.models import ApiToken
+from portal.signin import FailedSignIns
 
 
 class TokenView(ThrottledBeforeAuthentication, APIView):
@@ -59,7 +56,7 @@ class TokenView(ThrottledBeforeAuthentication, APIView):
     )
     def post(self, request) -> Response:
         data = validated(TokenRequestSerializer, request.data, request)
-        failures = FailedSignInThrottle(data["username"])
+        failures = FailedSignIns(data["username"])
         if not failures.attempt():
             # Refused before the password is checked: a guesser learns nothing from the answer.
             raise exceptions.Throttled(

@@ -5,9 +5,9 @@ field and its item (`zones[1].vswitch_id`, code `unknown_vswitch`). Every rule a
 requested lives in `connections.services`, which the views call with the result, so the pages and
 the API refuse the same things with the same codes.
 
-Cloud ids (VPCs, vSwitches, security groups, instances) are looked up only among the VPCs the user
-may use: another tenant's id is as unknown as one that does not exist, so the answers tell nobody
-which ids other teams have.
+Cloud ids (VPCs, vSwitches, security groups, instances) are looked up only among the VPCs of the
+user's teams (policies.vpcs_q): another team's id is as unknown as one that does not exist, so
+the answers tell nobody which ids other teams have, even in a cloud account they share.
 """
 
 from __future__ import annotations
@@ -39,14 +39,8 @@ def _error(message: str, code: str) -> list[ErrorDetail]:
     return [ErrorDetail(message, code=code)]
 
 
-def _by_id(model: type[Model], field: str, values: list[str], **scope) -> dict[str, Model]:
-    rows = model.objects.filter(**{f"{field}__in": values}, **scope)
-    return {getattr(row, field): row for row in rows}
-
-
-def _in_usable_vpcs(user) -> dict:
-    """The scope of a vSwitch, security group or instance lookup: the user's usable VPCs."""
-    return {"vpc__in": policies.vpcs_in_usable_accounts(user)}
+def _by_id(rows, field: str, values: list[str]) -> dict[str, Model]:
+    return {getattr(row, field): row for row in rows.filter(**{f"{field}__in": values})}
 
 
 def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
@@ -56,7 +50,8 @@ def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
         if team is None:
             errors["team"] = _error(f"There is no team {slug!r}.", "unknown_team")
         return team
-    teams = list(Team.objects.filter(memberships__user=user)[:2])
+    # The teams the user is in (a platform admin acts for any team, but must name it).
+    teams = list(Team.objects.filter(pk__in=policies.roles_of(user).member_of)[:2])
     if len(teams) != 1:
         errors["team"] = _error(
             "Say which team this is for (its slug): you are not in exactly one team.",
@@ -68,7 +63,7 @@ def resolve_team(user, slug: str | None, errors: dict) -> Team | None:
 
 def resolve_zones(user, items: list[dict], errors: dict) -> list[ZoneChoice]:
     wanted = [item["vswitch_id"] for item in items]
-    vswitches = _by_id(VSwitch, "vswitch_id", wanted, **_in_usable_vpcs(user))
+    vswitches = _by_id(VSwitch.objects.usable_by(user), "vswitch_id", wanted)
     choices, item_errors = [], []
     for item in items:
         vswitch = vswitches.get(item["vswitch_id"])
@@ -89,7 +84,7 @@ def resolve_zones(user, items: list[dict], errors: dict) -> list[ZoneChoice]:
 
 
 def resolve_vpc(user, vpc_id: str, errors: dict) -> Vpc | None:
-    vpcs = policies.vpcs_in_usable_accounts(user).select_related("account")
+    vpcs = Vpc.objects.usable_by(user).select_related("account")
     vpc = vpcs.filter(vpc_id=vpc_id).first()
     if vpc is None:
         errors["vpc_id"] = _error(f"There is no VPC {vpc_id!r}.", "unknown_vpc")
@@ -131,7 +126,7 @@ class AccessRequestCreateSerializer(serializers.Serializer):
             policies.require_requester(user, team)
         vpc = resolve_vpc(user, data["vpc_id"], errors)
         wanted = list(dict.fromkeys(data["security_group_ids"]))
-        groups = _by_id(SecurityGroup, "security_group_id", wanted, **_in_usable_vpcs(user))
+        groups = _by_id(SecurityGroup.objects.usable_by(user), "security_group_id", wanted)
         unknown = {
             index: _error(f"There is no security group {group_id!r}.", "unknown_security_group")
             for index, group_id in enumerate(data["security_group_ids"])
@@ -204,7 +199,7 @@ class ServicePublishSerializer(serializers.Serializer):
         vpc = resolve_vpc(user, data["vpc_id"], errors)
         zones = resolve_zones(user, data["zones"], errors)
         wanted = [b["instance_id"] for b in data["backends"]]
-        instances = _by_id(Instance, "instance_id", wanted, **_in_usable_vpcs(user))
+        instances = _by_id(Instance.objects.usable_by(user), "instance_id", wanted)
         backend_errors = [
             {}
             if b["instance_id"] in instances
@@ -217,7 +212,7 @@ class ServicePublishSerializer(serializers.Serializer):
         ]
         if any(backend_errors):
             errors["backends"] = backend_errors
-        trusted = _by_id(Team, "slug", data["trusted_teams"])
+        trusted = _by_id(Team.objects.all(), "slug", data["trusted_teams"])
         unknown_trusted = {
             index: _error(f"There is no team {slug!r}.", "unknown_team")
             for index, slug in enumerate(data["trusted_teams"])

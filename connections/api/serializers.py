@@ -11,14 +11,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from connections import policies
 from connections.api import tokens
-from connections.api.permissions import viewer_of
-from connections.choices import (
-    REQUEST_REVOCABLE,
-    ListenerProtocol,
-    RequestState,
-    ServiceState,
-)
+from connections.choices import ListenerProtocol, RequestState
 from connections.models import (
     AccessRequest,
     ApiToken,
@@ -32,8 +27,6 @@ from connections.models import (
     Vpc,
     VSwitch,
 )
-
-RETIRABLE = frozenset({ServiceState.AVAILABLE, ServiceState.FAILED})
 
 
 def _url(request, name: str, **kwargs) -> str:
@@ -94,11 +87,10 @@ class LastErrorField(serializers.Field):
 
 
 class OwnersLastErrorField(LastErrorField):
-    """A service's last error, for its owners only: the cloud's messages name the owner's
-    account, NLB and vSwitches, which are nobody else's business."""
+    """A service's last error, for its owners only (policies.sees_owner_fields)."""
 
     def to_representation(self, service) -> dict | None:
-        if not viewer_of(self.context["request"]).manages(service.owner_team_id):
+        if not policies.sees_owner_fields(self.context["request"].user, service):
             return None
         return super().to_representation(service)
 
@@ -202,8 +194,8 @@ class ServiceSerializer(Representation):
             "links",
         ]
 
-    def _manages(self, service: PublishedService) -> bool:
-        return viewer_of(self.context["request"]).manages(service.owner_team_id)
+    def _sees_owner_fields(self, service: PublishedService) -> bool:
+        return policies.sees_owner_fields(self.context["request"].user, service)
 
     @extend_schema_field(ListenerSerializer)
     def get_listener(self, service: PublishedService) -> dict:
@@ -211,22 +203,23 @@ class ServiceSerializer(Representation):
 
     @extend_schema_field(BackendSerializer(many=True, allow_null=True))
     def get_backends(self, service: PublishedService) -> list | None:
-        if not self._manages(service):
+        if not self._sees_owner_fields(service):
             return None
         return BackendSerializer(service.backends.all(), many=True).data
 
     @extend_schema_field(ServiceLinksSerializer)
     def get_links(self, service: PublishedService) -> dict:
         request = self.context["request"]
+        actions = policies.allowed_actions(request.user, service)
         links = {"self": _url(request, "service-detail", pk=service.pk)}
-        if service.state == ServiceState.AVAILABLE:
+        if "request_access" in actions:
             links["request_access"] = _url(request, "accessrequest-list")
-        if self._manages(service):
+        if self._sees_owner_fields(service):
             links["events"] = f"{_url(request, 'event-list')}?service={service.pk}"
-            if service.state in RETIRABLE:
-                links["retire"] = links["self"]
-            if service.state == ServiceState.FAILED:
-                links["retry"] = _url(request, "service-retry", pk=service.pk)
+        if "retire" in actions:
+            links["retire"] = links["self"]
+        if "retry" in actions:
+            links["retry"] = _url(request, "service-retry", pk=service.pk)
         return links
 
 
@@ -240,7 +233,7 @@ class ServiceDetailSerializer(ServiceSerializer):
 
     @extend_schema_field(EventSerializer(many=True, allow_null=True))
     def get_events(self, service: PublishedService) -> list | None:
-        if not self._manages(service):
+        if not self._sees_owner_fields(service):
             return None
         return EventSerializer(service.events.all(), many=True).data
 
@@ -341,23 +334,17 @@ class AccessRequestSerializer(Representation):
     @extend_schema_field(AccessRequestLinksSerializer)
     def get_links(self, access_request: AccessRequest) -> dict:
         request = self.context["request"]
-        viewer = viewer_of(request)
-        owner_team_id = access_request.service.owner_team_id
+        actions = policies.allowed_actions(request.user, access_request)
         links = {
             "self": _url(request, "accessrequest-detail", pk=access_request.pk),
             "service": _url(request, "service-detail", pk=access_request.service_id),
             "events": f"{_url(request, 'event-list')}?access_request={access_request.pk}",
         }
-        either_side = viewer.is_member(access_request.consumer_team_id) or viewer.manages(
-            owner_team_id
-        )
-        if access_request.state == RequestState.PENDING_APPROVAL and viewer.manages(owner_team_id):
-            links["approve"] = _url(request, "accessrequest-approve", pk=access_request.pk)
-            links["reject"] = _url(request, "accessrequest-reject", pk=access_request.pk)
-        if access_request.state in REQUEST_REVOCABLE and either_side:
+        for action in ("approve", "reject", "retry"):
+            if action in actions:
+                links[action] = _url(request, f"accessrequest-{action}", pk=access_request.pk)
+        if "revoke" in actions:
             links["revoke"] = links["self"]
-        if access_request.state == RequestState.FAILED and either_side:
-            links["retry"] = _url(request, "accessrequest-retry", pk=access_request.pk)
         return links
 
 
@@ -396,11 +383,12 @@ class InstanceSerializer(Representation):
 
 
 class VpcSerializer(Representation):
-    """A VPC one of the user's teams may use: what a request or a publish chooses from."""
+    """A VPC of one of the user's teams: what a request or a publish chooses from."""
 
     account = AccountSerializer()
-    teams = serializers.SerializerMethodField(
-        help_text="Slugs of your teams that may use this VPC (its account's teams)."
+    team = TeamSerializer(
+        allow_null=True,
+        help_text="The team that owns it; null: unassigned (listed for platform admins only).",
     )
     vswitches = VSwitchSerializer(many=True)
     security_groups = SecurityGroupSerializer(many=True)
@@ -413,16 +401,11 @@ class VpcSerializer(Representation):
             "name",
             "cidr",
             "account",
-            "teams",
+            "team",
             "vswitches",
             "security_groups",
             "instances",
         ]
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_teams(self, vpc: Vpc) -> list[str]:
-        viewer = viewer_of(self.context["request"])
-        return [team.slug for team in vpc.account.teams.all() if viewer.is_member(team.pk)]
 
 
 # --- tokens --------------------------------------------------------------------------------------

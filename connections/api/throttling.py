@@ -6,7 +6,8 @@
   problem types, the schema), and bad or expired tokens too, which `ThrottledBeforeAuthentication`
   counts before answering 401, so a flood of guessed tokens is slowed like any other.
 - `token`: sign-ins at POST /api/v1/auth/token/ per address; `signin_failure`: failed sign-ins
-  per username, wherever they come from (a successful sign-in does not count).
+  per username, wherever they come from (portal/signin.py: the sign-in page and the admin's
+  count against the same budget).
 
 The address is REMOTE_ADDR, or with `NUM_PROXIES` (API_NUM_PROXIES) set, the entry that many hops
 from the end of X-Forwarded-For: only trust as many proxies as are really in front of the portal,
@@ -17,9 +18,6 @@ deployment or a test changes them in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` 
 """
 
 from __future__ import annotations
-
-import hashlib
-from contextlib import suppress
 
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
@@ -85,52 +83,3 @@ class TokenEndpointRateThrottle(SettingsRateThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class FailedSignInThrottle(SettingsRateThrottle):
-    """Failed sign-ins for one username, from any address, in fixed windows of the rate's
-    duration: once the budget is spent, that username gets no token, even with the right
-    password, until the window ends.
-
-    Each attempt is counted before its password is checked, with an atomic increment (on
-    Redis), and given back when it succeeds: attempts sent at once cannot all read the same
-    count while the slow password hash runs. Not a DRF throttle class: the token view calls
-    `attempt()` and `succeeded()`.
-    """
-
-    scope = "signin_failure"
-
-    def __init__(self, username: str):
-        super().__init__()
-        self.now = self.timer()
-        if self.rate is None:
-            return
-        # Hashed: the cache needs no usernames; case-folded: one budget however it is typed.
-        digest = hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
-        window = int(self.now // self.duration)
-        self.key = self.cache_format % {"scope": self.scope, "ident": f"{digest}-{window}"}
-        self.window_ends = (window + 1) * self.duration
-
-    def attempt(self) -> bool:
-        """Count this attempt; False when the username's budget is already spent."""
-        if self.rate is None:
-            return True
-        self.cache.add(self.key, 0, timeout=self.duration)
-        try:
-            attempts = self.cache.incr(self.key)
-        except ValueError:  # the window's key expired between add and incr
-            self.cache.set(self.key, 1, timeout=self.duration)
-            attempts = 1
-        return attempts <= self.num_requests
-
-    def succeeded(self) -> None:
-        """A successful sign-in does not count."""
-        if self.rate is not None:
-            with suppress(ValueError):  # expired meanwhile: nothing to give back
-                self.cache.decr(self.key)
-
-    def wait(self) -> float:
-        return max(1.0, self.window_ends - self.now)
-
-    def get_cache_key(self, request, view) -> str:
-        return self.key

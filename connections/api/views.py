@@ -68,10 +68,7 @@ from connections.models import (
     Event,
     Instance,
     PublishedService,
-    RequestZone,
     SecurityGroup,
-    ServiceBackend,
-    ServiceZone,
     Vpc,
     VSwitch,
 )
@@ -155,17 +152,13 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
     }
 
     def get_queryset(self) -> QuerySet[PublishedService]:
-        # The catalog is public to every signed-in user (DESIGN.md, REST API).
-        services_ = PublishedService.objects.select_related("owner_team", "vpc").prefetch_related(
-            Prefetch("zones", ServiceZone.objects.select_related("vswitch")),
-            Prefetch("backends", ServiceBackend.objects.select_related("instance")),
-            "trusted_teams",
-        )
+        # The catalog is public to every signed-in user (docs/design.md, "REST API").
+        catalog = PublishedService.objects.with_owner_details()
         if self.action != "list":
-            services_ = services_.prefetch_related(
+            catalog = catalog.prefetch_related(
                 Prefetch("events", Event.objects.select_related("actor"))
             )
-        return services_
+        return catalog
 
     def get_permissions(self) -> list:
         if self.action == "create":
@@ -242,14 +235,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     problem_field_names = {"vpc": "vpc_id", "security_groups": "security_group_ids"}
 
     def get_queryset(self) -> QuerySet[AccessRequest]:
-        requests = (
-            policies.visible_requests(self.request.user)
-            .select_related("service", "consumer_team", "requester", "vpc__account")
-            .prefetch_related(
-                Prefetch("zones", RequestZone.objects.select_related("vswitch")),
-                Prefetch("security_groups", SecurityGroup.objects.order_by("security_group_id")),
-            )
-        )
+        requests = AccessRequest.objects.visible_to(self.request.user).with_details()
         if self.action != "list":
             requests = requests.prefetch_related(
                 Prefetch("events", Event.objects.select_related("actor"))
@@ -289,7 +275,8 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         if "wait_for" in query:
             with waiting_slot(request.user):
                 outcome = wait_for_state(access_request.pk, query["wait_for"], query["timeout"])
-            # Re-read as this user sees it: a request they lost sight of meanwhile is a 404.
+            # Re-read as this user sees it now: a request they lost sight of meanwhile is a 404.
+            policies.forget_roles(request.user)
             access_request = self.get_queryset().filter(pk=access_request.pk).first()
             if access_request is None:
                 raise Http404
@@ -401,14 +388,15 @@ class EventViewSet(mixins.ListModelMixin, PortalViewSet):
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self) -> QuerySet[Event]:
-        return policies.visible_events(self.request.user).select_related("actor")
+        return Event.objects.visible_to(self.request.user).select_related("actor")
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="Your VPCs",
-        description="The VPCs your teams may use, with their account, vSwitches, security "
-        "groups and instances: what a request or a publish chooses from.",
+        description="The VPCs your teams own, with their team, account, vSwitches, security "
+        "groups and instances: what a request or a publish chooses from. Platform admins see "
+        "every VPC, unassigned ones (`team` null) included.",
         responses={200: VpcSerializer(many=True), **problems(*READ_PROBLEMS)},
     )
 )
@@ -421,10 +409,10 @@ class VpcViewSet(mixins.ListModelMixin, PortalViewSet):
 
     def get_queryset(self) -> QuerySet[Vpc]:
         return (
-            policies.usable_vpcs(self.request.user)
-            .select_related("account")
+            Vpc.objects.usable_by(self.request.user)
+            .filter(present=True)
+            .select_related("account", "team")
             .prefetch_related(
-                "account__teams",
                 Prefetch("vswitches", VSwitch.objects.filter(present=True)),
                 Prefetch("security_groups", SecurityGroup.objects.filter(present=True)),
                 Prefetch("instances", Instance.objects.filter(present=True)),

@@ -6,8 +6,10 @@ domain errors of `connections.cloud.errors`.
 
 from functools import cached_property
 
-from connections.cloud.credentials import Credentials, credentials_for, forget_sessions
+from connections.cloud.base import Credentials
+from connections.cloud.credentials import credentials_for, forget_sessions
 from connections.cloud.errors import (
+    CloudAccountMismatch,
     CloudError,
     CloudInvalidInput,
     CloudNotAuthorised,
@@ -20,6 +22,7 @@ from connections.cloud.privatelink import PrivateLinkApi
 from connections.cloud.sts import StsApi
 
 __all__ = [
+    "CloudAccountMismatch",
     "CloudError",
     "CloudInvalidInput",
     "CloudNotAuthorised",
@@ -60,3 +63,18 @@ class CloudSession:
     @cached_property
     def sts(self) -> StsApi:
         return StsApi(self.credentials, self.account.region)
+
+    def verify_account(self) -> None:
+        """Refuse credentials that belong to another account than the one they are stored for.
+
+        With another account's keys every lookup is "not found": a teardown would report
+        success while deleting nothing, and an inventory sync would re-home that account's VPCs
+        (and with them, teams' networks) to this one.
+        """
+        uid = str(self.sts.caller_identity().get("AccountId", ""))
+        if uid != self.account.uid:
+            raise CloudAccountMismatch(
+                "AccountMismatch",
+                f"The credentials of {self.account.name} belong to account {uid or 'unknown'}, "
+                f"not {self.account.uid}.",
+            )

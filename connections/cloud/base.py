@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+from alibabacloud_credentials.client import Client as DefaultCredentialChain
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 from django.conf import settings
 
-from connections.cloud.credentials import Credentials
 from connections.cloud.errors import translate
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,36 @@ logger = logging.getLogger(__name__)
 # and retried by the workflow (safe: every create carries a ClientToken).
 CONNECT_TIMEOUT_MS = 5_000
 READ_TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What an SDK client authenticates with. Its repr never shows the secret."""
+
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    security_token: str = ""
+    expires_at: float | None = None  # epoch seconds, for STS sessions
+
+    def __repr__(self) -> str:
+        kind = (
+            "default chain"
+            if self.uses_default_chain
+            else ("sts" if self.security_token else "key")
+        )
+        return f"Credentials({kind}, {self.access_key_id or '-'})"
+
+    @property
+    def uses_default_chain(self) -> bool:
+        return not self.access_key_id
+
+    def config_kwargs(self) -> dict:
+        if self.uses_default_chain:
+            return {"credential": DefaultCredentialChain()}
+        kwargs = {"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret}
+        if self.security_token:
+            kwargs["security_token"] = self.security_token
+        return kwargs
 
 
 @dataclass(frozen=True)
@@ -100,10 +130,11 @@ class ProductApi:
         return CloudResult(data=body, request_id=str(body.get("RequestId", "")))
 
     def tagged_ids(
-        self, action: str, list_key: str, id_key: str, tag: tuple[str, str]
+        self, action: str, list_key: str, id_key: str, tags: dict[str, str]
     ) -> list[str]:
-        """The ids of what a List… `action` finds by one tag: what the portal made and tagged,
-        whose id was lost before it was saved. One page: a tag names one record's resources."""
-        key, value = tag
-        result = self.call(action, Tag=[{"Key": key, "Value": value}], MaxResults=100)
+        """The ids of what a List… `action` finds carrying every one of `tags`: what the portal
+        made and tagged, whose id was lost before it was saved. One page: the tags name one
+        record's resources."""
+        tag_filter = [{"Key": key, "Value": value} for key, value in tags.items()]
+        result = self.call(action, Tag=tag_filter, MaxResults=100)
         return [item[id_key] for item in result.get(list_key) or []]

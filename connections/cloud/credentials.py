@@ -8,44 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
-from alibabacloud_credentials.client import Client as DefaultCredentialChain
+from connections.choices import CredentialSource
+from connections.cloud.base import Credentials
+from connections.cloud.sts import StsApi
 
 # Renew an assumed-role session this long before the cloud says it expires.
 SESSION_RENEW_MARGIN_SECONDS = 300
 SESSION_DURATION_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What an SDK client authenticates with. Its repr never shows the secret."""
-
-    access_key_id: str = ""
-    access_key_secret: str = ""
-    security_token: str = ""
-    expires_at: float | None = None  # epoch seconds, for STS sessions
-
-    def __repr__(self) -> str:
-        kind = (
-            "default chain"
-            if self.uses_default_chain
-            else ("sts" if self.security_token else "key")
-        )
-        return f"Credentials({kind}, {self.access_key_id or '-'})"
-
-    @property
-    def uses_default_chain(self) -> bool:
-        return not self.access_key_id
-
-    def config_kwargs(self) -> dict:
-        if self.uses_default_chain:
-            return {"credential": DefaultCredentialChain()}
-        kwargs = {"access_key_id": self.access_key_id, "access_key_secret": self.access_key_secret}
-        if self.security_token:
-            kwargs["security_token"] = self.security_token
-        return kwargs
 
 
 _sessions: dict[tuple, Credentials] = {}
@@ -54,8 +25,6 @@ _sessions_lock = threading.Lock()
 
 def credentials_for(account) -> Credentials:
     """The credentials the portal uses in `account` (a connections.models.CloudAccount)."""
-    from connections.choices import CredentialSource
-
     if account.credential_source == CredentialSource.ACCESS_KEY:
         return Credentials(account.access_key_id, account.access_key_secret)
     if account.credential_source == CredentialSource.RAM_ROLE:
@@ -74,8 +43,6 @@ def _assumed_role(account) -> Credentials:
         and cached.expires_at - SESSION_RENEW_MARGIN_SECONDS > time.time()
     ):
         return cached
-    from connections.cloud.sts import StsApi
-
     answer = StsApi(base, account.region).assume_role(
         role_arn=account.role_arn,
         session_name=f"privatelink-portal-{account.pk}",

@@ -50,7 +50,11 @@ class CloudNotAuthorised(CloudError):
     """The credentials are wrong, expired, or lack the permission."""
 
 
-# CLOUD-API.md: "Retryable for NLB writes" and "Retryable for PrivateLink writes".
+class CloudAccountMismatch(CloudError):
+    """The credentials work, but in another account than the one they are stored for."""
+
+
+# docs/cloud-api.md: "Retryable for NLB writes" and "Retryable for PrivateLink writes".
 RETRYABLE_CODES = frozenset(
     {
         "SystemBusy",

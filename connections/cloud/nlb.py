@@ -106,11 +106,11 @@ class NlbApi(ProductApi):
         return self.call("DeleteListener", ListenerId=listener_id, ClientToken=client_token)
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
-    def tagged_load_balancers(self, key: str, value: str) -> list[str]:
-        return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", (key, value))
+    def tagged_load_balancers(self, tags: dict[str, str]) -> list[str]:
+        return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", tags)
 
-    def tagged_server_groups(self, key: str, value: str) -> list[str]:
-        return self.tagged_ids("ListServerGroups", "ServerGroups", "ServerGroupId", (key, value))
+    def tagged_server_groups(self, tags: dict[str, str]) -> list[str]:
+        return self.tagged_ids("ListServerGroups", "ServerGroups", "ServerGroupId", tags)
 
-    def tagged_listeners(self, key: str, value: str) -> list[str]:
-        return self.tagged_ids("ListListeners", "Listeners", "ListenerId", (key, value))
+    def tagged_listeners(self, tags: dict[str, str]) -> list[str]:
+        return self.tagged_ids("ListListeners", "Listeners", "ListenerId", tags)

@@ -115,8 +115,8 @@ class PrivateLinkApi(ProductApi):
         return self.call("DeleteVpcEndpoint", EndpointId=endpoint_id)
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
-    def tagged_endpoint_services(self, key: str, value: str) -> list[str]:
-        return self.tagged_ids("ListVpcEndpointServices", "Services", "ServiceId", (key, value))
+    def tagged_endpoint_services(self, tags: dict[str, str]) -> list[str]:
+        return self.tagged_ids("ListVpcEndpointServices", "Services", "ServiceId", tags)
 
-    def tagged_endpoints(self, key: str, value: str) -> list[str]:
-        return self.tagged_ids("ListVpcEndpoints", "Endpoints", "EndpointId", (key, value))
+    def tagged_endpoints(self, tags: dict[str, str]) -> list[str]:
+        return self.tagged_ids("ListVpcEndpoints", "Endpoints", "EndpointId", tags)

@@ -16,7 +16,12 @@ def start_workflow(workflow, record, *, resume: bool = False) -> None:
     chain again later.
     """
     token = uuid.uuid4().hex
-    fields = {"task_token": token, "task_hop": 0, "updated_at": timezone.now()}
+    fields = {
+        "task_token": token,
+        "task_hop": 0,
+        "task_deliveries": 0,
+        "updated_at": timezone.now(),
+    }
     if not resume:
         fields["progress"] = ""
     type(record).objects.filter(pk=record.pk).update(**fields)

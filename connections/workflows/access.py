@@ -3,16 +3,27 @@ tearing it down on revoke or reject."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
-from connections.choices import REQUEST_LIVE, REQUEST_TAG_KEY, REQUEST_TERMINAL, RequestState
+from connections.choices import (
+    CLEANUP_WORKFLOW,
+    REQUEST_LIVE,
+    REQUEST_TAG_KEY,
+    REQUEST_TERMINAL,
+    REQUEST_WORKFLOWS,
+    RequestState,
+)
 from connections.cloud import CloudNotFound
 from connections.models import AccessRequest, PublishedService
 from connections.states import transition
 from connections.workflows import start_workflow
-from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
+from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
+
+REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
 
 
 class AccessWorkflow(Workflow):
@@ -55,34 +66,58 @@ def endpoint_gone(ctx: Context) -> Wait | None:
         busy=frozenset({"Creating"}),
     )
     if outcome is None:
-        ctx.save(endpoint_deleted_at=timezone.now(), verb="endpoint deleted", detail=endpoint_id)
+        ctx.remember(
+            endpoint_deleted_at=timezone.now(), verb="endpoint deleted", detail=endpoint_id
+        )
     return outcome
+
+
+# A closed request's hold on its account's whitelisting, while it takes the account off: longer
+# than a cloud call may take (base.READ_TIMEOUT_MS), so it only outlives a worker that died.
+WITHDRAWAL_HOLD = timedelta(minutes=5)
+
+
+def _needs_whitelisting(service_id: int, uid: str):
+    """Live requests of another account to a service that still need its whitelisting: not
+    those being revoked, whose endpoints are already going."""
+    return (
+        AccessRequest.objects.filter(
+            service_id=service_id, state__in=REQUEST_LIVE, vpc__account__uid=uid
+        )
+        .exclude(state=RequestState.REVOKING)
+        .exclude(state=RequestState.FAILED, failed_phase=REVOKE_PHASE)
+    )
 
 
 def whitelist_withdrawn(ctx: Context) -> Wait | None:
     """Take the consumer's account off the service's whitelist once it has no live request left.
 
-    Under the service's row lock, which `request_access` also takes: a new request from the same
-    account either exists already (and the account stays) or comes after, and whitelists again.
+    Decided under the service's row lock, which `request_access` also takes: a new request from
+    the same account either exists already (and the account stays) or comes after, and then
+    waits to whitelist the account until this step is done (`withdrawing_whitelist_until`). The
+    cloud calls run after the lock is released: no row lock is held across a cloud call.
     """
     record = ctx.record
     if not record.is_cross_account or not record.service.endpoint_service_id:
         return None
     uid = record.vpc.account.uid
     with transaction.atomic():
-        service = PublishedService.objects.select_for_update().get(pk=record.service_id)
-        others = service.requests.filter(state__in=REQUEST_LIVE, vpc__account__uid=uid).exclude(
-            pk=record.pk
-        )
-        if others.exists():
+        PublishedService.objects.select_for_update().only("pk").get(pk=record.service_id)
+        if _needs_whitelisting(record.service_id, uid).exclude(pk=record.pk).exists():
             return None
+        ctx.remember(withdrawing_whitelist_until=timezone.now() + WITHDRAWAL_HOLD)
+    try:
         api = ctx.provider_cloud.privatelink
-        if uid not in api.list_users(service.endpoint_service_id):
-            return None
-        result = api.remove_user(service.endpoint_service_id, uid)
-        ctx.event(
-            "withdrew whitelisting", f"RemoveUserFromVpcEndpointService {uid}", result.request_id
-        )
+        service_id = record.service.endpoint_service_id
+        if uid in api.list_users(service_id):
+            result = api.remove_user(service_id, uid)
+            ctx.event(
+                "withdrew whitelisting",
+                f"RemoveUserFromVpcEndpointService {uid}",
+                result.request_id,
+            )
+    finally:
+        ctx.remember(withdrawing_whitelist_until=None)
     return None
 
 
@@ -95,6 +130,13 @@ def whitelist_consumer_account(ctx: Context) -> Wait | None:
     if not record.is_cross_account:
         return None
     service_id, uid = record.service.endpoint_service_id, record.vpc.account.uid
+    withdrawing = AccessRequest.objects.filter(
+        service_id=record.service_id,
+        vpc__account__uid=uid,
+        withdrawing_whitelist_until__gt=timezone.now(),
+    )
+    if withdrawing.exists():
+        return Wait(f"account {uid} is being taken off the whitelist; whitelisting it after")
     api = ctx.provider_cloud.privatelink
     if uid in api.list_users(service_id):
         return None
@@ -116,7 +158,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
         service_id=record.service.endpoint_service_id,
         security_group_ids=[sg.security_group_id for sg in record.security_groups.all()],
         zones=zones,
-        tags=portal_tags(REQUEST_TAG_KEY, record.pk),
+        tags=portal_tags(REQUEST_TAG_KEY, record),
         client_token=record.client_token("endpoint"),
     )
     endpoint_id = result["EndpointId"]
@@ -128,7 +170,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
             .values_list("state", flat=True)
             .get(pk=record.pk)
         )
-        ctx.save(
+        ctx.remember(
             endpoint_id=endpoint_id,
             endpoint_domain=result.get("EndpointDomain") or "",
             verb="created endpoint",
@@ -146,11 +188,11 @@ def endpoint_active(ctx: Context) -> Wait | None:
     status = attributes.get("EndpointStatus")
     if status == "Active":
         if attributes.get("EndpointDomain"):
-            ctx.save(endpoint_domain=attributes["EndpointDomain"])
+            ctx.remember(endpoint_domain=attributes["EndpointDomain"])
         return None
     if status == "Deleting":
         # Someone deleted it in the console: forget it, so that a retry makes a new one.
-        ctx.save(
+        ctx.remember(
             verb="discarded endpoint",
             detail=f"{record.endpoint_id} is being deleted",
             endpoint_id="",
@@ -183,7 +225,7 @@ def record_zones(ctx: Context) -> Wait | None:
     return None
 
 
-def await_decision(ctx: Context) -> Wait | None:
+def accept_or_await_approval(ctx: Context) -> Wait | None:
     """Auto-accepting services and trusted teams go straight on; everyone else waits for step 6."""
     record = ctx.record
     service = record.service
@@ -192,19 +234,17 @@ def await_decision(ctx: Context) -> Wait | None:
     elif service.trusted_teams.filter(pk=record.consumer_team_id).exists():
         verb, detail = "auto-approved", f"{record.consumer_team} is trusted"
     else:
-        ctx.transition(
-            RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready"
-        )
+        ctx.finish(RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready")
         return None
     # One commit: the state and the chain that carries it on, or neither.
     with transaction.atomic():
-        ctx.transition(RequestState.CONNECTING, verb=verb, detail=detail)
+        ctx.finish(RequestState.CONNECTING, verb=verb, detail=detail)
         start_workflow(CONNECT, record)
     return None
 
 
 class ProvisionWorkflow(AccessWorkflow):
-    name = "provision"
+    name = REQUEST_WORKFLOWS[RequestState.PROVISIONING]
     task_name = "connections.provision_request"
     running_states = frozenset({RequestState.PROVISIONING})
     steps = [
@@ -212,7 +252,7 @@ class ProvisionWorkflow(AccessWorkflow):
         Step("create_endpoint", create_endpoint),
         Step("endpoint_active", endpoint_active),
         Step("record_zones", record_zones),
-        Step("await_decision", await_decision),
+        Step("await_decision", accept_or_await_approval),
     ]
 
     def prepare(self, record) -> None:
@@ -252,20 +292,17 @@ def connection_connected(ctx: Context) -> Wait | None:
 
 
 def mark_connected(ctx: Context) -> Wait | None:
-    ctx.transition(
+    ctx.finish(
         RequestState.CONNECTED,
         verb="connected",
         detail=ctx.record.endpoint_domain,
         connected_at=timezone.now(),
-        last_error_code="",
-        last_error_message="",
-        failed_phase="",
     )
     return None
 
 
 class ConnectWorkflow(AccessWorkflow):
-    name = "connect"
+    name = REQUEST_WORKFLOWS[RequestState.CONNECTING]
     task_name = "connections.connect_request"
     running_states = frozenset({RequestState.CONNECTING})
     steps = [
@@ -280,22 +317,29 @@ class ConnectWorkflow(AccessWorkflow):
 
 
 def mark_revoked(ctx: Context) -> Wait | None:
-    # Locked: a provision step that made an endpoint while we tore down records it under the
-    # same lock, so either we see its id here (and delete it too) or it sees `revoked` and
-    # cleans up after itself.
+    """Revoked once no endpoint is left. A provision step that made an endpoint while we tore
+    down records its id under the row lock taken here, so either we see that id (and come back
+    to delete it: never under the lock, which no cloud call may hold) or it sees `revoked` and
+    cleans up after itself."""
+    outcome = endpoint_gone(ctx)
+    if outcome is not None:
+        return outcome
     with transaction.atomic():
-        AccessRequest.objects.select_for_update().only("pk").get(pk=ctx.record.pk)
-        outcome = endpoint_gone(ctx)
-        if outcome is not None:
-            return outcome
-        ctx.transition(
+        late = (
+            AccessRequest.objects.select_for_update()
+            .filter(pk=ctx.record.pk, endpoint_id__gt="", endpoint_deleted_at__isnull=True)
+            .exists()
+        )
+        if late:
+            return Wait("an endpoint was recorded meanwhile; deleting it")
+        ctx.finish(
             RequestState.REVOKED, verb="revoked", detail="endpoint gone", closed_at=timezone.now()
         )
     return None
 
 
 class RevokeWorkflow(AccessWorkflow):
-    name = "revoke"
+    name = REVOKE_PHASE
     task_name = "connections.revoke_request"
     running_states = frozenset({RequestState.REVOKING})
     steps = [
@@ -332,10 +376,17 @@ def reject_connection(ctx: Context) -> Wait | None:
     return None
 
 
+def clean_up_finished(ctx: Context) -> Wait | None:
+    """A clean-up that failed before and now went through leaves no error behind."""
+    if ctx.record.failed_phase == CleanupWorkflow.name:
+        ctx.remember(verb="cleaned up", detail="after an earlier failure", **NO_ERROR)
+    return None
+
+
 class CleanupWorkflow(AccessWorkflow):
     """Runs on a request that is already over (rejected, revoked): its state no longer changes."""
 
-    name = "cleanup"
+    name = CLEANUP_WORKFLOW
     task_name = "connections.clean_up_request"
     running_states = REQUEST_TERMINAL
     failed_state = None
@@ -345,6 +396,7 @@ class CleanupWorkflow(AccessWorkflow):
         Step("reject_connection", reject_connection),
         Step("endpoint_gone", endpoint_gone),
         Step("whitelist_withdrawn", whitelist_withdrawn),
+        Step("clean_up_finished", clean_up_finished),
     ]
 
 

@@ -14,31 +14,21 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from connections.choices import REQUEST_TERMINAL, RequestState, ServiceState
-from connections.models import AccessRequest, PublishedService
+from connections.choices import REQUEST_TERMINAL
+from connections.models import AccessRequest
 from connections.states import record_event
 from connections.workflows import start_workflow
-from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
-from connections.workflows.service import PUBLISH, RETIRE
+from connections.workflows.access import CLEANUP
+from connections.workflows.registry import IN_FLIGHT
 
 STALLED_AFTER = timedelta(minutes=10)
-
-# The workflow that carries each in-flight state on.
-RESUME = {
-    (AccessRequest, RequestState.SUBMITTED): PROVISION,
-    (AccessRequest, RequestState.PROVISIONING): PROVISION,
-    (AccessRequest, RequestState.CONNECTING): CONNECT,
-    (AccessRequest, RequestState.REVOKING): REVOKE,
-    (PublishedService, ServiceState.PROVISIONING): PUBLISH,
-    (PublishedService, ServiceState.RETIRING): RETIRE,
-}
 
 
 def restart_stalled_chains(now=None) -> int:
     """Resume every stalled record at its last finished step; returns how many were restarted."""
     cutoff = (now or timezone.now()) - STALLED_AFTER
     restarted = 0
-    for (model, state), workflow in RESUME.items():
+    for (model, state), workflow in IN_FLIGHT.items():
         stalled = model.objects.filter(state=state, updated_at__lt=cutoff)
         restarted += _restart(stalled, workflow, cutoff)
     # A closed request whose endpoint clean-up stopped; one that failed waits for a person.

@@ -11,7 +11,10 @@ a cloud resource is still changing. The runner:
   times in a row;
 - on any other error, or a wait longer than STEP_DEADLINE_SECONDS, fails the record with the code
   and message (`Workflow.fail`);
-- stops quietly when the message is not the chain's latest.
+- stops quietly when the message is not the chain's latest;
+- fails the record when the same hop's message comes for the MAX_DELIVERIES + 1st time without
+  a step finishing: the worker died each time it ran that step (a poisoned message), and
+  redelivery would never end.
 
 A chain is named by the record's `task_token` (replaced when a verb starts new work) and counted
 by its `task_hop` (advanced, with a conditional update, each time the chain re-schedules itself).
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from connections.cloud import CloudError, CloudSession, RetryableCloudError, forget_sessions
@@ -40,9 +44,16 @@ from connections.states import InvalidTransition, record_event, transition
 logger = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ERRORS = 8
+# Deliveries of one hop's message, since its last finished step, before the record fails: each
+# extra one means a worker died running that step (acks_late redelivers the message), and a step
+# that always kills its worker must end.
+MAX_DELIVERIES = 5
 STEP_DEADLINE_SECONDS = 30 * 60
 FIRST_WAIT_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 15.0
+
+
+NO_ERROR = {"last_error_code": "", "last_error_message": "", "failed_phase": ""}
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,9 @@ class Context:
         account = self.record.service.account
         return self.cloud if account.pk == self.cloud.account.pk else CloudSession(account)
 
-    def save(self, verb: str = "", detail: str = "", cloud_request_id: str = "", **fields) -> None:
+    def remember(
+        self, verb: str = "", detail: str = "", cloud_request_id: str = "", **fields
+    ) -> None:
         """Write facts learnt from the cloud (ids, domains), with their event, in one commit.
 
         Saved whatever the record's state now, and at once: whoever tears down later must find
@@ -103,6 +116,11 @@ class Context:
     def transition(self, to_state: str, **kwargs) -> None:
         """A state change by this chain: refused if a verb started another chain meanwhile."""
         transition(self.record, to_state, task_token=self.token, **kwargs)
+
+    def finish(self, to_state: str, **kwargs) -> None:
+        """The workflow's last transition: whatever failed before (and was retried) went through,
+        so the record keeps no error (the timeline keeps the failure)."""
+        self.transition(to_state, **NO_ERROR, **kwargs)
 
     def is_current(self) -> bool:
         """Still in a state this workflow runs in, and still this task chain's record?"""
@@ -135,7 +153,7 @@ class Workflow:
     def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
         errors = {"last_error_code": code, "last_error_message": message, "failed_phase": self.name}
         if self.failed_state is None:
-            ctx.save(verb=f"{self.name} failed", detail=f"{code}: {message}", **errors)
+            ctx.remember(verb=f"{self.name} failed", detail=f"{code}: {message}", **errors)
             return
         ctx.transition(
             self.failed_state,
@@ -177,6 +195,16 @@ def run(
     if record is None:
         return "stale"
     ctx = Context(workflow, record, token)
+    deliveries = _count_delivery(ctx, hop)
+    if deliveries > MAX_DELIVERIES:
+        step = workflow.remaining_steps(record.progress)[0].name
+        _fail(
+            ctx,
+            "WorkerLost",
+            f"The worker running step {step} stopped {deliveries - 1} times; "
+            "the worker log has details.",
+        )
+        return "failed"
     for step in workflow.remaining_steps(record.progress):
         try:
             outcome = step.run(ctx)
@@ -241,13 +269,22 @@ def _retry(ctx, hop, errors, waits, step_started, step, code, retry_after) -> st
     return f"retry {step.name}: {code}"
 
 
+def _count_delivery(ctx: Context, hop: int) -> int:
+    """Count this delivery of the hop's message, before any step runs; returns the count."""
+    model, record = type(ctx.record), ctx.record
+    model.objects.filter(pk=record.pk, task_token=ctx.token, task_hop=hop).update(
+        task_deliveries=F("task_deliveries") + 1
+    )
+    return model.objects.filter(pk=record.pk).values_list("task_deliveries", flat=True).get()
+
+
 def _reschedule(ctx: Context, hop: int, errors: int, waits: int, step_started, retry_after) -> None:
     """Enqueue the chain's next hop, unless another delivery of this hop already did."""
     record = ctx.record
     advanced = (
         type(record)
         .objects.filter(pk=record.pk, task_token=ctx.token, task_hop=hop)
-        .update(task_hop=hop + 1, updated_at=timezone.now())
+        .update(task_hop=hop + 1, task_deliveries=0, updated_at=timezone.now())
     )
     if advanced != 1:
         return
@@ -262,11 +299,13 @@ def _reschedule(ctx: Context, hop: int, errors: int, waits: int, step_started, r
 
 
 def _mark_progress(ctx: Context, step_name: str) -> bool:
+    """Record a finished step. The delivery running the next step counts as its first: a worker
+    that dies after some progress has not crashed on the step that comes next."""
     record = ctx.record
     updated = (
         type(record)
         .objects.filter(pk=record.pk, state__in=ctx.workflow.running_states, task_token=ctx.token)
-        .update(progress=step_name, updated_at=timezone.now())
+        .update(progress=step_name, task_deliveries=1, updated_at=timezone.now())
     )
     record.progress = step_name
     return updated == 1

@@ -7,7 +7,7 @@ import hashlib
 
 from django.db.models import Q
 
-from connections.choices import REQUEST_LIVE, SERVICE_TAG_KEY, ServiceState
+from connections.choices import REQUEST_LIVE, SERVICE_TAG_KEY, SERVICE_WORKFLOWS, ServiceState
 from connections.models import PublishedService
 from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
@@ -22,13 +22,13 @@ class ServiceWorkflow(Workflow):
 
 
 def _tags(ctx: Context) -> list[dict]:
-    return portal_tags(SERVICE_TAG_KEY, ctx.record.pk)
+    return portal_tags(SERVICE_TAG_KEY, ctx.record)
 
 
 def _discard(ctx: Context, field: str, what: str, status: str) -> None:
     """A resource the cloud gave up on: forget it, so that a retry makes a new one."""
     resource_id = getattr(ctx.record, field)
-    ctx.save(
+    ctx.remember(
         verb=f"discarded {what}",
         detail=f"{resource_id} is {status}",
         progress="",
@@ -58,9 +58,9 @@ def create_load_balancer(ctx: Context) -> Wait | None:
         tags=_tags(ctx),
         client_token=service.client_token("nlb"),
     )
-    # CreateLoadBalancer answers `LoadbalancerId`, lower-case b (CLOUD-API.md).
+    # CreateLoadBalancer answers `LoadbalancerId`, lower-case b (docs/cloud-api.md).
     nlb_id = result["LoadbalancerId"]
-    ctx.save(
+    ctx.remember(
         nlb_id=nlb_id,
         verb="created load balancer",
         detail=f"CreateLoadBalancer → {nlb_id}",
@@ -90,7 +90,7 @@ def create_server_group(ctx: Context) -> Wait | None:
         client_token=service.client_token("server-group"),
     )
     group_id = result["ServerGroupId"]
-    ctx.save(
+    ctx.remember(
         server_group_id=group_id,
         verb="created server group",
         detail=f"CreateServerGroup → {group_id}",
@@ -151,7 +151,7 @@ def create_listener(ctx: Context) -> Wait | None:
     )
     listener_id = result["ListenerId"]
     port = f"{service.listener_protocol}:{service.listener_port}"
-    ctx.save(
+    ctx.remember(
         listener_id=listener_id,
         verb="created listener",
         detail=f"CreateListener {port} → {listener_id}",
@@ -180,7 +180,7 @@ def create_endpoint_service(ctx: Context) -> Wait | None:
         client_token=service.client_token("endpoint-service"),
     )
     service_id = result["ServiceId"]
-    ctx.save(
+    ctx.remember(
         endpoint_service_id=service_id,
         endpoint_service_name=result.get("ServiceName") or "",
         verb="created endpoint service",
@@ -200,19 +200,12 @@ def endpoint_service_active(ctx: Context) -> Wait | None:
 
 
 def mark_available(ctx: Context) -> Wait | None:
-    ctx.transition(
-        ServiceState.AVAILABLE,
-        verb="published",
-        detail="steps 1–4 done",
-        last_error_code="",
-        last_error_message="",
-        failed_phase="",
-    )
+    ctx.finish(ServiceState.AVAILABLE, verb="published", detail="steps 1–4 done")
     return None
 
 
 class PublishWorkflow(ServiceWorkflow):
-    name = "publish"
+    name = SERVICE_WORKFLOWS[ServiceState.PROVISIONING]
     task_name = "connections.publish_service"
     running_states = frozenset({ServiceState.PROVISIONING})
     steps = [
@@ -326,12 +319,12 @@ def load_balancer_gone(ctx: Context) -> Wait | None:
 
 
 def mark_retired(ctx: Context) -> Wait | None:
-    ctx.transition(ServiceState.RETIRED, verb="retired", detail="everything torn down")
+    ctx.finish(ServiceState.RETIRED, verb="retired", detail="everything torn down")
     return None
 
 
 class RetireWorkflow(ServiceWorkflow):
-    name = "retire"
+    name = SERVICE_WORKFLOWS[ServiceState.RETIRING]
     task_name = "connections.retire_service"
     running_states = frozenset({ServiceState.RETIRING})
     steps = [

@@ -4,34 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from connections.choices import MANAGED_BY_TAG
-from connections.cloud import CloudNotFound, CloudSession
+from django.conf import settings
+
+from connections.choices import INSTALLATION_TAG_KEY, MANAGED_BY_TAG
+from connections.cloud import CloudAccountMismatch, CloudNotFound, CloudSession
 from connections.cloud.base import CloudResult
 from connections.workflows.runner import Context, StepFailed, Wait
 
 
-def portal_tags(key: str, record_id: int) -> list[dict]:
+def record_tags(key: str, record) -> dict[str, str]:
+    """The tags that name what the portal made for `record`: this installation and the record's
+    uuid (a row id repeats in another portal's database; a uuid does not, and the installation
+    tells apart a second portal started on a copy of this database)."""
+    return {INSTALLATION_TAG_KEY: settings.PORTAL_INSTALLATION_ID, key: record.uuid.hex}
+
+
+def portal_tags(key: str, record) -> list[dict]:
     """Tags on everything the portal creates: who manages it, and for which service or request."""
-    return [
-        {"Key": MANAGED_BY_TAG[0], "Value": MANAGED_BY_TAG[1]},
-        {"Key": key, "Value": str(record_id)},
-    ]
+    tags = {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], **record_tags(key, record)}
+    return [{"Key": tag_key, "Value": value} for tag_key, value in tags.items()]
 
 
 def verify_account(session: CloudSession) -> None:
-    """Refuse to tear down with credentials of another account.
-
-    Teardown counts "not found" as done; with another account's credentials everything is "not
-    found", and a revoke or retire would report success while leaving every resource behind.
-    """
-    identity = session.sts.caller_identity()
-    uid = str(identity.get("AccountId", ""))
-    if uid != session.account.uid:
-        raise StepFailed(
-            "AccountMismatch",
-            f"The credentials of {session.account.name} belong to account {uid or 'unknown'}, "
-            f"not {session.account.uid}; nothing was deleted.",
-        )
+    """Refuse to tear down with credentials of another account (CloudSession.verify_account)."""
+    try:
+        session.verify_account()
+    except CloudAccountMismatch as mismatch:
+        raise StepFailed(mismatch.code, f"{mismatch.message} Nothing was deleted.") from mismatch
 
 
 def ensure_gone(
@@ -68,19 +67,20 @@ def ensure_gone(
 
 
 def adopt_tagged(
-    ctx: Context, field: str, what: str, find: Callable[[str, str], list[str]], key: str
+    ctx: Context, field: str, what: str, find: Callable[[dict[str, str]], list[str]], key: str
 ) -> None:
     """Before a teardown: recover the id of a resource made but never recorded.
 
     A create whose answer was lost (and whose retries ran out) leaves the record without the id,
-    though the cloud made the resource; the tag the portal put on it finds it again.
+    though the cloud made the resource; the tags the portal put on it find it again. Only this
+    installation's tags for this record's uuid: never another portal's resource.
     """
     if getattr(ctx.record, field):
         return
-    found = find(key, str(ctx.record.pk))
+    found = find(record_tags(key, ctx.record))
     if len(found) > 1:
         raise StepFailed(
             "AmbiguousTag", f"{len(found)} {what}s carry this record's tag: {', '.join(found)}."
         )
     if found:
-        ctx.save(verb=f"found {what}", detail=f"{found[0]} by its tag", **{field: found[0]})
+        ctx.remember(verb=f"found {what}", detail=f"{found[0]} by its tag", **{field: found[0]})

@@ -1,9 +1,9 @@
 """The REST API's test world, built with the factories: the demo's roles without a cloud.
 
-Platform owns `nginx-hangzhou` in VPC2 (zones G and K); Apps uses VPC1 (G, K and H, the zone
-the service does not offer); Partners uses VPC3 in another account. Requests are made through
-the services, as the API makes them; nothing here reaches a cloud or a broker, because these tests
-run in a transaction that never commits (so no workflow is ever enqueued).
+Platform owns `nginx-hangzhou` in VPC2 (zones G and K); Apps owns VPC1 (G, K and H, the zone
+the service does not offer) in the same account; Partners owns VPC3 in another account. Requests
+are made through the services, as the API makes them; nothing here reaches a cloud or a broker,
+because these tests run in a transaction that never commits (so no workflow is ever enqueued).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ def build_api_world() -> ApiWorld:
         "platform_member": UserFactory(username="platform_member"),
         "consumer": UserFactory(username="consumer"),
         "partner": UserFactory(username="partner"),
+        "other_owner": UserFactory(username="other_owner"),  # owns Partners' services
         "admin": UserFactory(username="admin", is_staff=True, is_superuser=True),
         "loner": UserFactory(username="loner"),  # signed in, in no team
     }
@@ -127,19 +128,29 @@ def build_api_world() -> ApiWorld:
     MembershipFactory(team=teams["platform"], user=users["platform_member"], role=Role.MEMBER)
     MembershipFactory(team=teams["apps"], user=users["consumer"], role=Role.MEMBER)
     MembershipFactory(team=teams["partners"], user=users["partner"], role=Role.MEMBER)
+    MembershipFactory(team=teams["partners"], user=users["other_owner"], role=Role.OWNER)
 
-    account_a = CloudAccountFactory(
-        name="Account A", uid="1111111111111111", teams=[teams["platform"], teams["apps"]]
-    )
-    account_b = CloudAccountFactory(
-        name="Account B", uid="2222222222222222", teams=[teams["partners"]]
-    )
+    # As in the demo: Platform and Apps share account A, but each owns its own VPC.
+    account_a = CloudAccountFactory(name="Account A", uid="1111111111111111")
+    account_b = CloudAccountFactory(name="Account B", uid="2222222222222222")
     vpcs = {
-        "VPC1": VpcFactory(account=account_a, vpc_id="vpc-vpc1", name="VPC1", cidr="10.0.0.0/8"),
-        "VPC2": VpcFactory(
-            account=account_a, vpc_id="vpc-vpc2", name="VPC2", cidr="192.168.0.0/16"
+        "VPC1": VpcFactory(
+            account=account_a, team=teams["apps"], vpc_id="vpc-vpc1", name="VPC1", cidr="10.0.0.0/8"
         ),
-        "VPC3": VpcFactory(account=account_b, vpc_id="vpc-vpc3", name="VPC3", cidr="172.16.0.0/16"),
+        "VPC2": VpcFactory(
+            account=account_a,
+            team=teams["platform"],
+            vpc_id="vpc-vpc2",
+            name="VPC2",
+            cidr="192.168.0.0/16",
+        ),
+        "VPC3": VpcFactory(
+            account=account_b,
+            team=teams["partners"],
+            vpc_id="vpc-vpc3",
+            name="VPC3",
+            cidr="172.16.0.0/16",
+        ),
     }
     # VPC2's vSwitches are the service's, made by its factory.
     for vpc_name, zones in {"VPC1": "gkh", "VPC2": "", "VPC3": "gk"}.items():

@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from alibabacloud_vpc20160428 import models as vpc_models
 
 from cloudsim import scenario
 from cloudsim.scenario import ScenarioError
+from cloudsim.server import CloudSim
+from tests.cloudsim.support import REGION, clients_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +83,50 @@ def test_errors_name_the_file_and_the_line(tmp_path, line, text, message):
     text_of_error = str(error.value)
     assert text_of_error.startswith(f"{path}:{line}: "), text_of_error
     assert message in text_of_error
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ("[team, apps]", "tags of VPC 'V' must be a mapping of keys to values"),
+        ("{team: [apps]}", "value of tag 'team' must be"),
+    ],
+)
+def test_vpc_tags_are_a_mapping_of_text(tmp_path, tags, message):
+    path = tmp_path / "tags.yaml"
+    path.write_text(
+        BASE.replace("cidr: 10.0.0.0/16\n", f"cidr: 10.0.0.0/16\n        tags: {tags}\n")
+    )
+    with pytest.raises(ScenarioError) as error:
+        scenario.load(path)
+    assert str(error.value).startswith(f"{path}:13: ")
+    assert message in str(error.value)
+
+
+def test_vpc_tags_reach_describe_vpcs_and_can_be_changed(tmp_path):
+    path = tmp_path / "tagged.yaml"
+    path.write_text(
+        BASE.replace("cidr: 10.0.0.0/16\n", "cidr: 10.0.0.0/16\n        tags: {team: apps}\n")
+    )
+    with CloudSim(scenario=path, delay_scale=0) as sim:
+        client = clients_for(sim, "k", "s").vpc
+
+        def vpc():
+            answer = client.describe_vpcs(vpc_models.DescribeVpcsRequest(region_id=REGION))
+            [found] = answer.body.vpcs.vpc
+            return found.vpc_id, {tag.key: tag.value for tag in found.tags.tag}
+
+        vpc_id, tags = vpc()
+        assert tags == {"team": "apps"}
+        client.tag_resources(
+            vpc_models.TagResourcesRequest(
+                region_id=REGION,
+                resource_type="VPC",
+                resource_id=[vpc_id],
+                tag=[vpc_models.TagResourcesRequestTag(key="team", value="platform")],
+            )
+        )
+        assert vpc()[1] == {"team": "platform"}
 
 
 def test_delays_must_name_known_operations(tmp_path):

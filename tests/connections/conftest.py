@@ -8,10 +8,9 @@ import pytest
 
 from connections import demo
 from connections.cloud import forget_sessions
-from connections.inventory import sync_account
 from connections.models import CloudAccount, PublishedService, SecurityGroup, Team, Vpc, VSwitch
 from connections.services import ZoneChoice
-from tests.conftest import purge_queues
+from tests.conftest import LOCKED_CALLS_LOG, purge_queues
 
 WORKFLOW_TIMEOUT = 60
 
@@ -48,17 +47,22 @@ class World:
 
 
 @pytest.fixture
-def world(transactional_db, cloudsim, celery_worker_process) -> World:
+def world(transactional_db, cloudsim, celery_worker_process):
+    """The demo, synced; afterwards, no cloud call of the worker's may have been made inside a
+    database transaction (which would hold its locks for as long as the cloud takes)."""
     # Messages a previous test left queued would only find their rows gone, but they could
     # still reach cloudsim between its reset and this test's counts.
     purge_queues()
     cloudsim.reset()
     forget_sessions()
+    LOCKED_CALLS_LOG.unlink(missing_ok=True)
     users = demo.create_people()
     accounts = demo.create_accounts()
     for account in accounts.values():
-        sync_account(account)
-    return World(users=users, accounts=accounts, cloudsim=cloudsim, worker=celery_worker_process)
+        demo.sync_inventory(account)
+    yield World(users=users, accounts=accounts, cloudsim=cloudsim, worker=celery_worker_process)
+    locked = LOCKED_CALLS_LOG.read_text().split() if LOCKED_CALLS_LOG.exists() else []
+    assert not locked, f"cloud calls made inside a database transaction: {locked}"
 
 
 def wait_for_state(obj, *states: str, timeout: float = WORKFLOW_TIMEOUT):

@@ -11,7 +11,7 @@ from connections.choices import Health, RequestState
 from connections.models import AccessRequest, Event, IdempotencyRecord, Vpc
 from connections.states import transition
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
-from tests.factories import AccessRequestFactory
+from tests.factories import AccessRequestFactory, VpcFactory, VSwitchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +77,10 @@ def test_a_zone_the_service_does_not_offer_is_refused_with_the_services_code(api
 
 
 def test_a_vswitch_of_another_vpc_is_refused(api):
+    second_vpc = VpcFactory(account=api.vpcs["VPC1"].account, team=api.teams["apps"])
+    elsewhere = VSwitchFactory(vpc=second_vpc, zone_id="cn-hangzhou-g")
     body = api.request_body()
-    body["zones"][0]["vswitch_id"] = api.vswitch_id("VPC2", "g")  # the team's account, not VPC1
+    body["zones"][0]["vswitch_id"] = elsewhere.vswitch_id  # the team's, but not VPC1's
 
     response = api.client("consumer").post(LIST, body, format="json")
 
@@ -86,10 +88,11 @@ def test_a_vswitch_of_another_vpc_is_refused(api):
     assert field_codes(problem) == {("zones", "vswitch_not_in_vpc")}
 
 
-def test_another_tenants_ids_are_as_unknown_as_ids_that_do_not_exist(api):
-    # The partners' VPC3, its vSwitch and security group exist, in an account Apps may not use:
-    # the answer must not tell the consumer so.
-    body = api.request_body(vpc="VPC3", zones="g")
+@pytest.mark.parametrize("vpc", ["VPC2", "VPC3"])
+def test_another_teams_ids_are_as_unknown_as_ids_that_do_not_exist(api, vpc):
+    # Platform's VPC2 (in the account Apps shares) and Partners' VPC3 (in another account) exist,
+    # with their vSwitches and security groups: the answer must not tell the consumer so.
+    body = api.request_body(vpc=vpc, zones="g")
 
     response = api.client("consumer").post(LIST, body, format="json")
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from connections.api import tokens
-from connections.api.throttling import FailedSignInThrottle
 from connections.models import ApiToken
+from portal.signin import FailedSignIns
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
 
 pytestmark = pytest.mark.django_db
@@ -436,10 +436,10 @@ def test_attempts_sent_at_once_are_all_counted(settings):
         "DEFAULT_THROTTLE_RATES": {**TIGHT_RATES, "signin_failure": "2/min"},
     }
     username = f"someone-{uuid.uuid4().hex}"
-    at_once = [FailedSignInThrottle(username) for _ in range(3)]
+    at_once = [FailedSignIns(username) for _ in range(3)]
 
     assert [failures.attempt() for failures in at_once] == [True, True, False]
-    assert FailedSignInThrottle(username.upper()).attempt() is False  # one budget per name
+    assert FailedSignIns(username.upper()).attempt() is False  # one budget per name
 
 
 @pytest.mark.parametrize("path", ["/api/v1/", "/api/schema/"])

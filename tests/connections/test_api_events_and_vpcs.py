@@ -102,11 +102,16 @@ def vpcs_of(api, who) -> dict[str, dict]:
     return {vpc["name"]: vpc for vpc in response.json()["results"]}
 
 
-def test_each_team_sees_the_vpcs_of_its_accounts(api):
-    assert set(vpcs_of(api, "consumer")) == {"VPC1", "VPC2"}
-    assert set(vpcs_of(api, "provider")) == {"VPC1", "VPC2"}
+def test_each_team_sees_only_its_own_vpcs_even_in_a_shared_account(api):
+    VpcFactory(account=api.vpcs["VPC1"].account, name="VPC9")  # nobody's yet
+
+    assert set(vpcs_of(api, "consumer")) == {"VPC1"}
+    assert set(vpcs_of(api, "provider")) == {"VPC2"}
+    assert set(vpcs_of(api, "platform_member")) == {"VPC2"}
     assert set(vpcs_of(api, "partner")) == {"VPC3"}
-    assert set(vpcs_of(api, "admin")) == {"VPC1", "VPC2", "VPC3"}
+    admins = vpcs_of(api, "admin")
+    assert set(admins) == {"VPC1", "VPC2", "VPC3", "VPC9"}
+    assert admins["VPC9"]["team"] is None  # listed as unassigned, for admins only
     assert vpcs_of(api, "loner") == {}
     assert_problem(api.client(None).get(VPCS), 401, "not_authenticated")
 
@@ -117,7 +122,7 @@ def test_a_vpc_shows_its_account_without_credentials_and_what_a_request_chooses_
     assert vpc1["vpc_id"] == "vpc-vpc1"
     assert vpc1["cidr"] == "10.0.0.0/8"
     assert vpc1["account"] == {"name": "Account A", "uid": "1111111111111111"}
-    assert vpc1["teams"] == ["apps"]  # the consumer's teams that may use it
+    assert vpc1["team"] == {"id": api.teams["apps"].pk, "slug": "apps", "name": "Apps"}
     assert [(v["vswitch_id"], v["zone_id"]) for v in vpc1["vswitches"]] == [
         ("vsw-vpc1-g", "cn-hangzhou-g"),
         ("vsw-vpc1-h", "cn-hangzhou-h"),
@@ -149,7 +154,7 @@ def test_vpcs_filter_by_name(api):
 def test_vpc_list_queries_do_not_grow(api, django_assert_max_num_queries):
     account = api.vpcs["VPC1"].account
     for _ in range(8):
-        vpc = VpcFactory(account=account)
+        vpc = VpcFactory(account=account, team=api.teams["apps"])
         VSwitchFactory(vpc=vpc)
         SecurityGroupFactory(vpc=vpc)
     client = api.client("consumer")
@@ -158,4 +163,4 @@ def test_vpc_list_queries_do_not_grow(api, django_assert_max_num_queries):
     with django_assert_max_num_queries(8):
         response = client.get(VPCS)
 
-    assert len(response.json()["results"]) == 10
+    assert len(response.json()["results"]) == 9  # VPC1 and the eight: Apps' own

@@ -1,21 +1,26 @@
-"""Every API route for every role: anonymous, the consumer (Apps member), the provider (Platform
-owner), a Platform member who does not own, the partner (another team) and a platform admin.
+"""Who may do what through the API, for each role the policies know: anonymous; a member of team A
+(Apps, the consumer); a member of team B in the same cloud account (Platform, not an owner); the
+service's owner (Platform); another service's owner (Partners); a platform admin.
 
-One row per route: the status each role gets. The other test modules check what the answers say;
-this one checks who gets which answer, so a policy change shows up here as a table cell.
+Two views of the same rules. `ROUTES` is written by hand: one row per route, the status each
+role gets, so a policy change shows up here as a table cell. The generated half walks every
+role × every state × every action and checks that the API offers a link, and lets the action
+through, exactly when `policies.allowed_actions` says so: the links and the verbs cannot drift
+apart (they once did, for the retry of a closed request's failed clean-up).
 """
 
 import pytest
+from django.db import transaction
 
 from connections import policies
-from connections.api.permissions import Viewer
 from connections.choices import RequestState, ServiceState
 from connections.models import PublishedService
 from tests.api.support import api_test_settings, build_api_world
+from tests.factories import PublishedServiceFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "consumer", "provider", "platform_member", "partner", "admin"]
+ROLES = ["anonymous", "consumer", "platform_member", "provider", "other_owner", "admin"]
 
 
 def publish_body(api) -> dict:
@@ -39,6 +44,12 @@ def failed(api):
     return api.make_request(state=RequestState.FAILED, failed_phase="provision").pk
 
 
+def rejected_with_failed_clean_up(api):
+    return api.make_request(
+        state=RequestState.REJECTED, failed_phase="cleanup", endpoint_id="ep-left"
+    ).pk
+
+
 def failed_service(api):
     PublishedService.objects.filter(pk=api.service.pk).update(
         state=ServiceState.FAILED, failed_phase="publish"
@@ -53,14 +64,14 @@ ROUTES = {
         ("get", "/api/v1/services/{id}/", lambda api: api.service.pk, None),
         [401, 200, 200, 200, 200, 200],
     ),
-    "publish": (("post", "/api/v1/services/", None, publish_body), [401, 403, 201, 403, 403, 201]),
+    "publish": (("post", "/api/v1/services/", None, publish_body), [401, 403, 403, 201, 403, 201]),
     "retire": (
         ("delete", "/api/v1/services/{id}/", lambda api: api.service.pk, None),
-        [401, 403, 202, 403, 403, 202],
+        [401, 403, 403, 202, 403, 202],
     ),
     "retry a service": (
         ("post", "/api/v1/services/{id}/retry/", failed_service, None),
-        [401, 403, 202, 403, 403, 202],
+        [401, 403, 403, 202, 403, 202],
     ),
     "list VPCs": (("get", "/api/v1/vpcs/", None, None), [401, 200, 200, 200, 200, 200]),
     "request access": (
@@ -77,19 +88,23 @@ ROUTES = {
     ),
     "approve": (
         ("post", "/api/v1/access-requests/{id}/approve/", pending, None),
-        [401, 403, 202, 403, 404, 202],
+        [401, 403, 403, 202, 404, 202],
     ),
     "reject": (
         ("post", "/api/v1/access-requests/{id}/reject/", pending, lambda api: {"reason": "No."}),
-        [401, 403, 202, 403, 404, 202],
+        [401, 403, 403, 202, 404, 202],
     ),
     "retry a request": (
         ("post", "/api/v1/access-requests/{id}/retry/", failed, None),
-        [401, 202, 202, 403, 404, 202],
+        [401, 202, 403, 202, 404, 202],
+    ),
+    "retry a failed clean-up": (
+        ("post", "/api/v1/access-requests/{id}/retry/", rejected_with_failed_clean_up, None),
+        [401, 202, 403, 202, 404, 202],
     ),
     "revoke": (
         ("delete", "/api/v1/access-requests/{id}/", pending, None),
-        [401, 202, 202, 403, 404, 202],
+        [401, 202, 403, 202, 404, 202],
     ),
     "list events": (("get", "/api/v1/events/", None, None), [401, 200, 200, 200, 200, 200]),
     "list own tokens": (
@@ -126,12 +141,89 @@ def test_each_role_gets_its_status_on_each_route(route, role, expected):
         assert response["Content-Type"].startswith("application/problem+json")
 
 
-def test_the_viewer_of_the_links_answers_as_the_policies_do():
-    # Links and hidden fields come from Viewer (one query per request); the verbs are guarded by
-    # the policies. Were they to disagree, a page would offer what the service refuses.
+# --- generated: links and verbs against the policies ---------------------------------------------
+
+REQUEST_STATES = {
+    "submitted": {"state": RequestState.SUBMITTED},
+    "provisioning": {"state": RequestState.PROVISIONING},
+    "pending approval": {"state": RequestState.PENDING_APPROVAL},
+    "connected": {"state": RequestState.CONNECTED},
+    "revoking": {"state": RequestState.REVOKING},
+    "failed provisioning": {"state": RequestState.FAILED, "failed_phase": "provision"},
+    "failed revoking": {"state": RequestState.FAILED, "failed_phase": "revoke"},
+    "revoked": {"state": RequestState.REVOKED},
+    "rejected, clean-up failed": {
+        "state": RequestState.REJECTED,
+        "failed_phase": "cleanup",
+        "endpoint_id": "ep-left",
+    },
+}
+# action → (method, path suffix, body): how the API does each of the policies' request actions.
+REQUEST_ACTIONS = {
+    "approve": ("post", "approve/", None),
+    "reject": ("post", "reject/", {"reason": "Not now."}),
+    "retry": ("post", "retry/", None),
+    "revoke": ("delete", "", None),
+}
+SERVICE_STATES = {
+    "available": {"state": ServiceState.AVAILABLE},
+    "provisioning": {"state": ServiceState.PROVISIONING},
+    "failed publish": {"state": ServiceState.FAILED, "failed_phase": "publish"},
+    "failed retire": {"state": ServiceState.FAILED, "failed_phase": "retire"},
+    "retiring": {"state": ServiceState.RETIRING},
+    "retired": {"state": ServiceState.RETIRED},
+}
+SERVICE_ACTIONS = {"retire": ("delete", "", None), "retry": ("post", "retry/", None)}
+
+
+def attempt(client, method: str, path: str, body) -> int:
+    """The status of the action; whatever it recorded is rolled back."""
+    with transaction.atomic():
+        status = getattr(client, method)(path, body, format="json").status_code
+        transaction.set_rollback(True)
+    return status
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("case", REQUEST_STATES)
+def test_request_links_and_verbs_follow_the_policies(role, case):
     api = build_api_world()
-    for user in api.users.values():
-        viewer = Viewer.of(user)
-        for team in api.teams.values():
-            assert viewer.is_member(team.pk) == policies.is_member(user, team), (user, team)
-            assert viewer.manages(team.pk) == policies.manages(user, team), (user, team)
+    access_request = api.make_request(**REQUEST_STATES[case])
+    user, client = api.users[role], api.client(role)
+    path = f"/api/v1/access-requests/{access_request.pk}/"
+
+    answer = client.get(path)
+
+    if not policies.sees_request(user, access_request):
+        assert answer.status_code == 404
+        return
+    allowed = policies.allowed_actions(user, access_request)
+    links = set(answer.json()["links"]) & set(REQUEST_ACTIONS)
+    assert links == allowed & set(REQUEST_ACTIONS)
+    for action, (method, suffix, body) in REQUEST_ACTIONS.items():
+        status = attempt(client, method, path + suffix, body)
+        assert (status < 300) == (action in allowed), (action, status)
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("case", SERVICE_STATES)
+def test_service_links_and_verbs_follow_the_policies(role, case):
+    api = build_api_world()
+    partners_vpc = api.vpcs["VPC3"]
+    for service in (
+        api.service,
+        PublishedServiceFactory(owner_team=api.teams["partners"], vpc=partners_vpc),
+    ):
+        PublishedService.objects.filter(pk=service.pk).update(**SERVICE_STATES[case])
+        service.refresh_from_db()
+        user, client = api.users[role], api.client(role)
+        path = f"/api/v1/services/{service.pk}/"
+
+        links = set(client.get(path).json()["links"])
+
+        allowed = policies.allowed_actions(user, service)
+        assert links & set(SERVICE_ACTIONS) == allowed & set(SERVICE_ACTIONS)
+        assert ("request_access" in links) == ("request_access" in allowed)
+        for action, (method, suffix, body) in SERVICE_ACTIONS.items():
+            status = attempt(client, method, path + suffix, body)
+            assert (status < 300) == (action in allowed), (service, action, status)

@@ -6,7 +6,7 @@ import pytest
 from connections.choices import RequestState, ServiceState
 from connections.models import PublishedService
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
-from tests.factories import InstanceFactory, PublishedServiceFactory
+from tests.factories import InstanceFactory, PublishedServiceFactory, VpcFactory, VSwitchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,10 @@ def test_every_signed_in_user_sees_the_catalog(api, who):
     }
     assert [zone["zone_id"] for zone in service["zones"]] == ["cn-hangzhou-g", "cn-hangzhou-k"]
     assert service["listener"] == {"protocol": "TCP", "port": 80}
-    assert service["links"]["request_access"].endswith("/api/v1/access-requests/")
+    if who == "loner":  # in no team: nobody to request for
+        assert "request_access" not in service["links"]
+    else:
+        assert service["links"]["request_access"].endswith("/api/v1/access-requests/")
 
 
 def test_anonymous_gets_401(api):
@@ -210,11 +213,13 @@ def test_only_owners_publish(api, who):
 
 
 def test_publish_refusals_carry_the_services_codes_under_the_api_field_names(api):
-    # A vSwitch the provider may use, but of VPC1, not of the service's VPC2.
+    # A vSwitch of Platform's, but of another VPC than the service's VPC2.
+    other_vpc = VpcFactory(account=api.vpcs["VPC2"].account, team=api.teams["platform"])
+    elsewhere = VSwitchFactory(vpc=other_vpc, zone_id="cn-hangzhou-k")
     body = publish_body(
         api,
         name="nginx-hangzhou",
-        zones=[{"zone_id": "cn-hangzhou-k", "vswitch_id": api.vswitch_id("VPC1", "k")}],
+        zones=[{"zone_id": "cn-hangzhou-k", "vswitch_id": elsewhere.vswitch_id}],
         listener={"protocol": "TCP", "port": 70000},
     )
 

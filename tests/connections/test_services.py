@@ -48,8 +48,10 @@ class Setup:
         self.consumer = MembershipFactory(
             team=self.consumer_team, user=UserFactory(username="consumer")
         ).user
-        self.account = CloudAccountFactory(teams=[self.consumer_team])
-        self.vpc = VpcFactory(account=self.account, vpc_id="vpc-consumer", name="VPC1")
+        self.account = CloudAccountFactory()
+        self.vpc = VpcFactory(
+            account=self.account, team=self.consumer_team, vpc_id="vpc-consumer", name="VPC1"
+        )
         self.vswitches = {
             zone: VSwitchFactory(
                 vpc=self.vpc, zone_id=f"cn-hangzhou-{zone}", vswitch_id=f"vsw-{zone}"
@@ -177,8 +179,14 @@ def test_security_group_of_another_vpc_is_refused(setup):
     ]
 
 
-def test_team_must_be_allowed_to_use_the_vpcs_account(setup):
-    other_vpc = VpcFactory(vpc_id="vpc-other", name="VPC9")
+@pytest.mark.parametrize("owner", ["another team", "nobody"])
+def test_a_team_requests_only_from_its_own_vpc_even_in_a_shared_account(setup, owner):
+    other_vpc = VpcFactory(
+        account=setup.account,  # the consumer's own account: sharing it shares no network
+        team=setup.owner_team if owner == "another team" else None,
+        vpc_id="vpc-other",
+        name="VPC9",
+    )
     VSwitchFactory(vpc=other_vpc, zone_id="cn-hangzhou-g")
 
     found = refusal(
@@ -189,8 +197,36 @@ def test_team_must_be_allowed_to_use_the_vpcs_account(setup):
         )
     )
 
-    assert [code for code, _ in found["vpc"]] == ["account_not_allowed"]
-    assert found["vpc"][0][1] == "Apps may not use the cloud account of VPC9 (vpc-other)."
+    assert found["vpc"] == [
+        (
+            "vpc_not_owned",
+            "VPC9 (vpc-other) is not a VPC of Apps: a team uses its own VPCs only "
+            "(a platform admin assigns them).",
+        )
+    ]
+
+
+def test_a_platform_admin_may_use_an_unassigned_vpc_but_not_another_teams(setup):
+    admin = UserFactory(username="root", is_superuser=True)
+    unassigned = VpcFactory(account=setup.account, vpc_id="vpc-free", name="VPC8")
+    owned = VpcFactory(account=setup.account, team=setup.owner_team, vpc_id="vpc-owned")
+
+    def codes_for(vpc):
+        vswitch = VSwitchFactory(vpc=vpc, zone_id="cn-hangzhou-g")
+        return codes(
+            refusal(
+                lambda: setup.request(
+                    user=admin,
+                    vpc=vpc,
+                    zones=[ZoneChoice("cn-hangzhou-g", vswitch)],
+                    security_groups=[SecurityGroupFactory(vpc=vpc)],
+                    justification="",  # something to refuse, so nothing is recorded
+                )
+            )
+        )
+
+    assert codes_for(unassigned) == {"justification_required"}
+    assert codes_for(owned) == {"justification_required", "vpc_not_owned"}
 
 
 def test_second_live_request_for_the_same_service_and_vpc_is_refused(setup):
@@ -347,9 +383,7 @@ def test_retire_is_refused_while_requests_are_live(setup):
 
 @pytest.fixture
 def provider_vpc(setup):
-    setup.account.teams.add(setup.owner_team)
-    vpc = VpcFactory(account=setup.account, vpc_id="vpc-provider", name="VPC2")
-    return vpc
+    return VpcFactory(account=setup.account, team=setup.owner_team, vpc_id="vpc-provider")
 
 
 def publish(setup, vpc, **overrides):
@@ -411,8 +445,8 @@ def test_publish_checks_zones_backends_ports_and_names(setup, provider_vpc):
     }
 
 
-def test_publish_checks_names_zones_duplicates_protocol_limit_and_account(setup):
-    outside = VpcFactory(vpc_id="vpc-outside")  # an account the team may not use
+def test_publish_checks_names_zones_duplicates_protocol_limit_and_owner(setup):
+    outside = VpcFactory(account=setup.account, team=setup.consumer_team, vpc_id="vpc-outside")
     instance = InstanceFactory(
         vpc=outside, instance_id="i-one", name="ECS01", private_ip="10.0.0.1"
     )
@@ -431,7 +465,7 @@ def test_publish_checks_names_zones_duplicates_protocol_limit_and_account(setup)
 
     assert codes(found) == {
         "invalid_name",
-        "account_not_allowed",
+        "vpc_not_owned",
         "duplicate_zone",
         "vswitch_not_in_zone",
         "duplicate_backend",

@@ -2,10 +2,17 @@
 
 import pytest
 
-from connections import services
-from connections.choices import RequestState, Role
+from connections import policies, services
+from connections.choices import (
+    REQUEST_WORKFLOWS,
+    SERVICE_WORKFLOWS,
+    RequestState,
+    Role,
+    ServiceState,
+)
 from connections.models import AccessRequest, Event
 from connections.states import InvalidTransition, LostRace, transition
+from connections.workflows.registry import IN_FLIGHT, WORKFLOWS
 from tests.factories import AccessRequestFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +94,39 @@ def test_events_are_append_only():
     event.detail = "rewritten"
     with pytest.raises(ValueError, match="append-only"):
         event.save()
+
+
+# --- which workflow carries which state (written once, in choices) ---------------------------
+
+
+def test_every_state_a_worker_moves_on_has_the_one_workflow_that_runs_in_it():
+    # States that wait for a person (approval, a retry) or are over have no workflow of their own.
+    waiting = {RequestState.PENDING_APPROVAL, RequestState.CONNECTED, RequestState.FAILED}
+    assert set(REQUEST_WORKFLOWS) == set(RequestState) - waiting - {"revoked", "rejected"}
+    assert set(SERVICE_WORKFLOWS) == {ServiceState.PROVISIONING, ServiceState.RETIRING}
+    for (model, state), workflow in IN_FLIGHT.items():
+        assert workflow.model is model
+        # It runs in that state, or moves the record there first (a submitted request).
+        assert state in workflow.running_states or state == RequestState.SUBMITTED
+    for workflow in WORKFLOWS.values():
+        for state in workflow.running_states - {"revoked", "rejected"}:
+            assert IN_FLIGHT[(workflow.model, state)] is workflow
+
+
+@pytest.mark.parametrize(
+    ("state", "failed_phase", "plan"),
+    [
+        (RequestState.FAILED, "provision", ("provision", RequestState.PROVISIONING)),
+        (RequestState.FAILED, "connect", ("connect", RequestState.CONNECTING)),
+        (RequestState.FAILED, "revoke", ("revoke", RequestState.REVOKING)),
+        (RequestState.REJECTED, "cleanup", ("cleanup", None)),
+        (RequestState.REVOKED, "cleanup", ("cleanup", None)),
+        (RequestState.FAILED, "", None),
+        (RequestState.CONNECTED, "provision", None),
+        (RequestState.REVOKED, "", None),
+    ],
+)
+def test_a_retry_resumes_the_failed_workflow_in_its_state(state, failed_phase, plan):
+    access_request = AccessRequestFactory(state=state, failed_phase=failed_phase)
+
+    assert policies.retry_plan(access_request) == plan

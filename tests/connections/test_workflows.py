@@ -9,6 +9,7 @@ import shutil
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from connections import demo, services
@@ -368,9 +369,11 @@ def test_everything_the_portal_creates_is_tagged(world, seed_service):
     access_request = request_from(world, seed_service)
     wait_for_state(access_request, RequestState.PENDING_APPROVAL)
     cloud = CloudSession(seed_service.account)
+    installation = {"privatelink-portal:installation": settings.PORTAL_INSTALLATION_ID}
     service_tags = {
         "managed-by": "privatelink-portal",
-        "privatelink-portal:service": str(seed_service.pk),
+        **installation,
+        "privatelink-portal:service": seed_service.uuid.hex,
     }
 
     assert tags_of(cloud.nlb, "loadbalancer", seed_service.nlb_id) == service_tags
@@ -382,5 +385,6 @@ def test_everything_the_portal_creates_is_tagged(world, seed_service):
     )
     assert tags_of(cloud.privatelink, "vpcendpoint", access_request.endpoint_id) == {
         "managed-by": "privatelink-portal",
-        "privatelink-portal:request": str(access_request.pk),
+        **installation,
+        "privatelink-portal:request": access_request.uuid.hex,
     }

@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connections import demo
 from connections.cloud import CloudError
-from connections.inventory import sync_account
 
 CLOUDSIM_START_TIMEOUT = 30
 
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         with self._cloud(start_cloudsim, scenario):
             for account in accounts.values():
                 try:
-                    summary = sync_account(account)
+                    summary = demo.sync_inventory(account)
                 except CloudError as error:
                     raise CommandError(f"inventory sync of {account} failed: {error}") from error
                 self.stdout.write(f"synced {account}: {summary}")
