@@ -75,13 +75,19 @@ class VpcAdmin(admin.ModelAdmin):
     """Where platform admins give each VPC to the team that uses it (and, with it, its vSwitches,
     security groups and instances). The rest of a VPC is the inventory sync's to write."""
 
-    list_display = ["vpc_id", "name", "cidr", "account", "team", "present"]
+    list_display = ["vpc_id", "name", "cidr", "account", "team", "team_assigned_by", "present"]
     list_editable = ["team"]
     list_filter = [("team", admin.EmptyFieldListFilter), "team", "account", "present"]
     list_select_related = ["account", "team"]
     search_fields = ["vpc_id", "name", "team__name", "team__slug"]
-    fields = ["team", "vpc_id", "name", "cidr", "account", "present"]
-    readonly_fields = ["vpc_id", "name", "cidr", "account", "present"]
+    fields = ["team", "team_assigned_by", "vpc_id", "name", "cidr", "account", "present"]
+    readonly_fields = ["team_assigned_by", "vpc_id", "name", "cidr", "account", "present"]
+
+    def save_model(self, request, obj, form, change):
+        if "team" in form.changed_data:
+            # An admin's choice: a cloud tag no longer moves this VPC (connections/inventory.py).
+            obj.team_assigned_by = "admin" if obj.team_id else ""
+        super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request):
         return False  # VPCs come from the cloud, through the inventory sync

@@ -1,6 +1,7 @@
 """Pre-flight checks: what a verb verifies against the mirrored inventory before any cloud call.
 
-One function per thing checked. Each adds what it finds to a `Problems` under the field it is
+One function per thing checked (its messages marked for translation: the pages and the API
+answer in the person's language). Each adds what it finds to a `Problems` under the field it is
 about, with a stable code (the API shows it, the pages put the message beside the field), so a
 verb runs all of its checks and reports every failure at once, and a form or a wizard step can run
 the checks of its own fields alone.
@@ -15,10 +16,11 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from connections import policies
 from connections.choices import REQUEST_LIVE, ListenerProtocol, ServiceState
-from connections.models import Instance, VSwitch
+from connections.models import Instance, PublishedService, VSwitch
 
 # An NLB needs two zones at least; the seed's service uses G and K.
 MIN_SERVICE_ZONES = 2
@@ -70,11 +72,14 @@ def vpc_of_team(problems: Problems, user, team, vpc) -> None:
         problems.add(
             "vpc",
             "vpc_not_owned",
-            f"{vpc} is not a VPC of {team}: a team uses its own VPCs only (a platform admin "
-            "assigns them).",
+            _(
+                "%(vpc)s is not a VPC of %(team)s: a team uses its own VPCs only (a platform "
+                "admin assigns them)."
+            )
+            % {"vpc": vpc, "team": team},
         )
     if not vpc.present:
-        problems.add("vpc", "vpc_gone", f"{vpc} no longer exists in the cloud.")
+        problems.add("vpc", "vpc_gone", _("%(vpc)s no longer exists in the cloud.") % {"vpc": vpc})
 
 
 def vswitches_match(problems: Problems, vpc, zones: Sequence[ZoneChoice]) -> None:
@@ -82,46 +87,60 @@ def vswitches_match(problems: Problems, vpc, zones: Sequence[ZoneChoice]) -> Non
     seen = set()
     for choice in zones:
         if choice.zone_id in seen:
-            problems.add("zones", "duplicate_zone", f"Zone {choice.zone_id} is chosen twice.")
+            problems.add(
+                "zones",
+                "duplicate_zone",
+                _("Zone %(zone)s is chosen twice.") % {"zone": choice.zone_id},
+            )
         seen.add(choice.zone_id)
         if not choice.vswitch.present:
             problems.add(
                 "zones",
                 "vswitch_gone",
-                f"vSwitch {choice.vswitch.vswitch_id} no longer exists in the cloud.",
+                _("vSwitch %(vswitch)s no longer exists in the cloud.")
+                % {"vswitch": choice.vswitch.vswitch_id},
             )
         if choice.vswitch.vpc_id != vpc.pk:
             problems.add(
                 "zones",
                 "vswitch_not_in_vpc",
-                f"vSwitch {choice.vswitch.vswitch_id} is not in VPC {vpc.vpc_id}.",
+                _("vSwitch %(vswitch)s is not in VPC %(vpc)s.")
+                % {"vswitch": choice.vswitch.vswitch_id, "vpc": vpc.vpc_id},
             )
         elif choice.vswitch.zone_id != choice.zone_id:
             problems.add(
                 "zones",
                 "vswitch_not_in_zone",
-                f"vSwitch {choice.vswitch.vswitch_id} is in zone {choice.vswitch.zone_id}, "
-                f"not {choice.zone_id}.",
+                _("vSwitch %(vswitch)s is in zone %(its_zone)s, not %(zone)s.")
+                % {
+                    "vswitch": choice.vswitch.vswitch_id,
+                    "its_zone": choice.vswitch.zone_id,
+                    "zone": choice.zone_id,
+                },
             )
 
 
 def security_groups_in_vpc(problems: Problems, vpc, groups: Sequence) -> None:
     if not groups:
         problems.add(
-            "security_groups", "security_group_required", "Choose at least one security group."
+            "security_groups",
+            "security_group_required",
+            _("Choose at least one security group."),
         )
     for group in groups:
         if not group.present:
             problems.add(
                 "security_groups",
                 "security_group_gone",
-                f"Security group {group.security_group_id} no longer exists in the cloud.",
+                _("Security group %(group)s no longer exists in the cloud.")
+                % {"group": group.security_group_id},
             )
         if group.vpc_id != vpc.pk:
             problems.add(
                 "security_groups",
                 "security_group_not_in_vpc",
-                f"Security group {group.security_group_id} is not in VPC {vpc.vpc_id}.",
+                _("Security group %(group)s is not in VPC %(vpc)s.")
+                % {"group": group.security_group_id, "vpc": vpc.vpc_id},
             )
 
 
@@ -133,21 +152,23 @@ def service_available(problems: Problems, service) -> None:
         problems.add(
             "service",
             "service_unavailable",
-            f"{service} is {service.get_state_display().lower()}, not available.",
+            _("%(service)s is %(state)s, not available.")
+            % {"service": service, "state": service.get_state_display().lower()},
         )
 
 
 def zones_offered(problems: Problems, service, zones: Sequence[ZoneChoice]) -> None:
     """The seed's rule: an endpoint's zones are a subset of the service's."""
     if not zones:
-        problems.add("zones", "zone_required", "Choose at least one zone and its vSwitch.")
+        problems.add("zones", "zone_required", _("Choose at least one zone and its vSwitch."))
     offered = set(service.zone_ids)
     not_offered = sorted({choice.zone_id for choice in zones} - offered)
     if not_offered:
         problems.add(
             "zones",
             "zone_not_offered",
-            f"{service} is not offered in {names(not_offered)}; it is offered in {names(offered)}.",
+            _("%(service)s is not offered in %(zones)s; it is offered in %(offered)s.")
+            % {"service": service, "zones": names(not_offered), "offered": names(offered)},
         )
 
 
@@ -156,24 +177,35 @@ def same_region(problems: Problems, service, vpc) -> None:
         problems.add(
             "vpc",
             "region_mismatch",
-            f"{vpc} is in {vpc.account.region}; {service} is in {service.account.region}.",
+            _("%(vpc)s is in %(vpc_region)s; %(service)s is in %(region)s.")
+            % {
+                "vpc": vpc,
+                "vpc_region": vpc.account.region,
+                "service": service,
+                "region": service.account.region,
+            },
         )
 
 
 def justification_given(problems: Problems, justification: str) -> None:
     if not justification.strip():
-        problems.add("justification", "justification_required", "Say why the team needs access.")
+        problems.add("justification", "justification_required", _("Say why the team needs access."))
 
 
 def expiry_in_future(problems: Problems, expires_at: datetime | None) -> None:
     if expires_at is not None and expires_at <= timezone.now():
-        problems.add("expires_at", "expiry_in_past", "The expiry must be in the future.")
+        problems.add("expires_at", "expiry_in_past", _("The expiry must be in the future."))
 
 
 def no_live_request(problems: Problems, service, vpc) -> None:
     """One endpoint per service and VPC (the database guards it too)."""
     if service.requests.filter(state__in=REQUEST_LIVE, vpc=vpc).exists():
-        problems.add("vpc", "duplicate_request", f"{vpc} already has a live request for {service}.")
+        problems.add(
+            "vpc",
+            "duplicate_request",
+            _("%(vpc)s already has a live request for %(service)s.")
+            % {"vpc": vpc, "service": service},
+        )
 
 
 def below_connection_limit(problems: Problems, service) -> None:
@@ -182,7 +214,8 @@ def below_connection_limit(problems: Problems, service) -> None:
         problems.add(
             "service",
             "connection_limit_reached",
-            f"{service} accepts at most {limit} connections; all are taken.",
+            _("%(service)s accepts at most %(limit)d connections; all are taken.")
+            % {"service": service, "limit": limit},
         )
 
 
@@ -195,11 +228,15 @@ def service_name(problems: Problems, name: str, taken: bool) -> None:
         problems.add(
             "name",
             "invalid_name",
-            "Use 1–63 lower-case letters, digits and hyphens, "
-            "starting and ending with a letter or digit.",
+            _(
+                "Use 1–63 lower-case letters, digits and hyphens, "
+                "starting and ending with a letter or digit."
+            ),
         )
     if taken:
-        problems.add("name", "duplicate_name", f"A service named {name} already exists.")
+        problems.add(
+            "name", "duplicate_name", _("A service named %(name)s already exists.") % {"name": name}
+        )
 
 
 def enough_zones(problems: Problems, zones: Sequence[ZoneChoice]) -> None:
@@ -207,58 +244,129 @@ def enough_zones(problems: Problems, zones: Sequence[ZoneChoice]) -> None:
         problems.add(
             "zones",
             "too_few_zones",
-            f"Choose at least {MIN_SERVICE_ZONES} zones: an NLB spans two or more.",
+            _("Choose at least %(count)d zones: an NLB spans two or more.")
+            % {"count": MIN_SERVICE_ZONES},
         )
 
 
 def backends_in_vpc(problems: Problems, vpc, backends: Sequence[BackendChoice]) -> None:
     """At least one; each an instance of this VPC still in the cloud, on a port, once."""
     if not backends:
-        problems.add("backends", "backend_required", "Add at least one backend server.")
+        problems.add("backends", "backend_required", _("Add at least one backend server."))
     seen = set()
     for backend in backends:
         if not backend.instance.present:
             problems.add(
                 "backends",
                 "instance_gone",
-                f"Instance {backend.instance} no longer exists in the cloud.",
+                _("Instance %(instance)s no longer exists in the cloud.")
+                % {"instance": backend.instance},
             )
         if backend.instance.vpc_id != vpc.pk:
             problems.add(
                 "backends",
                 "instance_not_in_vpc",
-                f"Instance {backend.instance} is not in VPC {vpc.vpc_id}.",
+                _("Instance %(instance)s is not in VPC %(vpc)s.")
+                % {"instance": backend.instance, "vpc": vpc.vpc_id},
             )
         if not 1 <= backend.port <= 65535:
             problems.add(
-                "backends", "invalid_port", f"Port {backend.port} is not between 1 and 65535."
+                "backends",
+                "invalid_port",
+                _("Port %(port)d is not between 1 and 65535.") % {"port": backend.port},
             )
         if not 0 <= backend.weight <= 100:
             problems.add(
-                "backends", "invalid_weight", f"Weight {backend.weight} is not between 0 and 100."
+                "backends",
+                "invalid_weight",
+                _("Weight %(weight)d is not between 0 and 100.") % {"weight": backend.weight},
             )
         if (backend.instance.pk, backend.port) in seen:
             problems.add(
                 "backends",
                 "duplicate_backend",
-                f"{backend.instance}:{backend.port} is listed twice.",
+                _("%(instance)s:%(port)d is listed twice.")
+                % {"instance": backend.instance, "port": backend.port},
             )
         seen.add((backend.instance.pk, backend.port))
 
 
 def listener(problems: Problems, port: int, protocol: str) -> None:
     if not 1 <= port <= 65535:
-        problems.add("listener_port", "invalid_port", f"Port {port} is not between 1 and 65535.")
+        problems.add(
+            "listener_port",
+            "invalid_port",
+            _("Port %(port)d is not between 1 and 65535.") % {"port": port},
+        )
     if protocol not in ListenerProtocol.values:
         problems.add(
             "listener_protocol",
             "invalid_protocol",
-            f"Protocol must be one of {names(ListenerProtocol.values)}.",
+            _("Protocol must be one of %(protocols)s.")
+            % {"protocols": names(ListenerProtocol.values)},
         )
 
 
 def connection_limit_value(problems: Problems, limit: int | None) -> None:
     if limit is not None and limit < 1:
         problems.add(
-            "connection_limit", "invalid_limit", "The connection limit must be at least 1."
+            "connection_limit", "invalid_limit", _("The connection limit must be at least 1.")
         )
+
+
+# --- every check of a verb, for the verb and for a form's "Check" button -------------------------
+
+
+def request_problems(
+    user,
+    *,
+    service,
+    team,
+    vpc,
+    security_groups: Sequence,
+    zones: Sequence[ZoneChoice],
+    justification: str,
+    expires_at: datetime | None = None,
+) -> Problems:
+    """Everything `services.request_access` checks before it records a request."""
+    problems = Problems()
+    service_available(problems, service)
+    vpc_of_team(problems, user, team, vpc)
+    same_region(problems, service, vpc)
+    zones_offered(problems, service, zones)
+    vswitches_match(problems, vpc, zones)
+    security_groups_in_vpc(problems, vpc, security_groups)
+    justification_given(problems, justification)
+    expiry_in_future(problems, expires_at)
+    no_live_request(problems, service, vpc)
+    below_connection_limit(problems, service)
+    return problems
+
+
+def publish_problems(
+    user,
+    *,
+    team,
+    name: str,
+    vpc,
+    zones: Sequence[ZoneChoice],
+    backends: Sequence[BackendChoice],
+    listener_port: int,
+    listener_protocol: str,
+    connection_limit: int | None,
+) -> Problems:
+    """Everything `services.publish_service` checks before it records a service."""
+    problems = Problems()
+    service_name(problems, name, taken=name_taken(name))
+    vpc_of_team(problems, user, team, vpc)
+    enough_zones(problems, zones)
+    vswitches_match(problems, vpc, zones)
+    backends_in_vpc(problems, vpc, backends)
+    listener(problems, listener_port, listener_protocol)
+    connection_limit_value(problems, connection_limit)
+    return problems
+
+
+def name_taken(name: str) -> bool:
+    """A live service has this name already (a retired one's name is free again)."""
+    return PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED).exists()

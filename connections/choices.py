@@ -140,6 +140,8 @@ REQUEST_WORKFLOWS: dict[str, str] = {
 }
 # Removes what a closed request left in the cloud; runs on a terminal request, whose state stays.
 CLEANUP_WORKFLOW = "cleanup"
+# Applies an owner's change of settings to an available service, which stays available.
+CONFIGURE_WORKFLOW = "configure"
 
 
 def resume_state(

@@ -44,6 +44,21 @@ SEED_SERVICE = "nginx-hangzhou"
 SEED_PROVIDER_UID = "1111111111111111"
 
 
+def logins() -> list[tuple[str, str]]:
+    """The demo logins that exist here, with who each is: the sign-in page lists them in demo
+    mode (DEBUG), where load_demo made them."""
+    who = {
+        "provider": "Platform team owner: publishes nginx-hangzhou, approves requests",
+        "consumer": "Apps team member: requests access from VPC1",
+        "partner": "Partners team member: requests access from VPC3, in account B",
+        "admin": "platform admin: everything, and the Django admin",
+    }
+    existing = set(
+        get_user_model().objects.filter(username__in=who).values_list("username", flat=True)
+    )
+    return [(username, text) for username, text in who.items() if username in existing]
+
+
 def create_people() -> dict[str, object]:
     """The demo teams and logins, password `demo`; `admin` is a platform admin."""
     user_model = get_user_model()

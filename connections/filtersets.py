@@ -44,6 +44,17 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+class AnyOfField(forms.MultipleChoiceField):
+    """Several values; an empty one means "any", as a browser sends a select left at "Any"."""
+
+    def to_python(self, value) -> list[str]:
+        return [item for item in super().to_python(value) if item != ""]
+
+
+class AnyOfFilter(django_filters.MultipleChoiceFilter):
+    field_class = AnyOfField
+
+
 class PublishedServiceFilterSet(django_filters.FilterSet):
     """The catalog: by state, by owning team (its slug), and a search in names and descriptions."""
 
@@ -52,7 +63,7 @@ class PublishedServiceFilterSet(django_filters.FilterSet):
         label="Search",
         help_text=f"Words in the name or the description ({SEARCH_MAX_WORDS} at most).",
     )
-    state = django_filters.MultipleChoiceFilter(choices=ServiceState.choices)
+    state = AnyOfFilter(choices=ServiceState.choices)
     owner_team = django_filters.ModelChoiceFilter(
         queryset=Team.objects.all(), to_field_name="slug", help_text="Slug of the owning team."
     )
@@ -72,8 +83,8 @@ class PublishedServiceFilterSet(django_filters.FilterSet):
 class AccessRequestFilterSet(django_filters.FilterSet):
     """Requests by state, health, service, consumer team (slug) and VPC (cloud id)."""
 
-    state = django_filters.MultipleChoiceFilter(choices=RequestState.choices)
-    health = django_filters.MultipleChoiceFilter(choices=Health.choices)
+    state = AnyOfFilter(choices=RequestState.choices)
+    health = AnyOfFilter(choices=Health.choices)
     service = IdFilter(field_name="service_id", help_text="Service id.")
     consumer_team = django_filters.CharFilter(
         field_name="consumer_team__slug", help_text="Slug of the requesting team."

@@ -8,8 +8,11 @@ mirror decides which account, and through VPC ownership which team, a network be
 
 VPC ownership: a platform admin assigns a VPC to a team (Django admin). With a team tag key set
 (settings.INVENTORY_TEAM_TAG, e.g. `team`), a VPC that carries that tag is assigned to the team
-whose slug is its value, the way platform teams label their networks; a VPC without the tag
-keeps its assignment, and a value that names no team changes nothing (the sync says so).
+whose slug is its value, the way platform teams label their networks: an unassigned VPC, or one
+an earlier tag assigned. A platform admin's assignment stands whatever the tags say (the sync
+reports the disagreement): whoever may tag resources in a shared account must not be able to
+take a network an admin gave to another team. A VPC without the tag keeps its assignment, and a
+value that names no team changes nothing (the sync says so).
 """
 
 from __future__ import annotations
@@ -158,12 +161,18 @@ def _assign_from_tag(vpc: Vpc, slug: str | None, tag_key: str, summary: SyncSumm
         return False
     if vpc.team_id == team.pk:
         return False
+    if vpc.team_assigned_by == "admin":
+        summary.notes.append(
+            f"{vpc} is tagged {tag_key}={slug}, but a platform admin gave it to {vpc.team}: "
+            "the admin's choice stands"
+        )
+        return False
     if vpc.team_id is not None:
         # Ownership decides who may use a network: a change is worth a line in the log.
         logger.warning("VPC %s moves from team %s to %s by its tag", vpc.vpc_id, vpc.team, team)
         summary.notes.append(f"{vpc} moved from {vpc.team} to {team} by its tag")
-    vpc.team = team
-    vpc.save(update_fields=["team"])
+    vpc.team, vpc.team_assigned_by = team, "tag"
+    vpc.save(update_fields=["team", "team_assigned_by"])
     return True
 
 

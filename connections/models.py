@@ -151,6 +151,11 @@ class Vpc(models.Model):
         related_name="vpcs",
         help_text="The team that uses this VPC and what is in it. Empty: platform admins only.",
     )
+    # Who gave it to its team: a platform admin's choice stands; a cloud tag's may be changed by
+    # the tag (connections/inventory.py).
+    team_assigned_by = models.CharField(
+        max_length=10, choices=[("admin", "platform admin"), ("tag", "cloud tag")], blank=True
+    )
     vpc_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=128, blank=True)
     cidr = models.CharField(max_length=64, blank=True)
@@ -277,8 +282,14 @@ class WorkflowRecord(models.Model):
 
 
 class PublishedServiceQuerySet(models.QuerySet):
+    def for_catalog(self) -> PublishedServiceQuerySet:
+        """What a row of the catalog page shows: the owning team and the zones."""
+        return self.select_related("owner_team").prefetch_related(
+            Prefetch("zones", ServiceZone.objects.only("service_id", "zone_id"))
+        )
+
     def with_details(self) -> PublishedServiceQuerySet:
-        """What a catalog row shows: team, VPC, zones with their vSwitches, trusted teams."""
+        """What the API's catalog shows: team, VPC, zones with their vSwitches, trusted teams."""
         return self.select_related("owner_team", "vpc").prefetch_related(
             Prefetch("zones", ServiceZone.objects.select_related("vswitch")), "trusted_teams"
         )
@@ -326,6 +337,8 @@ class PublishedService(WorkflowRecord):
 
     class Meta:
         ordering = ["name"]
+        # The catalog's pages, by name (its cursor is the name, then the id).
+        indexes = [models.Index(fields=["name", "id"], name="service_by_name")]
         constraints = [
             models.UniqueConstraint(
                 fields=["name"],
@@ -390,11 +403,20 @@ class AccessRequestQuerySet(models.QuerySet):
 
     def awaiting_decision_by(self, user) -> AccessRequestQuerySet:
         """The approval queue: requests waiting for step 6 on services the person manages."""
-        return self.filter(policies.approval_queue_q(user))
+        return self.filter(policies.approval_queue_q(user.pk))
+
+    def for_list(self) -> AccessRequestQuerySet:
+        """What a row of the pages' lists shows: service, team, requester, VPC and account,
+        the zones' names."""
+        return self.select_related(
+            "service", "consumer_team", "requester", "vpc__account"
+        ).prefetch_related(
+            Prefetch("zones", RequestZone.objects.only("access_request_id", "zone_id"))
+        )
 
     def with_details(self) -> AccessRequestQuerySet:
-        """What a request's row shows: service, teams, requester, VPC and account, zones with
-        their vSwitches, security groups."""
+        """What a request shows in full (its page, the API): service, teams, requester, VPC and
+        account, zones with their vSwitches, security groups."""
         return self.select_related(
             "service", "consumer_team", "requester", "vpc__account"
         ).prefetch_related(
@@ -436,6 +458,16 @@ class AccessRequest(WorkflowRecord):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The lists, newest first: a team's requests, and the requests to a service.
+            models.Index(
+                fields=["consumer_team", "-created_at", "-id"], name="request_team_newest"
+            ),
+            models.Index(fields=["service", "-created_at", "-id"], name="request_service_newest"),
+            models.Index(fields=["state", "service"], name="request_state_service"),
+            # The approval queue, oldest first.
+            models.Index(fields=["state", "created_at", "id"], name="request_state_oldest"),
+        ]
         constraints = [
             # The database's own guard against two live requests racing past the pre-flight check.
             models.UniqueConstraint(
@@ -488,6 +520,35 @@ class RequestZone(models.Model):
         return self.zone_id
 
 
+class ConnectionTest(models.Model):
+    """A person's "Test connection" of a connected request (seed step 7), run by a worker: a TCP
+    connect, and an HTTP GET where the service answers HTTP, through the endpoint's domain."""
+
+    access_request = models.ForeignKey(
+        AccessRequest, on_delete=models.CASCADE, related_name="connection_tests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    target = models.CharField(max_length=300, blank=True, help_text="host:port tested")
+    ok = models.BooleanField(null=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    answer = models.TextField(blank=True, help_text="The start of what the service answered.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"test of request {self.access_request_id} at {self.created_at:%H:%M:%S}"
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+
 class EventQuerySet(models.QuerySet):
     def visible_to(self, user) -> EventQuerySet:
         return self.filter(policies.events_q(user))
@@ -534,6 +595,12 @@ class Event(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.get_username() if self.actor_id else "system"
+
+    @property
+    def to_state_label(self) -> str:
+        """The state the event led to, as the pages name it."""
+        states = RequestState if self.access_request_id else ServiceState
+        return states(self.to_state).label if self.to_state in states.values else self.to_state
 
 
 class ApiToken(models.Model):

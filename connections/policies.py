@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, Q
+from django.utils.translation import gettext_lazy as _
 
 from connections.choices import (
     CLEANUP_WORKFLOW,
+    CONFIGURE_WORKFLOW,
     MANAGING_ROLES,
     REQUEST_DECIDABLE,
     REQUEST_REVOCABLE,
@@ -40,17 +44,18 @@ from connections.choices import (
 
 @dataclass(frozen=True)
 class Roles:
-    """A person's teams and roles, read once."""
+    """A person's teams and roles, read once. `platform_admin` is a Django superuser, who runs
+    the portal; a team's own "admin" role (choices.Role.ADMIN) manages that team only."""
 
-    is_admin: bool
+    platform_admin: bool
     member_of: frozenset[int]
     manager_of: frozenset[int]
 
     def is_member(self, team_id: int | None) -> bool:
-        return self.is_admin or team_id in self.member_of
+        return self.platform_admin or team_id in self.member_of
 
     def manages(self, team_id: int | None) -> bool:
-        return self.is_admin or team_id in self.manager_of
+        return self.platform_admin or team_id in self.manager_of
 
 
 NOBODY = Roles(False, frozenset(), frozenset())
@@ -59,15 +64,17 @@ _CACHE_ATTRIBUTE = "_portal_roles"
 
 def roles_of(user) -> Roles:
     """The user's roles, read on first use and kept on the user object (one per web request)."""
+    if user is None:
+        return NOBODY
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    if not (user and user.is_authenticated and user.is_active):
+    if not (user.is_authenticated and user.is_active):
         roles = NOBODY
     else:
         memberships = list(user.memberships.values_list("team_id", "role"))
         roles = Roles(
-            is_admin=user.is_superuser,
+            platform_admin=user.is_superuser,
             member_of=frozenset(team for team, _ in memberships),
             manager_of=frozenset(team for team, role in memberships if role in MANAGING_ROLES),
         )
@@ -82,7 +89,7 @@ def forget_roles(user) -> None:
 
 
 def is_platform_admin(user) -> bool:
-    return roles_of(user).is_admin
+    return roles_of(user).platform_admin
 
 
 def is_member(user, team) -> bool:
@@ -99,7 +106,7 @@ def manages(user, team) -> bool:
 def teams_q(user, *, managed: bool = False) -> Q:
     """The teams a person acts for (as a member, or as an owner when `managed`)."""
     roles = roles_of(user)
-    if roles.is_admin:
+    if roles.platform_admin:
         return Q()
     return Q(pk__in=roles.manager_of if managed else roles.member_of)
 
@@ -110,7 +117,7 @@ def vpcs_q(user, prefix: str = "") -> Q:
     `prefix` filters what lives in a VPC: `vpcs_q(user, "vpc__")` for vSwitches, security
     groups and instances."""
     roles = roles_of(user)
-    if roles.is_admin:
+    if roles.platform_admin:
         return Q()
     return Q(**{f"{prefix}team_id__in": roles.member_of})
 
@@ -118,7 +125,7 @@ def vpcs_q(user, prefix: str = "") -> Q:
 def publishes_for_some_team(user) -> bool:
     """Owners of a team (and platform admins) publish; everyone else is refused up front."""
     roles = roles_of(user)
-    return roles.is_admin or bool(roles.manager_of)
+    return roles.platform_admin or bool(roles.manager_of)
 
 
 def may_use_vpc(user, team, vpc) -> bool:
@@ -132,7 +139,7 @@ def may_use_vpc(user, team, vpc) -> bool:
 def requests_q(user, prefix: str = "") -> Q:
     """Requests the person may see: their teams' own, and those to their teams' services."""
     roles = roles_of(user)
-    if roles.is_admin:
+    if roles.platform_admin:
         return Q()
     return Q(**{f"{prefix}consumer_team_id__in": roles.member_of}) | Q(
         **{f"{prefix}service__owner_team_id__in": roles.member_of}
@@ -143,7 +150,7 @@ def events_q(user) -> Q:
     """Events of the services and requests the person may see; a service's own timeline
     (its cloud resources and errors) is for its owners only."""
     roles = roles_of(user)
-    if roles.is_admin:
+    if roles.platform_admin:
         return Q()
     return Q(service__owner_team_id__in=roles.manager_of) | requests_q(user, "access_request__")
 
@@ -161,17 +168,41 @@ def sees_request(user, access_request) -> bool:
     )
 
 
-def approval_queue_q(user) -> Q:
-    """Requests waiting for a decision on services the person manages (step 6)."""
-    roles = roles_of(user)
-    managed = Q() if roles.is_admin else Q(service__owner_team_id__in=roles.manager_of)
-    return managed & Q(state__in=REQUEST_DECIDABLE)
+def _team_ids(user_id: int | None, roles=None):
+    """The ids of the person's teams (with one of `roles`), as a subquery: the rows' own team
+    column is compared with it, so the lists' (team, newest first) indexes serve."""
+    # Looked up by name: the models import this module for their querysets.
+    memberships = apps.get_model("connections", "Membership").objects.filter(
+        user_id=user_id, user__is_active=True
+    )
+    if roles is not None:
+        memberships = memberships.filter(role__in=roles)
+    return memberships.values("team_id")
+
+
+def team_requests_q(user_id: int | None) -> Q:
+    """The requests of the person's own teams (their "My requests"), by the person's id: a poll
+    asks it without reading the person first."""
+    return Q(consumer_team_id__in=_team_ids(user_id))
+
+
+def approval_queue_q(user_id: int | None) -> Q:
+    """Requests waiting for a decision (step 6) on services the person manages, or on every
+    service for a platform admin, by the person's id (the live header count and the queue's poll
+    ask it without reading the person first)."""
+    admin = get_user_model().objects.filter(pk=user_id, is_superuser=True, is_active=True)
+    services = apps.get_model("connections", "PublishedService").objects.filter(
+        owner_team_id__in=_team_ids(user_id, MANAGING_ROLES)
+    )
+    # Subqueries, not joins: the count and the page read the (state, …) indexes alone.
+    managed = Q(service_id__in=services.values("pk"))
+    return (managed | Q(Exists(admin))) & Q(state__in=REQUEST_DECIDABLE)
 
 
 # --- what a person may do ------------------------------------------------------------------------
 
 REQUEST_ACTIONS = ("approve", "reject", "revoke", "retry", "test")
-SERVICE_ACTIONS = ("request_access", "retire", "retry")
+SERVICE_ACTIONS = ("request_access", "configure", "retire", "retry")
 
 
 def _kind(obj) -> str:
@@ -183,7 +214,7 @@ def permitted(user, action: str, obj) -> bool:
     roles = roles_of(user)
     if _kind(obj) == "publishedservice":
         if action == "request_access":
-            return roles.is_admin or bool(roles.member_of)
+            return roles.platform_admin or bool(roles.member_of)
         return action in SERVICE_ACTIONS and roles.manages(obj.owner_team_id)
     owner_team_id = obj.service.owner_team_id
     if action in ("approve", "reject"):
@@ -195,11 +226,14 @@ def permitted(user, action: str, obj) -> bool:
 
 def retry_plan(record) -> tuple[str, str | None] | None:
     """What a retry of `record` does: (the workflow to resume, the state to resume it in), the
-    state being None for a closed request's clean-up, whose state stays; None: nothing to retry."""
+    state being None for work that leaves the state as it is (a closed request's clean-up, an
+    available service's new settings); None: nothing to retry."""
     phase = record.failed_phase
     if not phase:
         return None
     if _kind(record) == "publishedservice":
+        if phase == CONFIGURE_WORKFLOW and record.state == ServiceState.AVAILABLE:
+            return CONFIGURE_WORKFLOW, None
         transitions, workflows = SERVICE_TRANSITIONS, SERVICE_WORKFLOWS
     else:
         if phase == CLEANUP_WORKFLOW and record.state in REQUEST_TERMINAL:
@@ -218,6 +252,7 @@ def state_allows(action: str, obj) -> bool:
     if _kind(obj) == "publishedservice":
         return {
             "request_access": obj.state == ServiceState.AVAILABLE,
+            "configure": obj.state == ServiceState.AVAILABLE,
             "retire": obj.state in SERVICE_RETIRABLE,
         }.get(action, False)
     return {
@@ -235,15 +270,16 @@ def allowed_actions(user, obj) -> frozenset[str]:
 
 
 REFUSALS = {
-    "approve": "Only owners of {owner} may approve.",
-    "reject": "Only owners of {owner} may reject.",
-    "revoke": "Only the requesting team or the service's owners may revoke.",
-    "retry": "Only the requesting team or the service's owners may retry.",
-    "test": "Only the requesting team or the service's owners may test the connection.",
-    "retire": "Only owners of {owner} may retire it.",
-    "request_access": "Only members of a team may request access.",
+    "approve": _("Only owners of %(owner)s may approve."),
+    "reject": _("Only owners of %(owner)s may reject."),
+    "revoke": _("Only the requesting team or the service's owners may revoke."),
+    "retry": _("Only the requesting team or the service's owners may retry."),
+    "test": _("Only the requesting team or the service's owners may test the connection."),
+    "retire": _("Only owners of %(owner)s may retire it."),
+    "configure": _("Only owners of %(owner)s may change its settings."),
+    "request_access": _("Only members of a team may request access."),
 }
-SERVICE_REFUSALS = {**REFUSALS, "retry": "Only owners of {owner} may retry it."}
+SERVICE_REFUSALS = {**REFUSALS, "retry": _("Only owners of %(owner)s may retry it.")}
 
 
 def require(user, action: str, obj) -> None:
@@ -252,14 +288,16 @@ def require(user, action: str, obj) -> None:
         return
     service = obj if _kind(obj) == "publishedservice" else obj.service
     messages = SERVICE_REFUSALS if service is obj else REFUSALS
-    raise PermissionDenied(messages[action].format(owner=service.owner_team))
+    raise PermissionDenied(str(messages[action]) % {"owner": service.owner_team})
 
 
 def require_publisher(user, team) -> None:
     if not manages(user, team):
-        raise PermissionDenied(f"Only owners of {team} may publish for it.")
+        raise PermissionDenied(_("Only owners of %(team)s may publish for it.") % {"team": team})
 
 
 def require_requester(user, team) -> None:
     if not is_member(user, team):
-        raise PermissionDenied(f"Only members of {team} may request access for it.")
+        raise PermissionDenied(
+            _("Only members of %(team)s may request access for it.") % {"team": team}
+        )

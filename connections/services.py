@@ -14,6 +14,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from connections import checks, policies
 from connections.checks import BackendChoice, Problems, ZoneChoice
@@ -27,6 +29,7 @@ from connections.choices import (
 )
 from connections.models import (
     AccessRequest,
+    ConnectionTest,
     PublishedService,
     RequestZone,
     SecurityGroup,
@@ -39,7 +42,7 @@ from connections.states import InvalidTransition, record_event, transition
 from connections.workflows import start_workflow
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.registry import WORKFLOWS
-from connections.workflows.service import PUBLISH, RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 
 # --- publish and retire ---------------------------------------------------------------------------
 
@@ -61,15 +64,17 @@ def publish_service(
 ) -> PublishedService:
     """Publish a service (seed steps 1–4): record it, then let the publish workflow build it."""
     policies.require_publisher(user, team)
-    problems = Problems()
-    taken = PublishedService.objects.filter(name=name).exclude(state=ServiceState.RETIRED)
-    checks.service_name(problems, name, taken=taken.exists())
-    checks.vpc_of_team(problems, user, team, vpc)
-    checks.enough_zones(problems, zones)
-    checks.vswitches_match(problems, vpc, zones)
-    checks.backends_in_vpc(problems, vpc, backends)
-    checks.listener(problems, listener_port, listener_protocol)
-    checks.connection_limit_value(problems, connection_limit)
+    problems = checks.publish_problems(
+        user,
+        team=team,
+        name=name,
+        vpc=vpc,
+        zones=zones,
+        backends=backends,
+        listener_port=listener_port,
+        listener_protocol=listener_protocol,
+        connection_limit=connection_limit,
+    )
     problems.raise_if_any()
 
     with transaction.atomic():
@@ -122,8 +127,14 @@ def retire_service(user, service: PublishedService, *, force: bool = False) -> P
         live = list(service.requests.filter(state__in=REQUEST_LIVE).select_for_update())
         if live and not force:
             raise ValidationError(
-                f"{len(live)} access request(s) are still live: "
-                "revoke them first, or retire with force.",
+                ngettext(
+                    "%(count)d access request is still live: "
+                    "revoke it first, or retire with force.",
+                    "%(count)d access requests are still live: "
+                    "revoke them first, or retire with force.",
+                    len(live),
+                )
+                % {"count": len(live)},
                 code="service_has_live_requests",
             )
         transition(
@@ -148,15 +159,52 @@ def retire_service(user, service: PublishedService, *, force: bool = False) -> P
 
 
 def retry_service(user, service: PublishedService) -> PublishedService:
-    """Resume a failed publish or retire at the step that failed."""
+    """Resume a failed publish or retire at the step that failed, or re-apply settings that
+    could not be applied."""
     policies.require(user, "retry", service)
-    plan = policies.retry_plan(service)
-    if plan is None:
-        raise InvalidTransition(service, "retry")
-    workflow, to_state = WORKFLOWS[plan[0]], plan[1]
     with transaction.atomic():
-        transition(service, to_state, verb="retry", actor=user, detail=f"resuming {workflow.name}")
-        start_workflow(workflow, service, resume=True)
+        service = PublishedService.objects.select_for_update().get(pk=service.pk)
+        _resume(user, service)
+    return service
+
+
+def update_service_settings(
+    user,
+    service: PublishedService,
+    *,
+    auto_accept: bool,
+    trusted_teams: Iterable[Team],
+    connection_limit: int | None,
+) -> PublishedService:
+    """An owner changes who is let in without a decision, and how many may connect. A change of
+    auto-accept is applied to the endpoint service by a worker (the configure workflow)."""
+    policies.require(user, "configure", service)
+    problems = Problems()
+    checks.connection_limit_value(problems, connection_limit)
+    problems.raise_if_any()
+    trusted = sorted(set(trusted_teams), key=lambda team: team.name)
+    with transaction.atomic():
+        service = PublishedService.objects.select_for_update().get(pk=service.pk)
+        if not policies.state_allows("configure", service):
+            raise InvalidTransition(service, "configure")
+        changes = []
+        if service.auto_accept != auto_accept:
+            changes.append(f"auto-accept {'on' if auto_accept else 'off'}")
+        if service.connection_limit != connection_limit:
+            changes.append(f"connection limit {connection_limit or 'none'}")
+        if set(service.trusted_teams.all()) != set(trusted):
+            changes.append(f"trusted teams: {', '.join(t.name for t in trusted) or 'none'}")
+        if not changes:
+            return service
+        apply_in_cloud = service.auto_accept != auto_accept
+        PublishedService.objects.filter(pk=service.pk).update(
+            auto_accept=auto_accept, connection_limit=connection_limit, updated_at=timezone.now()
+        )
+        service.auto_accept, service.connection_limit = auto_accept, connection_limit
+        service.trusted_teams.set(trusted)
+        record_event(service, "settings changed", actor=user, detail="; ".join(changes))
+        if apply_in_cloud:
+            start_workflow(CONFIGURE, service)
     return service
 
 
@@ -179,17 +227,16 @@ def request_access(
     with transaction.atomic():
         # Locked: the connection limit and the duplicate check must not race another request.
         service = PublishedService.objects.select_for_update().get(pk=service.pk)
-        problems = Problems()
-        checks.service_available(problems, service)
-        checks.vpc_of_team(problems, user, team, vpc)
-        checks.same_region(problems, service, vpc)
-        checks.zones_offered(problems, service, zones)
-        checks.vswitches_match(problems, vpc, zones)
-        checks.security_groups_in_vpc(problems, vpc, security_groups)
-        checks.justification_given(problems, justification)
-        checks.expiry_in_future(problems, expires_at)
-        checks.no_live_request(problems, service, vpc)
-        checks.below_connection_limit(problems, service)
+        problems = checks.request_problems(
+            user,
+            service=service,
+            team=team,
+            vpc=vpc,
+            security_groups=security_groups,
+            zones=zones,
+            justification=justification,
+            expires_at=expires_at,
+        )
         problems.raise_if_any()
 
         try:
@@ -258,7 +305,7 @@ def reject_request(user, access_request: AccessRequest, *, reason: str) -> Acces
         raise ValidationError(
             {
                 "reason": [
-                    ValidationError("Give a reason for the rejection.", code="reason_required")
+                    ValidationError(_("Give a reason for the rejection."), code="reason_required")
                 ]
             }
         )
@@ -294,22 +341,46 @@ def retry_request(user, access_request: AccessRequest) -> AccessRequest:
     policies.require(user, "retry", access_request)
     with transaction.atomic():
         access_request = _locked(access_request)
-        plan = policies.retry_plan(access_request)
-        if plan is None:
-            raise InvalidTransition(access_request, "retry")
-        workflow, to_state = WORKFLOWS[plan[0]], plan[1]
-        if to_state is None:  # a closed request's clean-up: its state stays
-            record_event(access_request, "retry", actor=user, detail=f"resuming {workflow.name}")
-        else:
-            transition(
-                access_request,
-                to_state,
-                verb="retry",
-                actor=user,
-                detail=f"resuming {workflow.name}",
-            )
-        start_workflow(workflow, access_request, resume=True)
+        _resume(user, access_request)
     return access_request
+
+
+def _resume(user, record: PublishedService | AccessRequest) -> None:
+    """Start the workflow a retry of `record` resumes (policies.retry_plan), in its state."""
+    plan = policies.retry_plan(record)
+    if plan is None:
+        raise InvalidTransition(record, "retry")
+    workflow, to_state = WORKFLOWS[plan[0]], plan[1]
+    if workflow in (PUBLISH, PROVISION, CONNECT):
+        # Building again in a VPC: it must still be the team's (a platform admin, or a tag, may
+        # have given it to another team since). Tearing down needs no such check.
+        team = record.owner_team if workflow is PUBLISH else record.consumer_team
+        problems = Problems()
+        checks.vpc_of_team(problems, user, team, record.vpc)
+        problems.raise_if_any()
+    detail = f"resuming {workflow.name}"
+    if to_state is None:  # work that leaves the state as it is (a clean-up, new settings)
+        record_event(record, "retry", actor=user, detail=detail)
+    else:
+        transition(record, to_state, verb="retry", actor=user, detail=detail)
+    start_workflow(workflow, record, resume=True)
+
+
+def test_connection(user, access_request: AccessRequest) -> ConnectionTest:
+    """Seed step 7, by a worker: connect through the endpoint and keep what answers."""
+    policies.require(user, "test", access_request)
+    if not policies.state_allows("test", access_request):
+        raise InvalidTransition(access_request, "test")
+    with transaction.atomic():
+        test = ConnectionTest.objects.create(access_request=access_request, requested_by=user)
+        transaction.on_commit(lambda: _enqueue_probe(test.pk), robust=True)
+    return test
+
+
+def _enqueue_probe(test_id: int) -> None:
+    from portal.celery import app
+
+    app.send_task("connections.probe_connection", args=(test_id,))
 
 
 def expire_due_requests() -> int:

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from connections.workflows import runner
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
-from connections.workflows.service import PUBLISH, RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +15,11 @@ logger = logging.getLogger(__name__)
 @shared_task(name=PUBLISH.task_name)
 def publish_service(service_id: int, token: str, **progress) -> str:
     return runner.run(PUBLISH, service_id, token, **progress)
+
+
+@shared_task(name=CONFIGURE.task_name)
+def configure_service(service_id: int, token: str, **progress) -> str:
+    return runner.run(CONFIGURE, service_id, token, **progress)
 
 
 @shared_task(name=RETIRE.task_name)
@@ -40,6 +45,14 @@ def revoke_request(request_id: int, token: str, **progress) -> str:
 @shared_task(name=CLEANUP.task_name)
 def clean_up_request(request_id: int, token: str, **progress) -> str:
     return runner.run(CLEANUP, request_id, token, **progress)
+
+
+@shared_task(name="connections.probe_connection")
+def probe_connection(test_id: int) -> str:
+    """A person's "Test connection" (queue `probes`): connect through the endpoint."""
+    from connections.probes import run_connection_test
+
+    return run_connection_test(test_id)
 
 
 @shared_task(name="connections.expire_requests")

@@ -42,8 +42,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_TZ = True
-LANGUAGE_CODE = "en-us"
-USE_I18N = False
+LANGUAGE_CODE = "en"
+# Every string of the pages is marked for translation; a translation (Chinese is next) goes in
+# locale/<language>/LC_MESSAGES and is chosen from the browser's Accept-Language.
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "django_htmx",
+    "formtools",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -66,12 +71,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.csp.PortalCSPMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -88,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "connections.pages.context.header",
             ],
         },
     },
@@ -121,6 +129,28 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Sessions in the cache, backed by the database: a page's live poll reads its session without a
+# query, so a poll that finds nothing changed costs one query (connections/pages/live.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# No inline script or style anywhere: htmx is configured by a meta tag, behaviour lives in
+# static/js/portal.js. The admin and the browsable API bring inline styles of their own
+# (portal/csp.py relaxes style-src for them alone).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -171,6 +201,9 @@ PORTAL_INSTALLATION_ID = (
     env("PORTAL_INSTALLATION_ID", default="")
     or (hashlib.sha256(f"privatelink-portal:installation:{SECRET_KEY}".encode()).hexdigest()[:16])
 )
+# True where the workers run inside a consumer VPC and so can reach endpoints for the data-plane
+# probe ("Test connection"); against cloudsim its resolver stands in for that, on loopback.
+PROBES_RUN_IN_VPC = env.bool("PROBES_RUN_IN_VPC", default=False)
 # A cloud tag on VPCs whose value is the slug of the team that owns the VPC: the inventory sync
 # assigns such a VPC to that team. Empty: only platform admins assign VPCs (in the admin).
 INVENTORY_TEAM_TAG = env("INVENTORY_TEAM_TAG", default="")

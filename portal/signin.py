@@ -14,6 +14,7 @@ import time
 from contextlib import suppress
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
@@ -110,9 +111,18 @@ class AdminSignInForm(SignInForm, AdminAuthenticationForm):
 
 
 class SignInView(LoginView):
-    """The sign-in page; a username whose budget is spent gets 429 with Retry-After."""
+    """The sign-in page; a username whose budget is spent gets 429 with Retry-After. In demo
+    mode (DEBUG) it lists the demo logins."""
 
     form_class = SignInForm
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        if settings.DEBUG:
+            from connections import demo  # the demo belongs to the portal's domain app
+
+            context["demo_logins"] = demo.logins()
+        return context
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

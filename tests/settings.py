@@ -34,3 +34,7 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The test client and the browser tests' live server speak plain HTTP. (Production redirects to
+# HTTPS: tests/portal/test_settings.py checks the production values in a process of their own.)
+SECURE_SSL_REDIRECT = False

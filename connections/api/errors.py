@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -462,10 +463,13 @@ def is_api_request(request: HttpRequest) -> bool:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> object:
-    """Site-wide handler404: a problem under /api/, Django's page elsewhere."""
+    """Site-wide handler404: a problem under /api/, the site's page elsewhere, which says what
+    is missing when the view said so (Http404 with a message: "This request does not exist, or
+    you may no longer see it."), and nothing of how the URLs are resolved otherwise."""
     if is_api_request(request):
         return api_not_found(request)
-    return defaults.page_not_found(request, exception)
+    message = exception.args[0] if type(exception) is Http404 and exception.args else ""
+    return render(request, "404.html", {"exception": message}, status=404)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> object:

@@ -7,7 +7,8 @@ the API refuse the same things with the same codes.
 
 Cloud ids (VPCs, vSwitches, security groups, instances) are looked up only among the VPCs of the
 user's teams (policies.vpcs_q): another team's id is as unknown as one that does not exist, so
-the answers tell nobody which ids other teams have, even in a cloud account they share.
+the answers tell nobody which ids other teams have, even in a cloud account they share (the
+catalog shows a service's VPC and vSwitches to its owners only).
 """
 
 from __future__ import annotations

@@ -131,7 +131,9 @@ def _link_field(description: str) -> serializers.URLField:
 
 class ServiceZoneSerializer(Shape):
     zone_id = serializers.CharField()
-    vswitch_id = serializers.CharField(source="vswitch.vswitch_id")
+    vswitch_id = serializers.CharField(
+        source="vswitch.vswitch_id", allow_null=True, help_text="Null unless you own the service."
+    )
 
 
 class ListenerSerializer(Shape):
@@ -160,8 +162,10 @@ class ServiceSerializer(Representation):
 
     state_label = serializers.CharField(source="get_state_display")
     owner_team = TeamSerializer()
-    vpc_id = serializers.CharField(source="vpc.vpc_id")
-    zones = ServiceZoneSerializer(many=True)
+    vpc_id = serializers.SerializerMethodField(
+        help_text="The provider's VPC; null unless you own the service."
+    )
+    zones = serializers.SerializerMethodField()
     listener = serializers.SerializerMethodField()
     trusted_teams = TeamSerializer(many=True)
     backends = serializers.SerializerMethodField(
@@ -196,6 +200,19 @@ class ServiceSerializer(Representation):
 
     def _sees_owner_fields(self, service: PublishedService) -> bool:
         return policies.sees_owner_fields(self.context["request"].user, service)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_vpc_id(self, service: PublishedService) -> str | None:
+        return service.vpc.vpc_id if self._sees_owner_fields(service) else None
+
+    @extend_schema_field(ServiceZoneSerializer(many=True))
+    def get_zones(self, service: PublishedService) -> list[dict]:
+        """The zones it is offered in; which vSwitch the NLB uses there is its owners' business."""
+        owner = self._sees_owner_fields(service)
+        return [
+            {"zone_id": zone.zone_id, "vswitch_id": zone.vswitch.vswitch_id if owner else None}
+            for zone in service.zones.all()
+        ]
 
     @extend_schema_field(ListenerSerializer)
     def get_listener(self, service: PublishedService) -> dict:

@@ -39,6 +39,11 @@ class PrivateLinkApi(ProductApi):
     def get_endpoint_service(self, service_id: str) -> CloudResult:
         return self.call("GetVpcEndpointServiceAttribute", ServiceId=service_id)
 
+    def update_endpoint_service(self, service_id: str, *, auto_accept: bool) -> CloudResult:
+        return self.call(
+            "UpdateVpcEndpointServiceAttribute", ServiceId=service_id, AutoAcceptEnabled=auto_accept
+        )
+
     def delete_endpoint_service(self, service_id: str) -> CloudResult:
         return self.call("DeleteVpcEndpointService", ServiceId=service_id)
 

@@ -35,6 +35,13 @@ def assign_owners(apps, schema_editor):
         )
 
 
+def restore_account_teams(apps, schema_editor):
+    """Going back: every team that owns a VPC of an account may use the account again."""
+    Vpc = apps.get_model("connections", "Vpc")
+    for vpc in Vpc.objects.filter(team__isnull=False).select_related("account"):
+        vpc.account.teams.add(vpc.team_id)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("connections", "0003_workflow_hops_and_protected_events"),
@@ -53,7 +60,7 @@ class Migration(migrations.Migration):
                 to="connections.team",
             ),
         ),
-        migrations.RunPython(assign_owners, migrations.RunPython.noop),
+        migrations.RunPython(assign_owners, restore_account_teams),
         migrations.RemoveField(model_name="cloudaccount", name="teams"),
         migrations.AddField(
             model_name="accessrequest",

@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 
-def start_workflow(workflow, record, *, resume: bool = False) -> None:
+def start_workflow(
+    workflow, record, *, resume: bool = False, keep_deliveries: bool = False
+) -> None:
     """Give `record` a new task chain and enqueue its first task once the transaction commits.
 
     The new token makes any older chain for the record stop at its next hop. Enqueued on commit

@@ -18,7 +18,7 @@ from connections.choices import (
 )
 from connections.cloud import CloudNotFound
 from connections.models import AccessRequest, PublishedService
-from connections.states import transition
+from connections.states import record_event, transition
 from connections.workflows import start_workflow
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
@@ -33,15 +33,41 @@ class AccessWorkflow(Workflow):
     def account_of(self, record):
         return record.vpc.account
 
+    def shown_error(self, ctx: Context, code: str, message: str) -> str:
+        """A failure on the service's side is the service's owners' to read in full (on the
+        service's timeline); the requesting team gets its code."""
+        if ctx.step is None or not ctx.step.provider_side:
+            return message
+        record_event(
+            ctx.record.service,
+            "request failed",
+            detail=f"request {ctx.record.pk}, {ctx.step.name}: {code}: {message}",
+        )
+        return (
+            f"The service's side refused this ({code}); its owners see the details on the "
+            "service's timeline."
+        )
+
 
 # --- shared steps --------------------------------------------------------------------------------
 
 
-def accounts_verified(ctx: Context) -> Wait | None:
+def account_verified(ctx: Context) -> Wait | None:
     verify_account(ctx.cloud)
+    return None
+
+
+def provider_account_verified(ctx: Context) -> Wait | None:
     if ctx.provider_cloud is not ctx.cloud:
         verify_account(ctx.provider_cloud)
     return None
+
+
+# Before any teardown, at every start (a retry may follow a change of credentials).
+ACCOUNTS_VERIFIED = [
+    Step("account_verified", account_verified, always=True),
+    Step("provider_account_verified", provider_account_verified, always=True, provider_side=True),
+]
 
 
 def untracked_endpoint_found(ctx: Context) -> Wait | None:
@@ -248,7 +274,7 @@ class ProvisionWorkflow(AccessWorkflow):
     task_name = "connections.provision_request"
     running_states = frozenset({RequestState.PROVISIONING})
     steps = [
-        Step("whitelist_consumer_account", whitelist_consumer_account),
+        Step("whitelist_consumer_account", whitelist_consumer_account, provider_side=True),
         Step("create_endpoint", create_endpoint),
         Step("endpoint_active", endpoint_active),
         Step("record_zones", record_zones),
@@ -306,7 +332,7 @@ class ConnectWorkflow(AccessWorkflow):
     task_name = "connections.connect_request"
     running_states = frozenset({RequestState.CONNECTING})
     steps = [
-        Step("accept_connection", accept_connection),
+        Step("accept_connection", accept_connection, provider_side=True),
         Step("connection_connected", connection_connected),
         Step("refresh_zones", record_zones),
         Step("mark_connected", mark_connected),
@@ -343,10 +369,10 @@ class RevokeWorkflow(AccessWorkflow):
     task_name = "connections.revoke_request"
     running_states = frozenset({RequestState.REVOKING})
     steps = [
-        Step("accounts_verified", accounts_verified),
+        *ACCOUNTS_VERIFIED,
         Step("untracked_endpoint_found", untracked_endpoint_found),
         Step("endpoint_gone", endpoint_gone),
-        Step("whitelist_withdrawn", whitelist_withdrawn),
+        Step("whitelist_withdrawn", whitelist_withdrawn, provider_side=True),
         Step("mark_revoked", mark_revoked),
     ]
 
@@ -391,11 +417,11 @@ class CleanupWorkflow(AccessWorkflow):
     running_states = REQUEST_TERMINAL
     failed_state = None
     steps = [
-        Step("accounts_verified", accounts_verified),
+        *ACCOUNTS_VERIFIED,
         Step("untracked_endpoint_found", untracked_endpoint_found),
-        Step("reject_connection", reject_connection),
+        Step("reject_connection", reject_connection, provider_side=True),
         Step("endpoint_gone", endpoint_gone),
-        Step("whitelist_withdrawn", whitelist_withdrawn),
+        Step("whitelist_withdrawn", whitelist_withdrawn, provider_side=True),
         Step("clean_up_finished", clean_up_finished),
     ]
 

@@ -14,12 +14,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from connections.choices import REQUEST_TERMINAL
-from connections.models import AccessRequest
+from connections.choices import REQUEST_TERMINAL, ServiceState
+from connections.models import AccessRequest, PublishedService
 from connections.states import record_event
 from connections.workflows import start_workflow
 from connections.workflows.access import CLEANUP
 from connections.workflows.registry import IN_FLIGHT
+from connections.workflows.service import CONFIGURE
 
 STALLED_AFTER = timedelta(minutes=10)
 
@@ -38,7 +39,14 @@ def restart_stalled_chains(now=None) -> int:
         endpoint_deleted_at__isnull=True,
         updated_at__lt=cutoff,
     ).exclude(failed_phase=CLEANUP.name)
-    return restarted + _restart(leftovers, CLEANUP, cutoff)
+    restarted += _restart(leftovers, CLEANUP, cutoff)
+    # An available service whose new settings were not applied to the cloud yet: a configure
+    # chain started (progress cleared) and stopped before its last step.
+    unfinished = ["", *(step.name for step in CONFIGURE.steps[:-1])]
+    unconfigured = PublishedService.objects.filter(
+        state=ServiceState.AVAILABLE, progress__in=unfinished, updated_at__lt=cutoff
+    ).exclude(failed_phase=CONFIGURE.name)
+    return restarted + _restart(unconfigured, CONFIGURE, cutoff)
 
 
 def _restart(stalled: QuerySet, workflow, cutoff) -> int:
@@ -52,6 +60,8 @@ def _restart(stalled: QuerySet, workflow, cutoff) -> int:
             record_event(
                 record, "restarted", detail=f"no progress for a while; resuming {workflow.name}"
             )
-            start_workflow(workflow, record, resume=True)
+            # Its deliveries keep counting: a step that kills its worker each time fails in the
+            # end (runner.MAX_DELIVERIES) instead of being restarted every few minutes for ever.
+            start_workflow(workflow, record, resume=True, keep_deliveries=True)
             restarted += 1
     return restarted

@@ -8,10 +8,11 @@ from connections.choices import REQUEST_WORKFLOWS, SERVICE_WORKFLOWS
 from connections.models import AccessRequest, PublishedService
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.runner import Workflow
-from connections.workflows.service import PUBLISH, RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 
 WORKFLOWS: dict[str, Workflow] = {
-    workflow.name: workflow for workflow in (PUBLISH, RETIRE, PROVISION, CONNECT, REVOKE, CLEANUP)
+    workflow.name: workflow
+    for workflow in (PUBLISH, CONFIGURE, RETIRE, PROVISION, CONNECT, REVOKE, CLEANUP)
 }
 
 # (model, state) → the workflow a record in that state is carried on by.

@@ -74,8 +74,19 @@ class StepFailed(Exception):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a workflow.
+
+    `always`: run even when a retry or a restart resumes after it (a check that must hold at
+    every run, such as whose account the credentials are, which an admin may have changed).
+    `provider_side`: it acts in the service's account, for a request: the cloud's messages name
+    the provider's resources, so a failure shows the requesting team only its code
+    (AccessWorkflow.shown_error).
+    """
+
     name: str
     run: Callable[[Context], Wait | None]
+    always: bool = False
+    provider_side: bool = False
 
 
 class Context:
@@ -83,6 +94,7 @@ class Context:
 
     def __init__(self, workflow: Workflow, record, token: str):
         self.workflow, self.record, self.token = workflow, record, token
+        self.step: Step | None = None  # the step running now
 
     @cached_property
     def cloud(self) -> CloudSession:
@@ -150,7 +162,12 @@ class Workflow:
     def prepare(self, record) -> None:
         """Before the first step: e.g. move a submitted request to provisioning."""
 
+    def shown_error(self, ctx: Context, code: str, message: str) -> str:
+        """The message the record keeps for everyone who may see it (the cloud's, by default)."""
+        return message
+
     def fail(self, ctx: Context, code: str, message: str, cloud_request_id: str) -> None:
+        message = self.shown_error(ctx, code, message)
         errors = {"last_error_code": code, "last_error_message": message, "failed_phase": self.name}
         if self.failed_state is None:
             ctx.remember(verb=f"{self.name} failed", detail=f"{code}: {message}", **errors)
@@ -175,9 +192,19 @@ class Workflow:
             return None
         return record
 
+    def is_ahead(self, step: Step, progress: str) -> bool:
+        """Is `step` after the last finished one? (An `always` step run again is not: finishing
+        it again is no progress.)"""
+        names = [each.name for each in self.steps]
+        return progress not in names or names.index(step.name) > names.index(progress)
+
     def remaining_steps(self, progress: str) -> list[Step]:
+        """The steps after `progress`, and before them those that run at every start."""
         names = [step.name for step in self.steps]
-        return self.steps[names.index(progress) + 1 :] if progress in names else self.steps
+        if progress not in names:
+            return self.steps
+        done = names.index(progress) + 1
+        return [step for step in self.steps[:done] if step.always] + self.steps[done:]
 
 
 def run(
@@ -206,6 +233,7 @@ def run(
         )
         return "failed"
     for step in workflow.remaining_steps(record.progress):
+        ctx.step = step
         try:
             outcome = step.run(ctx)
         except RetryableCloudError as error:
@@ -248,7 +276,7 @@ def run(
                 return "failed"
             _reschedule(ctx, hop, 0, waits + 1, started, outcome.retry_after)
             return f"wait {step.name}: {outcome.reason}"
-        if not _mark_progress(ctx, step.name):
+        if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, waits, step_started = 0, 0, None
     return "done"

@@ -7,9 +7,15 @@ import hashlib
 
 from django.db.models import Q
 
-from connections.choices import REQUEST_LIVE, SERVICE_TAG_KEY, SERVICE_WORKFLOWS, ServiceState
+from connections.choices import (
+    CONFIGURE_WORKFLOW,
+    REQUEST_LIVE,
+    SERVICE_TAG_KEY,
+    SERVICE_WORKFLOWS,
+    ServiceState,
+)
 from connections.models import PublishedService
-from connections.workflows.runner import Context, Step, StepFailed, Wait, Workflow
+from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
 
 
@@ -223,6 +229,50 @@ class PublishWorkflow(ServiceWorkflow):
     ]
 
 
+# --- configure (settings changed on an available service) ---------------------------------------
+
+
+def auto_accept_applied(ctx: Context) -> Wait | None:
+    """The cloud accepts endpoints by itself exactly when the portal says the service does: an
+    endpoint service left auto-accepting would connect endpoints no owner approved."""
+    service, api = ctx.record, ctx.cloud.privatelink
+    attributes = api.get_endpoint_service(service.endpoint_service_id)
+    if attributes.get("ServiceStatus") != "Active":
+        return Wait(f"endpoint service {attributes.get('ServiceStatus')}")
+    if bool(attributes.get("AutoAcceptEnabled")) == service.auto_accept:
+        return None
+    result = api.update_endpoint_service(
+        service.endpoint_service_id, auto_accept=service.auto_accept
+    )
+    state = "on" if service.auto_accept else "off"
+    ctx.event(
+        "changed auto-accept", f"UpdateVpcEndpointServiceAttribute {state}", result.request_id
+    )
+    return None
+
+
+def configured(ctx: Context) -> Wait | None:
+    if ctx.record.failed_phase == ConfigureWorkflow.name:
+        ctx.remember(verb="configured", detail="after an earlier failure", **NO_ERROR)
+    return None
+
+
+class ConfigureWorkflow(ServiceWorkflow):
+    """Applies an owner's change of settings in the cloud; the service stays available, and a
+    failure is recorded on it (with Retry) without taking it down."""
+
+    name = CONFIGURE_WORKFLOW
+    task_name = "connections.configure_service"
+    running_states = frozenset({ServiceState.AVAILABLE})
+    failed_state = None
+    steps = [
+        Step("auto_accept_applied", auto_accept_applied),
+        # Named apart from publish's step of the same work: the reconciler tells them apart.
+        Step("settings_active", endpoint_service_active),
+        Step("configured", configured),
+    ]
+
+
 # --- retire --------------------------------------------------------------------------------------
 
 
@@ -328,7 +378,7 @@ class RetireWorkflow(ServiceWorkflow):
     task_name = "connections.retire_service"
     running_states = frozenset({ServiceState.RETIRING})
     steps = [
-        Step("account_verified", account_verified),
+        Step("account_verified", account_verified, always=True),
         Step("untracked_resources_found", untracked_resources_found),
         Step("requests_closed", requests_closed),
         Step("endpoint_service_gone", endpoint_service_gone),
@@ -340,4 +390,5 @@ class RetireWorkflow(ServiceWorkflow):
 
 
 PUBLISH = PublishWorkflow()
+CONFIGURE = ConfigureWorkflow()
 RETIRE = RetireWorkflow()

@@ -87,3 +87,27 @@ def test_another_accounts_credentials_mirror_nothing(accounts):
     assert "belong to account 2222222222222222, not 1111111111111111" in refused.value.message
     after = {vpc.vpc_id: (vpc.account_id, vpc.team_id, vpc.present) for vpc in Vpc.objects.all()}
     assert after == before
+
+
+def test_a_platform_admins_assignment_stands_against_a_tag(accounts, admin_client, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    sync_account(accounts["A"], team_tag="team")
+    vpc1 = Vpc.objects.get(name="VPC1")
+    platform = Team.objects.get(slug="platform")
+    # A platform admin gives VPC1 to Platform in the admin's list.
+    response = admin_client.post(
+        "/admin/connections/vpc/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(vpc1.pk),
+            "form-0-team": str(platform.pk),
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+
+    summary = str(sync_account(accounts["A"], team_tag="team"))  # VPC1 is still tagged apps
+
+    assert owners()["VPC1"] == "platform"
+    assert "is tagged team=apps, but a platform admin gave it to Platform" in summary

@@ -15,6 +15,14 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def latest_afterwards():
+    """Every other test needs the schema of today's models: migrate forward again at the end."""
+    yield
+    executor = MigrationExecutor(connection)
+    migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_vpcs_go_to_the_team_that_used_them_and_the_doubtful_ones_are_listed(capsys):
     old = migrate(BEFORE)
@@ -52,3 +60,19 @@ def test_vpcs_go_to_the_team_that_used_them_and_the_doubtful_ones_are_listed(cap
     out = capsys.readouterr().out
     assert "vpc-9 (VPC9, account A)" in out and "Django admin" in out
     assert "vpc-1" not in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_lets_every_owning_team_use_its_accounts_again():
+    new = migrate(AFTER)
+    Team = new.get_model("connections", "Team")
+    CloudAccount = new.get_model("connections", "CloudAccount")
+    Vpc = new.get_model("connections", "Vpc")
+    apps = Team.objects.create(name="Apps", slug="apps")
+    account = CloudAccount.objects.create(name="A", uid="1111111111111111")
+    Vpc.objects.create(account=account, team=apps, vpc_id="vpc-1", name="VPC1")
+
+    old = migrate(BEFORE)
+
+    teams = old.get_model("connections", "CloudAccount").objects.get(uid=account.uid).teams
+    assert list(teams.values_list("slug", flat=True)) == ["apps"]

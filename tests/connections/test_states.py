@@ -109,7 +109,9 @@ def test_every_state_a_worker_moves_on_has_the_one_workflow_that_runs_in_it():
         # It runs in that state, or moves the record there first (a submitted request).
         assert state in workflow.running_states or state == RequestState.SUBMITTED
     for workflow in WORKFLOWS.values():
-        for state in workflow.running_states - {"revoked", "rejected"}:
+        if workflow.failed_state is None:
+            continue  # works on a record whose state stays (a clean-up, new settings)
+        for state in workflow.running_states:
             assert IN_FLIGHT[(workflow.model, state)] is workflow
 
 

@@ -21,6 +21,7 @@ from connections.workflows.runner import MAX_DELIVERIES
 from portal.celery import app as celery_app
 from tests.conftest import CRASH_ON_DIR
 from tests.connections.conftest import wait_for_state, wait_until
+from tests.connections.test_workflow_recovery import refuse_once
 from tests.connections.test_workflows import endpoint_exists, request_from, verbs
 
 pytestmark = pytest.mark.worker
@@ -155,3 +156,51 @@ def test_whitelisting_waits_while_the_account_is_being_taken_off(world, seed_ser
     wait_for_state(waiting, RequestState.PENDING_APPROVAL)
     assert "whitelisted account" in verbs(waiting)
     assert endpoint_exists(waiting)
+
+
+def test_a_retry_checks_the_credentials_account_again(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    refuse_once(world.cloudsim, "DeleteVpcEndpoint")
+    services.revoke_request(world.consumer, access_request)
+    wait_for_state(access_request, RequestState.FAILED)
+    assert access_request.progress == "untracked_endpoint_found"  # past the account check
+    # Someone pastes account B's keys into account A meanwhile: nothing may be "deleted" now.
+    account_a = CloudAccount.objects.get(pk=world.accounts["A"].pk)
+    account_a.access_key_id, account_a.access_key_secret = "demo-b-key", "demo-b-secret"
+    account_a.save()
+
+    services.retry_request(world.consumer, access_request)
+
+    wait_for_state(access_request, RequestState.FAILED)
+    assert access_request.last_error_code == "AccountMismatch"
+    assert endpoint_exists_with(world.accounts["A"], access_request.endpoint_id)
+
+
+def endpoint_exists_with(account, endpoint_id: str) -> bool:
+    """Whether the endpoint exists, asked with the account's scenario keys (not the stored ones)."""
+    checker = CloudAccount(name="checker", uid=account.uid, access_key_id="demo-a-key")
+    checker.access_key_secret = "demo-a-secret"
+    try:
+        CloudSession(checker).privatelink.get_endpoint(endpoint_id)
+    except CloudNotFound:
+        return False
+    return True
+
+
+def test_the_requesting_team_sees_only_the_code_of_a_failure_on_the_services_side(
+    world, seed_service
+):
+    refuse_once(world.cloudsim, "AddUserToVpcEndpointService", code="Forbidden.Provider")
+    access_request = request_from(world, seed_service, user="partner", team="partners", vpc="VPC3")
+
+    wait_for_state(access_request, RequestState.FAILED)
+
+    assert access_request.last_error_code == "Forbidden.Provider"
+    assert "AddUserToVpcEndpointService refused" not in access_request.last_error_message
+    assert "its owners see the details" in access_request.last_error_message
+    told_owners = seed_service.events.get(verb="request failed").detail
+    assert told_owners == (
+        f"request {access_request.pk}, whitelist_consumer_account: Forbidden.Provider: "
+        "AddUserToVpcEndpointService refused."
+    )

@@ -9,10 +9,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    # Not the tests' own switches either: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE, say.
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL"}
+        if k
+        not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     base.update(DJANGO_SETTINGS_MODULE="portal.settings", VAR_DIR=str(tmp_path / "var"), **env)
     return subprocess.run(

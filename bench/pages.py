@@ -1,0 +1,208 @@
+"""The list pages under load, side by side with the Django admin's change list of the same rows.
+
+With 10,000 services and 100,000 requests (1,000 and 10,000 with --short), each page is asked
+for in turn, interleaved with the admin's list of the same model, by a signed-in platform admin
+through Django's test client (no network, the same process and database for both):
+
+| page | its admin counterpart |
+| --- | --- |
+| catalog `/` | `/admin/connections/publishedservice/` |
+| my requests `/requests/` | `/admin/connections/accessrequest/` |
+| approval queue `/approvals/` | `/admin/connections/accessrequest/?state__exact=pending_approval` |
+
+It prints each page's p50 and p95, the ratio of its p50 to the admin's (target: at most 0.5), and
+the queries each page makes at the full size and at a tenth of it (target: the same number).
+
+    .venv/bin/python bench/pages.py            # 10,000 services, 100,000 requests
+    .venv/bin/python bench/pages.py --short    # a tenth, for CI
+
+The database is the embedded SQLite under a temporary folder unless DATABASE_URL names another
+(PostgreSQL: give an empty database; its tables are made and left behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-pages-"))
+os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("API_RATE_USER", "")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from connections.choices import RequestState, Role, ServiceState  # noqa: E402
+from connections.models import (  # noqa: E402
+    AccessRequest,
+    CloudAccount,
+    Membership,
+    PublishedService,
+    ServiceZone,
+    Team,
+    Vpc,
+    VSwitch,
+)
+
+PAGES = [
+    ("catalog", "/", "/admin/connections/publishedservice/"),
+    ("my requests", "/requests/", "/admin/connections/accessrequest/"),
+    (
+        "approval queue",
+        "/approvals/",
+        "/admin/connections/accessrequest/?state__exact=pending_approval",
+    ),
+]
+STATES = [
+    RequestState.CONNECTED,
+    RequestState.PENDING_APPROVAL,
+    RequestState.REVOKED,
+    RequestState.REJECTED,
+    RequestState.PROVISIONING,
+]
+
+
+def populate(services: int, requests: int, start: int = 0) -> None:
+    """`services` services over 10 teams, `requests` requests from 10 teams' VPCs (bulk)."""
+    account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
+    teams = list(Team.objects.order_by("pk"))
+    vpcs = list(Vpc.objects.order_by("pk"))
+    vswitches = {vpc.pk: list(vpc.vswitches.order_by("zone_id")) for vpc in vpcs}
+    batch = []
+    for number in range(start, start + services):
+        team = teams[number % len(teams)]
+        batch.append(
+            PublishedService(
+                owner_team=team,
+                name=f"service-{number:06d}",
+                description=f"Service number {number}, owned by {team.name}.",
+                account=account,
+                vpc=vpcs[number % len(vpcs)],
+                listener_port=80,
+                state=ServiceState.AVAILABLE,
+                endpoint_service_id=f"epsrv-{number:06d}",
+            )
+        )
+    created = PublishedService.objects.bulk_create(batch, batch_size=2000)
+    ServiceZone.objects.bulk_create(
+        [
+            ServiceZone(service=service, zone_id=vswitch.zone_id, vswitch=vswitch)
+            for service in created
+            for vswitch in vswitches[service.vpc_id]
+        ],
+        batch_size=5000,
+    )
+    # Requests spread over services and teams; one live request per service and VPC at most.
+    rows = []
+    for number in range(requests):
+        service = created[number % len(created)]
+        vpc = vpcs[(number // len(created)) % len(vpcs)]
+        live = (number // len(created)) < len(vpcs)
+        rows.append(
+            AccessRequest(
+                service=service,
+                consumer_team=vpc.team,
+                vpc=vpc,
+                justification="bench",
+                state=STATES[number % 2] if live else STATES[2 + number % 2],
+            )
+        )
+    AccessRequest.objects.bulk_create(rows, batch_size=5000)
+
+
+def set_up_people() -> object:
+    """Ten teams with a VPC each; the measuring person owns Platform and is in Apps."""
+    account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
+    names = ["Platform", "Apps"] + [f"Team {n}" for n in range(8)]
+    for index, name in enumerate(names):
+        team = Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+        vpc = Vpc.objects.create(account=account, team=team, vpc_id=f"vpc-{index:04d}", name=name)
+        for zone in ("cn-hangzhou-g", "cn-hangzhou-k"):
+            VSwitch.objects.create(vpc=vpc, vswitch_id=f"vsw-{index:04d}-{zone[-1]}", zone_id=zone)
+    person = get_user_model().objects.create_user("bench", password="bench", is_staff=True)
+    person.is_superuser = True  # the admin's lists need a superuser; the pages treat one alike
+    person.save()
+    Membership.objects.create(team=Team.objects.get(slug="platform"), user=person, role=Role.OWNER)
+    Membership.objects.create(team=Team.objects.get(slug="apps"), user=person, role=Role.MEMBER)
+    return person
+
+
+def timed(client: Client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed
+
+
+def queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    return len(captured)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="a tenth of the rows, fewer rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="requests per page (default 30)")
+    args = parser.parse_args()
+    services, requests = (1_000, 10_000) if args.short else (10_000, 100_000)
+    rounds = args.rounds or (10 if args.short else 30)
+
+    call_command("migrate", verbosity=0)
+    person = set_up_people()
+    client = Client()
+    client.force_login(person)
+
+    started = time.perf_counter()
+    populate(services // 10, requests // 10)
+    small = {name: queries(client, page) for name, page, _admin in PAGES}
+    populate(services - services // 10, requests - requests // 10, start=services // 10)
+    print(
+        f"{PublishedService.objects.count():,} services, {AccessRequest.objects.count():,} "
+        f"requests on {connection.vendor}, made in {time.perf_counter() - started:.1f} s; "
+        f"{rounds} rounds per page"
+    )
+    print(f"{'page':<16}{'p50 ms':>9}{'p95 ms':>9}{'admin p50':>11}{'admin p95':>11}"
+          f"{'ratio':>8}{'queries':>9}{'at 1/10':>9}")  # fmt: skip
+    worst = 0.0
+    for name, page, admin in PAGES:
+        timed(client, page), timed(client, admin)  # warm caches and connections
+        ours, theirs = [], []
+        for _ in range(rounds):  # interleaved: both see the same machine at the same moments
+            ours.append(timed(client, page))
+            theirs.append(timed(client, admin))
+        ratio = statistics.median(ours) / statistics.median(theirs)
+        worst = max(worst, ratio)
+        print(
+            f"{name:<16}{statistics.median(ours) * 1000:>9.1f}{percentile(ours, 0.95) * 1000:>9.1f}"
+            f"{statistics.median(theirs) * 1000:>11.1f}{percentile(theirs, 0.95) * 1000:>11.1f}"
+            f"{ratio:>8.2f}{queries(client, page):>9}{small[name]:>9}"
+        )
+    print(f"worst ratio {worst:.2f} (target at most 0.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

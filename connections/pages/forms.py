@@ -1,0 +1,373 @@
+"""The pages' forms: Django forms over the verbs' arguments, whose checks are the verbs' own
+(connections/checks.py), so a form refuses what the API refuses, with the same messages, beside
+the field each is about."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from connections import checks, policies
+from connections.checks import BackendChoice, Problems, ZoneChoice
+from connections.choices import ListenerProtocol
+from connections.models import Instance, SecurityGroup, Team, Vpc, VSwitch
+
+# Where each check's field shows on a form ("service" problems are about the whole form).
+PROBLEM_FIELDS = {"service": None, "listener_port": "port", "listener_protocol": "protocol"}
+
+
+class VpcChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, vpc: Vpc) -> str:
+        team = vpc.team.name if vpc.team_id else _("unassigned")
+        return f"{vpc.name or vpc.vpc_id} ({vpc.vpc_id}, {vpc.cidr}) · {team}"
+
+
+class VSwitchChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, vswitch: VSwitch) -> str:
+        return f"{vswitch.name or vswitch.vswitch_id} ({vswitch.vswitch_id}, {vswitch.cidr})"
+
+
+class SecurityGroupsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, group: SecurityGroup) -> str:
+        return (
+            f"{group.name} ({group.security_group_id})" if group.name else group.security_group_id
+        )
+
+
+def team_field(user, *, managed: bool, label) -> forms.ModelChoiceField:
+    """The teams the person acts for; a person in one team is not asked."""
+    teams = Team.objects.filter(policies.teams_q(user, managed=managed)).order_by("name")
+    field = forms.ModelChoiceField(queryset=teams, label=label, empty_label=None)
+    if len(teams) == 1:
+        field.widget = forms.HiddenInput()
+        field.initial = teams[0].pk
+    return field
+
+
+def vpc_field(user, **kwargs) -> VpcChoiceField:
+    vpcs = Vpc.objects.usable_by(user).filter(present=True).select_related("team")
+    return VpcChoiceField(queryset=vpcs.order_by("name", "vpc_id"), **kwargs)
+
+
+class ChecksForm(forms.Form):
+    """A form that shows the problems of a verb's checks beside their fields."""
+
+    zone_field_prefix = "zone_"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone_errors: list[str] = []
+
+    def show_problems(self, error: ValidationError) -> None:
+        for field, errors in error.error_dict.items():
+            target = PROBLEM_FIELDS.get(field, field)
+            for problem in errors:
+                if target == "zones":
+                    self.zone_errors.extend(problem.messages)
+                elif target in self.fields:
+                    self.add_error(target, problem)
+                else:
+                    self.add_error(None, problem)
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.errors or self.zone_errors)
+
+
+class AccessRequestForm(ChecksForm):
+    """Request access to a service (seed step 5): the team's VPC, a vSwitch in each zone the
+    service offers, security groups, why, and until when."""
+
+    # Not required here: the verb's own check says what is missing, as the API does.
+    justification = forms.CharField(
+        label=_("Justification"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+        help_text=_("Why the team needs access; the service's owners read it before approving."),
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Access until (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("The portal revokes the access then. Leave empty to keep it."),
+    )
+
+    def __init__(self, *args, user, service, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.service = user, service
+        self.fields["team"] = team_field(user, managed=False, label=_("Team"))
+        self.fields["vpc"] = vpc_field(
+            user,
+            label=_("VPC"),
+            empty_label=None,
+            help_text=_("One of your team's VPCs: the endpoint is made in it."),
+        )
+        self.vpc = self._chosen_vpc()
+        self.zone_rows = self._zone_rows()
+        groups = SecurityGroup.objects.filter(vpc=self.vpc, present=True) if self.vpc else []
+        self.fields["security_groups"] = SecurityGroupsField(
+            queryset=groups or SecurityGroup.objects.none(),
+            widget=forms.CheckboxSelectMultiple,
+            label=_("Security groups"),
+            required=False,
+            # A VPC with one group: that one (the seed's VPC1 has sg-vpc1).
+            initial=[groups[0].pk] if len(groups) == 1 else [],
+        )
+        self.order_fields(["team", "vpc", "security_groups", "justification", "expires_at"])
+
+    def _chosen_vpc(self) -> Vpc | None:
+        field = self.fields["vpc"]
+        value = self.data.get(self.add_prefix("vpc")) or self.initial.get("vpc")
+        if value:
+            try:
+                return field.clean(value)
+            except ValidationError:
+                pass
+        return field.queryset.first()
+
+    def _zone_rows(self) -> list[dict]:
+        """A row per zone of the chosen VPC or of the service: a vSwitch choice where the
+        service is offered, the reason where it is not (the endpoint's zones are a subset of
+        the service's)."""
+        offered = self.service.zone_ids
+        vswitches = list(VSwitch.objects.filter(vpc=self.vpc, present=True)) if self.vpc else []
+        rows = []
+        for zone_id in sorted({v.zone_id for v in vswitches} | set(offered)):
+            in_zone = [v for v in vswitches if v.zone_id == zone_id]
+            if zone_id not in offered:
+                reason = _("%(service)s is not offered in this zone.") % {"service": self.service}
+                rows.append({"zone_id": zone_id, "field": None, "reason": reason})
+                continue
+            name = f"{self.zone_field_prefix}{zone_id}"
+            self.fields[name] = VSwitchChoiceField(
+                queryset=VSwitch.objects.filter(pk__in=[v.pk for v in in_zone]),
+                required=False,
+                label=zone_id,
+                empty_label=_("— not in this zone —"),
+                initial=in_zone[0].pk if len(in_zone) == 1 else None,
+            )
+            reason = "" if in_zone else _("The VPC has no vSwitch in this zone.")
+            rows.append({"zone_id": zone_id, "field": name, "reason": reason})
+        return rows
+
+    def zone_fields(self):
+        return [(row, self[row["field"]] if row["field"] else None) for row in self.zone_rows]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        zones = [
+            ZoneChoice(row["zone_id"], data[row["field"]])
+            for row in self.zone_rows
+            if row["field"] and data.get(row["field"])
+        ]
+        data["zones"] = zones
+        if data.get("team") is None or data.get("vpc") is None:
+            return data  # the field's own error says which
+        # Every check at once, beside the fields that are fine so far and those that are not.
+        problems = checks.request_problems(
+            self.user,
+            service=self.service,
+            team=data["team"],
+            vpc=data["vpc"],
+            security_groups=list(data.get("security_groups") or []),
+            zones=zones,
+            justification=data.get("justification") or "",
+            expires_at=data.get("expires_at"),
+        )
+        if problems.errors:
+            self.show_problems(ValidationError(problems.errors))
+        return data
+
+    def verb_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "service": self.service,
+            "team": data["team"],
+            "vpc": data["vpc"],
+            "security_groups": list(data["security_groups"]),
+            "zones": data["zones"],
+            "justification": data["justification"] or "",
+            "expires_at": data.get("expires_at"),
+        }
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=5000,
+        help_text=_("The requesting team reads it."),
+        error_messages={"required": _("Give a reason for the rejection.")},
+    )
+
+
+class ServiceSettingsForm(ChecksForm):
+    """Who is let in without a decision, and how many may connect."""
+
+    auto_accept = forms.BooleanField(
+        label=_("Accept every request automatically"),
+        required=False,
+        help_text=_("Off: each request waits for an owner's approval (step 6)."),
+    )
+    trusted_teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.order_by("name"),
+        label=_("Trusted teams"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Their requests are approved at once."),
+    )
+    connection_limit = forms.IntegerField(
+        label=_("Connection limit"),
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("At most this many live connections; empty: no limit."),
+    )
+
+
+# --- the publish wizard (seed steps 1–4), one form per step --------------------------------------
+
+
+class PublishBasicsForm(ChecksForm):
+    name = forms.SlugField(
+        label=_("Service name"),
+        max_length=63,
+        help_text=_("Lower-case letters, digits and hyphens; it names the cloud resources."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=5000, widget=forms.Textarea({"rows": 2})
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["team"] = team_field(user, managed=True, label=_("Owning team"))
+        self.fields["vpc"] = vpc_field(
+            user,
+            label=_("VPC"),
+            help_text=_("The team's VPC whose instances serve it (the NLB is made there)."),
+        )
+        self.order_fields(["team", "name", "description", "vpc"])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        problems = Problems()
+        checks.service_name(problems, data["name"], taken=checks.name_taken(data["name"]))
+        checks.vpc_of_team(problems, self.user, data["team"], data["vpc"])
+        if problems.errors:
+            self.show_problems(ValidationError(problems.errors))
+        return data
+
+
+class PublishZonesForm(ChecksForm):
+    """A vSwitch in each zone the NLB spans: two zones at least."""
+
+    def __init__(self, *args, vpc: Vpc | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vpc = vpc
+        vswitches = VSwitch.objects.filter(vpc=vpc, present=True).order_by("zone_id", "vswitch_id")
+        for zone_id in sorted({v.zone_id for v in vswitches}):
+            in_zone = vswitches.filter(zone_id=zone_id)
+            self.fields[f"{self.zone_field_prefix}{zone_id}"] = VSwitchChoiceField(
+                queryset=in_zone,
+                required=False,
+                label=zone_id,
+                empty_label=_("— not in this zone —"),
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        zones = [
+            ZoneChoice(name.removeprefix(self.zone_field_prefix), vswitch)
+            for name, vswitch in data.items()
+            if name.startswith(self.zone_field_prefix) and vswitch
+        ]
+        problems = Problems()
+        checks.enough_zones(problems, zones)
+        checks.vswitches_match(problems, self.vpc, zones)
+        if problems.errors:
+            self.show_problems(ValidationError(problems.errors))
+            raise ValidationError(self.zone_errors)  # a wizard step must not pass
+        data["zones"] = zones
+        return data
+
+
+class PublishBackendsForm(ChecksForm):
+    """The server group's members (step 2): instances of the VPC, each on a port, with a weight."""
+
+    def __init__(self, *args, vpc: Vpc | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.vpc = vpc
+        self.instances = list(Instance.objects.filter(vpc=vpc, present=True).order_by("name"))
+        for instance in self.instances:
+            key = instance.instance_id
+            self.fields[f"use_{key}"] = forms.BooleanField(required=False, label=str(instance))
+            # Needed only for the instances used (checked in clean).
+            self.fields[f"port_{key}"] = forms.IntegerField(
+                min_value=1, max_value=65535, initial=80, label=_("Port"), required=False
+            )
+            self.fields[f"weight_{key}"] = forms.IntegerField(
+                min_value=0, max_value=100, initial=100, label=_("Weight"), required=False
+            )
+
+    def rows(self):
+        return [
+            (
+                i,
+                self[f"use_{i.instance_id}"],
+                self[f"port_{i.instance_id}"],
+                self[f"weight_{i.instance_id}"],
+            )
+            for i in self.instances
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        backends = []
+        for instance in self.instances:
+            key = instance.instance_id
+            if not data.get(f"use_{key}"):
+                continue
+            port, weight = data.get(f"port_{key}"), data.get(f"weight_{key}")
+            if port is None and f"port_{key}" not in self.errors:
+                self.add_error(f"port_{key}", _("Give the port this instance answers on."))
+            if weight is None and f"weight_{key}" not in self.errors:
+                self.add_error(f"weight_{key}", _("Give a weight from 0 to 100."))
+            if port is not None and weight is not None:
+                backends.append(BackendChoice(instance, port, weight))
+        problems = Problems()
+        checks.backends_in_vpc(problems, self.vpc, backends)
+        if problems.errors:
+            for error in problems.errors["backends"]:
+                self.add_error(None, error)
+        data["backends"] = backends
+        return data
+
+
+class PublishListenerForm(ChecksForm):
+    """The listener (step 3) and who may connect (step 4)."""
+
+    protocol = forms.ChoiceField(
+        label=_("Listener protocol"), choices=ListenerProtocol.choices, initial="TCP"
+    )
+    port = forms.IntegerField(label=_("Listener port"), min_value=1, max_value=65535, initial=80)
+    auto_accept = ServiceSettingsForm.base_fields["auto_accept"]
+    trusted_teams = ServiceSettingsForm.base_fields["trusted_teams"]
+    connection_limit = ServiceSettingsForm.base_fields["connection_limit"]
+
+
+class PublishReviewForm(forms.Form):
+    """Nothing to fill in: the last step shows what will be built, and publishes unless one of
+    the verb's checks, run once more on the whole, still finds a problem."""
+
+    def __init__(self, *args, problems: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problems = list(problems)
+
+    def clean(self) -> dict:
+        if self.problems:
+            raise ValidationError(self.problems)
+        return super().clean()

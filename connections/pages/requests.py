@@ -1,0 +1,245 @@
+"""Access requests in the browser: the request form (seed step 5), the team's list, and a request's
+page with its steps, timeline, endpoint, "Test connection" (step 7) and actions (step 6, revoke,
+retry)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from connections import policies, services
+from connections.choices import REQUEST_TERMINAL, RequestState
+from connections.filtersets import AccessRequestFilterSet
+from connections.models import AccessRequest, ConnectionTest, PublishedService
+from connections.pages import live
+from connections.pages.forms import AccessRequestForm, RejectForm
+from connections.pages.paging import paginate
+from connections.pages.refusals import REFUSALS, attempt, back_to, refusal_message
+
+# The steps a request goes through, as its page shows them (docs/design.md's state diagram).
+STEPS = [
+    (RequestState.SUBMITTED, gettext_lazy("Submitted")),
+    (RequestState.PROVISIONING, gettext_lazy("Provisioning")),
+    (RequestState.PENDING_APPROVAL, gettext_lazy("Awaiting approval")),
+    (RequestState.CONNECTING, gettext_lazy("Connecting")),
+    (RequestState.CONNECTED, gettext_lazy("Connected")),
+]
+STEP_ORDER = [state for state, _label in STEPS]
+
+
+@live.page()
+def request_form(request, pk: int):
+    """Request access to a service. The zones' vSwitches follow the chosen VPC (htmx reloads
+    them from `request_zones`); "Check" runs every pre-flight check without submitting."""
+    service = PublishedService.objects.with_details().filter(pk=pk).first()
+    if service is None:
+        raise Http404(_("There is no such service (any more)."))
+    if not policies.permitted(request.user, "request_access", service):
+        reason = _("Only members of a team may request access: ask a platform admin to add you.")
+        return render(request, "connections/forbidden.html", {"reason": reason}, status=403)
+    if not policies.state_allows("request_access", service):
+        messages.error(
+            request,
+            _("%(service)s is %(state)s: access can be requested once it is available.")
+            % {"service": service, "state": service.get_state_display().lower()},
+        )
+        return redirect("connections:service_detail", pk=pk)
+    if request.method == "POST":
+        form = AccessRequestForm(request.POST, user=request.user, service=service)
+        if request.POST.get("action") != "check" and form.is_valid() and not form.has_problems:
+            try:
+                access_request = services.request_access(request.user, **form.verb_arguments())
+            except REFUSALS as error:
+                form.add_error(None, refusal_message(error))
+            else:
+                messages.success(request, _("Requested: a worker is creating the endpoint."))
+                return back_to(
+                    request, reverse("connections:request_detail", args=[access_request.pk])
+                )
+        checked = (
+            request.POST.get("action") == "check" and form.is_valid() and not form.has_problems
+        )
+    else:
+        form = AccessRequestForm(user=request.user, service=service)
+        checked = False
+    context = {"nav": "catalog", "service": service, "form": form, "checked": checked}
+    return render(request, "connections/accessrequest_form.html", context)
+
+
+@live.page()
+def request_zones(request, pk: int):
+    """The zone rows for the VPC being chosen (htmx, when the VPC changes)."""
+    service = PublishedService.objects.with_details().filter(pk=pk).first()
+    if service is None:
+        raise Http404
+    form = AccessRequestForm(request.GET, user=request.user, service=service)
+    return render(request, "connections/partials/request_zones.html", {"form": form})
+
+
+LIST_ORDER = ("-created_at", "-id")
+
+
+def _team_requests(request) -> AccessRequestFilterSet:
+    """The requests of the person's teams, filtered as asked (the person from the session)."""
+    mine = AccessRequest.objects.filter(policies.team_requests_q(live.signed_in_user_id(request)))
+    return AccessRequestFilterSet(request.GET, queryset=mine)
+
+
+def rows_version(rows) -> str:
+    """What a list of requests shows changes with their state, health and last change."""
+    return live.fingerprint(*[(r.pk, r.state, r.health, r.updated_at) for r in rows])
+
+
+def _list_version(request) -> str:
+    fields = ("pk", "state", "health", "updated_at")
+    return rows_version(
+        paginate(request, _team_requests(request).qs.only(*fields), LIST_ORDER).rows
+    )
+
+
+@live.page(version=_list_version)
+def request_list(request):
+    """The person's teams' requests, newest first, with live state and health."""
+    polling = request.htmx and request.GET.get("fragment") == "rows"
+    filterset = _team_requests(request)
+    page = paginate(request, filterset.qs.for_list(), LIST_ORDER)
+    version = rows_version(page.rows)
+    context = {"nav": "requests", "filterset": filterset, "page": page, "version": version}
+    if polling:
+        return render(request, "connections/partials/request_rows.html", context)
+    return render(request, "connections/accessrequest_list.html", context)
+
+
+def _request_for(user, pk: int) -> AccessRequest:
+    access_request = AccessRequest.objects.visible_to(user).with_details().filter(pk=pk).first()
+    if access_request is None:
+        raise Http404(_("This request does not exist, or you may no longer see it."))
+    return access_request
+
+
+def steps_of(access_request: AccessRequest) -> list[tuple[str, str]]:
+    """(label, done/current/failed/todo) for each step of the happy path."""
+    state = access_request.state
+    if state in STEP_ORDER:
+        reached = STEP_ORDER.index(state)
+    elif state == RequestState.FAILED:
+        phase_state = {"provision": RequestState.PROVISIONING, "connect": RequestState.CONNECTING}
+        reached = STEP_ORDER.index(phase_state.get(access_request.failed_phase, STEP_ORDER[-1]))
+    else:  # revoking, revoked, rejected: where it got before it ended
+        reached = STEP_ORDER.index(
+            RequestState.CONNECTED if access_request.connected_at else RequestState.PROVISIONING
+        )
+    marks = []
+    for index, (_state, label) in enumerate(STEPS):
+        if index < reached or (index == reached and state == RequestState.CONNECTED):
+            mark = "done"
+        elif index == reached:
+            mark = "failed" if state == RequestState.FAILED else "current"
+            if state in REQUEST_TERMINAL or state == RequestState.REVOKING:
+                mark = "done"
+        else:
+            mark = "todo"
+        marks.append((label, mark))
+    return marks
+
+
+@live.page(version=lambda request, pk: live.request_version(pk))
+def request_detail(request, pk: int):
+    """One request as either side sees it; its live part is polled."""
+    polling = request.htmx and request.GET.get("fragment") == "live"
+    try:
+        access_request = _request_for(request.user, pk)
+    except Http404:
+        if polling:
+            return render(request, "connections/partials/gone.html", status=200)
+        raise
+    service = access_request.service
+    context = {
+        "nav": "requests",
+        "access_request": access_request,
+        "service": service,
+        "steps": steps_of(access_request),
+        "actions": policies.allowed_actions(request.user, access_request),
+        "events": access_request.events.select_related("actor").order_by("created_at", "id"),
+        "test": access_request.connection_tests.select_related("requested_by").first(),
+        "test_version": live.test_version(pk),
+        "reject_form": RejectForm(),
+        "version": live.request_version(pk),
+        "live": access_request.state not in REQUEST_TERMINAL
+        or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
+        "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
+    }
+    if polling:
+        return render(request, "connections/partials/request_live.html", context)
+    return render(request, "connections/accessrequest_detail.html", context)
+
+
+# action → (the verb, what to say when it went through).
+ACTIONS = {
+    "approve": (
+        lambda user, r, form: services.approve_request(user, r),
+        gettext_lazy("Approved: a worker accepts the connection."),
+    ),
+    "revoke": (
+        lambda user, r, form: services.revoke_request(user, r),
+        gettext_lazy("Revoking: the endpoint is being deleted."),
+    ),
+    "retry": (
+        lambda user, r, form: services.retry_request(user, r),
+        gettext_lazy("Retrying: the work resumes at the step that failed."),
+    ),
+    "reject": (
+        lambda user, r, form: services.reject_request(user, r, reason=form["reason"]),
+        gettext_lazy("Rejected: the endpoint is being removed."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def request_action(request, pk: int, action: str):
+    """Approve, reject (with its reason), revoke or retry, then back to where it was asked."""
+    access_request = _request_for(request.user, pk)
+    verb, done = ACTIONS[action]
+    form = RejectForm(request.POST) if action == "reject" else None
+    if form is not None and not form.is_valid():
+        messages.error(request, _("Give a reason for the rejection."))
+    else:
+        data = form.cleaned_data if form is not None else None
+        attempt(request, lambda: verb(request.user, access_request, data), done)
+    return back_to(request, _next_url(request, access_request))
+
+
+def _next_url(request, access_request: AccessRequest) -> str:
+    """Back to the page the button was on (the queue or the request), never off the site."""
+    queue = reverse("connections:approval_list")
+    if request.POST.get("next", "").startswith(queue):
+        return request.POST["next"]
+    return reverse("connections:request_detail", args=[access_request.pk])
+
+
+@live.page(version=lambda request, pk: live.test_version(pk))
+def connection_test(request, pk: int):
+    """POST: test the connection now (a worker runs the probe). GET: the latest test, polled
+    until it is done."""
+    access_request = _request_for(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.test_connection(request.user, access_request)
+        except REFUSALS as error:
+            messages.error(request, refusal_message(error))
+            return back_to(request, reverse("connections:request_detail", args=[pk]))
+        if not request.htmx:
+            return redirect("connections:request_detail", pk=pk)
+    test = ConnectionTest.objects.filter(access_request=access_request).first()
+    return render(
+        request,
+        "connections/partials/connection_test.html",
+        {"access_request": access_request, "test": test, "test_version": live.test_version(pk)},
+    )

@@ -1,0 +1,91 @@
+"""The data-plane probe: seed step 7 run by a worker. A TCP connect to the endpoint through the
+address a client in the consumer's VPC would use, then, on a TCP listener, an HTTP GET whose
+answer (the ECS greeting, in the demo) is kept when the service speaks HTTP.
+
+The same function answers the pages' "Test connection" and the API's test action.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from connections.choices import ListenerProtocol
+from connections.cloud import dataplane
+from connections.models import ConnectionTest
+
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 5
+ANSWER_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    target: str
+    latency_ms: float | None = None
+    answer: str = ""
+    error: str = ""
+
+
+def probe(host: str, port: int, vpc_id: str, protocol: str) -> ProbeResult:
+    """Connect to host:port as a client in `vpc_id` would, and read what answers."""
+    target = f"{host}:{port}"
+    try:
+        address, loopback_port = dataplane.locate(host, port, vpc_id)
+    except dataplane.Unreachable as unreachable:
+        return ProbeResult(False, target, error=unreachable.message)
+    if protocol != ListenerProtocol.TCP:
+        return ProbeResult(False, target, error=f"A {protocol} listener cannot be probed yet.")
+    started = time.monotonic()
+    try:
+        with socket.create_connection((address, loopback_port), timeout=CONNECT_TIMEOUT_SECONDS):
+            latency_ms = (time.monotonic() - started) * 1000
+    except OSError as error:
+        return ProbeResult(False, target, error=f"TCP connect failed: {error.strerror or error}.")
+    return ProbeResult(True, target, latency_ms, answer=_http_answer(address, loopback_port, host))
+
+
+def _http_answer(address: str, port: int, host: str) -> str:
+    """The status and start of the body of `GET /`, or a note that the service is not HTTP."""
+    connection = http.client.HTTPConnection(address, port, timeout=READ_TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", "/", headers={"Host": host, "User-Agent": "privatelink-portal"})
+        response = connection.getresponse()
+        body = response.read(ANSWER_LIMIT).decode("utf-8", errors="replace").strip()
+    except (OSError, http.client.HTTPException):
+        return "Connected over TCP; the service did not answer HTTP."
+    finally:
+        connection.close()
+    return f"HTTP {response.status} {response.reason}: {body}"[:ANSWER_LIMIT]
+
+
+def run_connection_test(test_id: int) -> str:
+    """Run a recorded "Test connection" and store its result (the task's body)."""
+    test = ConnectionTest.objects.select_related("access_request__service", "access_request__vpc")
+    test = test.filter(pk=test_id, finished_at__isnull=True).first()
+    if test is None:
+        return "gone or done"
+    access_request = test.access_request
+    service = access_request.service
+    result = probe(
+        access_request.endpoint_domain,
+        service.listener_port,
+        access_request.vpc.vpc_id,
+        service.listener_protocol,
+    )
+    with transaction.atomic():
+        ConnectionTest.objects.filter(pk=test.pk).update(
+            finished_at=timezone.now(),
+            target=result.target,
+            ok=result.ok,
+            latency_ms=result.latency_ms,
+            answer=result.answer,
+            error=result.error,
+        )
+    return "ok" if result.ok else f"failed: {result.error}"

@@ -1,0 +1,165 @@
+"""The main journeys in a real browser, as people use them: request access and watch it go live
+while the owner approves in another browser; test the connection; the form's errors; reject;
+revoke; publish through the wizard; text typed into every free-text field stays text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from connections.models import AccessRequest, PublishedService
+from tests.e2e.conftest import LIVE_TIMEOUT_MS
+
+pytestmark = pytest.mark.worker
+
+JUSTIFICATION = "The storefront calls nginx."
+# Typed into free-text fields: it must show as these characters, and never run.
+SCRIPT = '<script>window.__injected = 1</script><img src=x onerror="window.__injected = 2">'
+
+
+def request_access(consumer, service, justification: str = JUSTIFICATION) -> int:
+    """Fill in the request form as the consumer would; returns the new request's id."""
+    consumer.go(f"/services/{service.pk}/request/")
+    consumer.page.get_by_label("Justification").fill(justification)
+    consumer.page.get_by_role("button", name="Request access").click()
+    consumer.page.wait_for_url(re.compile(r".*/requests/\d+/$"))
+    return int(consumer.page.url.rstrip("/").rsplit("/", 1)[1])
+
+
+def state_of(person):
+    return person.page.locator("#request-state")
+
+
+def test_the_owner_approves_from_the_queue_and_the_consumers_page_turns_connected(
+    people, seed_service
+):
+    consumer, provider = people("consumer"), people("provider")
+    consumer.go("/")
+    consumer.screenshot("catalog")
+    consumer.go(f"/services/{seed_service.pk}/request/")
+    consumer.screenshot("request-form")
+
+    request_id = request_access(consumer, seed_service)
+    expect(state_of(consumer)).to_have_text("Pending approval", timeout=LIVE_TIMEOUT_MS)
+
+    provider.go("/approvals/")
+    expect(provider.page.locator("#awaiting-count")).to_have_text("1 waiting")
+    row = provider.page.get_by_role("row").filter(has_text=f"#{request_id}")
+    expect(row).to_contain_text(JUSTIFICATION)
+    expect(row).to_contain_text("Apps")
+    provider.screenshot("approval-queue")
+    row.get_by_role("button", name="Approve").click()
+    expect(provider.page.locator(".message-success")).to_contain_text("Approved")
+    expect(provider.page.locator("#awaiting-count")).to_have_text("0 waiting")
+
+    # The consumer's page was never reloaded: its live region followed the worker.
+    expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)
+    consumer.page.get_by_role("button", name="Test connection").click()
+    answer = consumer.page.locator(".test-result")
+    expect(answer).to_contain_text("Hello World ! This is ECS0", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.locator("#curl-command")).to_have_text(
+        re.compile(r"curl http://ep-\S+\.privatelink\.aliyuncs\.com:80")
+    )
+    consumer.screenshot("request-connected")
+
+
+def test_the_form_shows_what_is_wrong_beside_each_field(people, seed_service):
+    consumer = people("consumer")
+    consumer.go(f"/services/{seed_service.pk}/request/")
+    page = consumer.page
+
+    # Zone H: VPC1 has a vSwitch there, but the service is not offered in it.
+    expect(page.locator("#zone-off-cn-hangzhou-h")).to_be_disabled()
+    expect(page.get_by_text("nginx-hangzhou is not offered in this zone.")).to_be_visible()
+    page.get_by_label("cn-hangzhou-g").select_option(label="— not in this zone —")
+    page.get_by_label("cn-hangzhou-k").select_option(label="— not in this zone —")
+    page.get_by_label("sg-vpc1").uncheck()
+    page.get_by_role("button", name="Check").click()
+
+    expect(page.get_by_text("Choose at least one zone and its vSwitch.")).to_be_visible()
+    expect(page.get_by_text("Choose at least one security group.")).to_be_visible()
+    expect(page.get_by_text("Say why the team needs access.")).to_be_visible()
+    consumer.screenshot("request-form-errors")
+    assert not AccessRequest.objects.exists()
+
+
+def test_the_owner_rejects_with_a_reason_the_team_reads(people, seed_service):
+    consumer, provider = people("consumer"), people("provider")
+    request_id = request_access(consumer, seed_service)
+    expect(state_of(consumer)).to_have_text("Pending approval", timeout=LIVE_TIMEOUT_MS)
+
+    provider.go(f"/requests/{request_id}/")
+    provider.page.get_by_label("Reason").fill("Use the partner API instead.")
+    provider.page.get_by_role("button", name="Reject").click()
+
+    expect(state_of(consumer)).to_have_text("Rejected", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.get_by_text("Reason given: Use the partner API instead.")).to_be_visible()
+
+
+def test_the_consumer_revokes_and_the_endpoint_goes(people, seed_service):
+    seed_service.trusted_teams.add(seed_service.owner_team.__class__.objects.get(slug="apps"))
+    consumer = people("consumer")
+    request_access(consumer, seed_service)
+    expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)
+
+    consumer.page.get_by_role("button", name="Revoke").click()
+
+    expect(state_of(consumer)).to_have_text("Revoked", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.get_by_role("button", name="Revoke")).to_have_count(0)
+
+
+def test_the_publish_wizard_builds_a_service_that_goes_available(people, world):
+    provider = people("provider")
+    provider.go("/services/publish/")
+    page = provider.page
+    page.get_by_label("Service name").fill("orders-api")
+    page.get_by_label("Description").fill(SCRIPT)  # free text: it must stay text
+    vpc2 = page.get_by_label("VPC").locator("option", has_text="VPC2 (").get_attribute("value")
+    page.get_by_label("VPC").select_option(vpc2)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()  # no zone: refused, with the reason
+    expect(page.get_by_text("Choose at least 2 zones: an NLB spans two or more.")).to_be_visible()
+    page.get_by_label("cn-hangzhou-g").select_option(index=1)
+    page.get_by_label("cn-hangzhou-k").select_option(index=1)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("ECS03").check()
+    page.get_by_label("ECS04").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Listener port").fill("80")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_text("ECS03:80 (weight 100), ECS04:80 (weight 100)")).to_be_visible()
+    provider.screenshot("publish-review")
+    page.get_by_role("button", name="Publish").click()
+
+    page.wait_for_url(re.compile(r".*/services/\d+/$"))
+    expect(page.locator("#progress-title")).to_be_visible()
+    expect(page.locator("#service-live .badge").first).to_have_text(
+        "Available", timeout=LIVE_TIMEOUT_MS
+    )
+    provider.screenshot("service-owner")
+    assert PublishedService.objects.get(name="orders-api").endpoint_service_id
+    expect(page.get_by_text(SCRIPT)).to_be_visible()
+    assert page.evaluate("window.__injected") is None
+
+
+def test_markup_typed_into_free_text_fields_shows_as_text_and_never_runs(people, seed_service):
+    consumer, provider = people("consumer"), people("provider")
+    consumer.go("/")
+    consumer.page.get_by_label("Search").fill(SCRIPT)
+    consumer.page.get_by_role("button", name="Filter").click()
+    expect(consumer.page.get_by_label("Search")).to_have_value(SCRIPT)
+    request_id = request_access(consumer, seed_service, justification=SCRIPT)
+    expect(consumer.page.get_by_role("definition").filter(has_text=SCRIPT)).to_be_visible()
+    expect(state_of(consumer)).to_have_text("Pending approval", timeout=LIVE_TIMEOUT_MS)
+    provider.go("/approvals/")
+    expect(provider.page.get_by_role("cell").filter(has_text=SCRIPT)).to_be_visible()
+    provider.go(f"/requests/{request_id}/")
+    provider.page.get_by_label("Reason").fill(SCRIPT)
+    provider.page.get_by_role("button", name="Reject").click()
+    expect(state_of(consumer)).to_have_text("Rejected", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.get_by_text(f"Reason given: {SCRIPT}")).to_be_visible()
+
+    for person in (consumer, provider):
+        assert person.page.evaluate("window.__injected") is None
