@@ -21,6 +21,27 @@ from portal.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Tests whose outcome does not depend on the database and broker the portal runs on (cloudsim on
+# its own, benchmarks, `make run` and settings in processes of their own, the browser journeys,
+# whose pages the view tests check on both): CI's second pass, on PostgreSQL and Redis, leaves
+# them out (`-m "not one_pass"`), having run them in its first.
+ONE_PASS = (
+    "tests/cloudsim/",
+    "tests/bench/",
+    "tests/e2e/",
+    "tests/portal/test_make_run.py",
+    "tests/portal/test_settings.py",
+    "tests/portal/test_compose.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath)).relative_to(ROOT).as_posix()
+        if path.startswith(ONE_PASS):
+            item.add_marker(pytest.mark.one_pass)
+
+
 def pytest_sessionstart(session):
     """Remove the folders of test runs that ended over an hour ago (logs of recent ones stay)."""
     for folder in (ROOT / "var" / "test").glob("run-*"):

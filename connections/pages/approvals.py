@@ -23,6 +23,12 @@ from connections.pages.refusals import REFUSALS, back_to, refusal_message
 from connections.pages.requests import rows_version
 
 
+def _without_fragment(request) -> str:
+    query = request.GET.copy()
+    query.pop("fragment", None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
 def teams_managed(request):
     return policies.teams_q(request.user, managed=True)
 
@@ -70,6 +76,8 @@ def approval_list(request):
         "service_filter": service_id,
         "reject_form": RejectForm(),
         "version": rows_version(page.rows),
+        # Where the row's buttons come back to: this page, never its poll's fragment.
+        "queue_url": _without_fragment(request),
     }
     if polling:
         return render(request, "connections/partials/approval_rows.html", context)
@@ -103,8 +111,12 @@ def decide(request) -> HttpResponse:
     if decision == "reject" and not form.is_valid():
         messages.error(request, _("Give a reason for the rejection."))
         return back_to(request, queue_url)
+    chosen = list(chosen.select_related("service__owner_team"))
+    if not chosen:
+        messages.error(request, _("None of the ticked requests is there any more."))
+        return back_to(request, queue_url)
     done, refused = 0, []
-    for access_request in chosen.select_related("service__owner_team"):
+    for access_request in chosen:
         try:
             if decision == "approve":
                 services.approve_request(request.user, access_request)

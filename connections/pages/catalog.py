@@ -190,7 +190,12 @@ def service_detail(request, pk: int):
         )
     fragment = request.GET.get("fragment") if request.htmx else None
     if fragment in ("live", "timeline"):
-        return render(request, f"connections/partials/service_{fragment}.html", context)
+        response = render(request, f"connections/partials/service_{fragment}.html", context)
+        if request.GET.get("shown", service.state) != service.state:
+            # What may be done (Request access, the owners' settings, Retire) follows the state,
+            # outside the live regions: show the whole page again.
+            response["HX-Refresh"] = "true"
+        return response
     return render(request, "connections/publishedservice_detail.html", context)
 
 

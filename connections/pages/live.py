@@ -83,17 +83,28 @@ def fingerprint(*parts) -> str:
 
 
 def request_version(request_id: int) -> str | None:
-    """What a request's page shows changes with its state, health, fields and timeline."""
+    """What a request's page shows changes with its state, health, error and endpoint, its
+    timeline (every step of the cloud work writes an event) and its connection tests. Not with
+    `updated_at`, which moves at every hop of a waiting workflow: the page would be re-drawn
+    (and a keyboard user's focus lost) for nothing."""
     last_event = Event.objects.filter(access_request=OuterRef("pk")).order_by("-id").values("id")
-    last_test = (
-        ConnectionTest.objects.filter(access_request=OuterRef("pk"))
-        .order_by("-id")
-        .values("finished_at")
-    )
+    tests = ConnectionTest.objects.filter(access_request=OuterRef("pk")).order_by("-id")
     row = (
         AccessRequest.objects.filter(pk=request_id)
-        .annotate(last_event=Subquery(last_event[:1]), last_test=Subquery(last_test[:1]))
-        .values_list("state", "health", "updated_at", "health_checked_at", "last_event")
+        .annotate(
+            last_event=Subquery(last_event[:1]),
+            last_test=Subquery(tests.values("id")[:1]),
+            last_test_done=Subquery(tests.values("finished_at")[:1]),
+        )
+        .values_list(
+            "state",
+            "health",
+            "last_error_code",
+            "endpoint_domain",
+            "last_event",
+            "last_test",
+            "last_test_done",
+        )
         .first()
     )
     return fingerprint(*row) if row else None
@@ -108,7 +119,8 @@ def test_version(request_id: int) -> str:
 
 
 def service_version(service_id: int) -> str | None:
-    """A service's page: its state and fields, its timeline, and the requests to it."""
+    """A service's page: its state and fields, its timeline, and the requests to it (their last
+    change: the connections table shows their state and health)."""
     last_event = Event.objects.filter(service=OuterRef("pk")).order_by("-id").values("id")
     last_request = (
         AccessRequest.objects.filter(service=OuterRef("pk"))
@@ -135,6 +147,7 @@ COUNT_UP_TO = 100
 
 
 def awaiting_count(user_id: int | None) -> int:
-    """Requests waiting for a decision of this person (the header's count), in one query."""
+    """Requests waiting for a decision of this person (the header's count, at most one more
+    than COUNT_UP_TO), in one query."""
     waiting = AccessRequest.objects.filter(policies.approval_queue_q(user_id)).order_by()
-    return waiting.values("pk")[:COUNT_UP_TO].count()
+    return waiting.values("pk")[: COUNT_UP_TO + 1].count()

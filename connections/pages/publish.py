@@ -86,6 +86,9 @@ class PublishWizard(SessionWizardView):
     def _problems(self) -> list[str]:
         """Everything the verb will check, run once more on the whole (nothing else changed?)."""
         arguments = self.arguments()
+        if arguments["team"] is None or arguments["vpc"] is None:
+            # The first step's answers are gone or no longer hold (say, the name was taken).
+            return [_("The first step's answers no longer hold: go back to step 1.")]
         found = checks.publish_problems(
             self.request.user,
             **{

@@ -74,11 +74,13 @@ def request_form(request, pk: int):
 
 @live.page()
 def request_zones(request, pk: int):
-    """The zone rows for the VPC being chosen (htmx, when the VPC changes)."""
+    """The zone rows for the VPC being chosen (htmx, when the VPC changes): a fresh form for that
+    VPC, with its preselections and no errors yet."""
     service = PublishedService.objects.with_details().filter(pk=pk).first()
     if service is None:
         raise Http404
-    form = AccessRequestForm(request.GET, user=request.user, service=service)
+    initial = {"vpc": request.GET.get("vpc"), "team": request.GET.get("team")}
+    form = AccessRequestForm(initial=initial, user=request.user, service=service)
     return render(request, "connections/partials/request_zones.html", {"form": form})
 
 
@@ -92,12 +94,12 @@ def _team_requests(request) -> AccessRequestFilterSet:
 
 
 def rows_version(rows) -> str:
-    """What a list of requests shows changes with their state, health and last change."""
-    return live.fingerprint(*[(r.pk, r.state, r.health, r.updated_at) for r in rows])
+    """What a list of requests shows changes with the rows on it and their state and health."""
+    return live.fingerprint(*[(r.pk, r.state, r.health) for r in rows])
 
 
 def _list_version(request) -> str:
-    fields = ("pk", "state", "health", "updated_at")
+    fields = ("pk", "state", "health")
     return rows_version(
         paginate(request, _team_requests(request).qs.only(*fields), LIST_ORDER).rows
     )
@@ -227,8 +229,15 @@ def _next_url(request, access_request: AccessRequest) -> str:
 @live.page(version=lambda request, pk: live.test_version(pk))
 def connection_test(request, pk: int):
     """POST: test the connection now (a worker runs the probe). GET: the latest test, polled
-    until it is done."""
-    access_request = _request_for(request.user, pk)
+    until it is done, for those who may test (both sides' owners and the requesting team)."""
+    try:
+        access_request = _request_for(request.user, pk)
+    except Http404:
+        if request.htmx:  # the region says so, and stops polling
+            return render(request, "connections/partials/gone.html")
+        raise
+    if not policies.permitted(request.user, "test", access_request):
+        raise Http404(_("This request does not exist, or you may no longer see it."))
     if request.method == "POST":
         try:
             services.test_connection(request.user, access_request)

@@ -541,3 +541,121 @@ def test_pages_run_no_inline_script_or_style_under_a_strict_policy(world, where)
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe" not in policy
     assert not INLINE.findall(response.content.decode())
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+
+def test_the_wizards_review_without_its_first_step_starts_over_instead_of_failing(world):
+    response = signed_in_as(world, "provider").post(
+        "/services/publish/", {"publish_wizard-current_step": "review"}
+    )
+
+    assert response.status_code == 200
+    assert re.search(
+        r'class="current" aria-current="step">1\. Service and VPC', (response.content.decode())
+    )
+
+
+def test_enter_in_the_queues_reason_box_rejects_rather_than_approves(world):
+    pending(world)
+
+    page = signed_in_as(world, "provider").get("/approvals/").content.decode()
+
+    decide_form = page[
+        page.index('id="decide-form"') : page.index("</form>", page.index('id="decide-form"'))
+    ]
+    own_buttons = re.findall(r'<button type="submit" name="decision" value="(\w+)"', decide_form)
+    assert own_buttons == ["reject", "approve"]  # the first is what Enter presses
+
+
+def test_a_vpc_change_redraws_the_zones_with_their_preselection_and_no_errors(world):
+    vpc1 = world.vpcs["VPC1"]
+
+    page = (
+        signed_in_as(world, "consumer")
+        .get(f"/services/{world.service.pk}/request/zones/", {"vpc": vpc1.pk, "team": ""})
+        .content.decode()
+    )
+
+    g = vpc1.vswitches.get(zone_id="cn-hangzhou-g").pk
+    assert re.search(rf'<option value="{g}" selected>', page)
+    assert "errorlist" not in page and "aria-invalid" not in page
+    assert re.search(r'value="\d+"[^>]*checked', page)  # VPC1's only security group
+
+
+def test_a_connection_test_changes_what_the_request_page_shows(world):
+    from connections.models import ConnectionTest
+
+    access_request = world.make_request(state=RequestState.CONNECTED)
+    before = live.request_version(access_request.pk)
+    test = ConnectionTest.objects.create(access_request=access_request)
+    asked = live.request_version(access_request.pk)
+    ConnectionTest.objects.filter(pk=test.pk).update(finished_at=timezone.now(), ok=True)
+
+    assert len({before, asked, live.request_version(access_request.pk)}) == 3
+
+
+def test_a_service_that_changed_state_reloads_its_page(world):
+    client = signed_in_as(world, "provider")
+    url = f"/services/{world.service.pk}/?fragment=live&shown=provisioning"
+
+    response = poll(client, url)
+
+    assert response["HX-Refresh"] == "true"
+    assert "HX-Refresh" not in poll(client, url.replace("provisioning", "available"))
+
+
+def test_only_those_who_may_test_see_a_tests_answer(world):
+    access_request = world.make_request(state=RequestState.CONNECTED)
+    url = f"/requests/{access_request.pk}/test/"
+
+    assert signed_in_as(world, "consumer").get(url).status_code == 200
+    assert signed_in_as(world, "platform_member").get(url).status_code == 404
+
+
+def test_a_rows_buttons_bring_back_the_queue_not_its_poll(world):
+    pending(world)
+
+    rows = poll(signed_in_as(world, "provider"), "/approvals/?fragment=rows").content.decode()
+
+    assert 'name="next" value="/approvals/"' in rows
+
+
+@pytest.mark.parametrize(("waiting", "shown"), [(100, "100 waiting"), (101, "100+ waiting")])
+def test_the_header_counts_to_a_hundred(world, waiting, shown):
+    for _ in range(waiting):
+        AccessRequestFactory(
+            service=world.service, consumer_team=world.teams["apps"], state="pending_approval"
+        )
+
+    page = signed_in_as(world, "provider").get("/requests/").content.decode()
+
+    assert re.search(rf'id="awaiting-count"[^>]*>{re.escape(shown)}</span>', page, re.S)
+
+
+def test_a_name_taken_meanwhile_is_caught_at_the_review(world):
+    client = signed_in_as(world, "provider")
+    vpc2 = world.vpcs["VPC2"]
+
+    def step(name: str, data: dict):
+        payload = {"publish_wizard-current_step": name}
+        payload.update({f"{name}-{key}": value for key, value in data.items()})
+        return client.post("/services/publish/", payload)
+
+    client.get("/services/publish/")
+    step("basics", {"team": world.teams["platform"].pk, "name": "orders-api", "vpc": vpc2.pk})
+    step("zones", {f"zone_{z}": vpc2.vswitches.get(zone_id=z).pk
+                   for z in ("cn-hangzhou-g", "cn-hangzhou-k")})  # fmt: skip
+    ecs03 = vpc2.instances.get(name="ECS03").instance_id
+    step("backends", {f"use_{ecs03}": "on", f"port_{ecs03}": 80, f"weight_{ecs03}": 100})
+    PublishedServiceFactory(name="orders-api", owner_team=world.teams["apps"])  # someone else
+
+    review = step("listener", {"protocol": "TCP", "port": 80, "connection_limit": ""})
+    published = step("review", {})
+
+    assert review.status_code == published.status_code == 200
+    assert "The first step&#x27;s answers no longer hold: go back to step 1." in (
+        published.content.decode()
+    )
+    assert PublishedService.objects.filter(name="orders-api").count() == 1

@@ -63,6 +63,8 @@ def test_the_owner_approves_from_the_queue_and_the_consumers_page_turns_connecte
         re.compile(r"curl http://ep-\S+\.privatelink\.aliyuncs\.com:80")
     )
     consumer.screenshot("request-connected")
+    consumer.page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    consumer.screenshot("request-connected-phone")
 
 
 def test_the_form_shows_what_is_wrong_beside_each_field(people, seed_service):
