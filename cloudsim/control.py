@@ -21,7 +21,9 @@ page can send without a CORS preflight that cloudsim never grants.
 - `GET /_sim/resolve?host=H&port=P[&vpc=vpc-…]`: `{"host": "127.0.0.1", "port": N}`, where H:P (an
   endpoint domain, a zone domain or an ENI IP, and a listener port) is reached on loopback; 404
   until the connection is Connected; 409 when H is the ENI address of more than one Connected
-  endpoint (overlapping VPCs) and no `vpc` says which client VPC is asking.
+  endpoint (overlapping VPCs) and no `vpc` says which client VPC is asking;
+- `POST /_sim/resolve` with `{"targets": [{"host", "port", "vpc"?}, …]}`: the same for many
+  targets in one call (a health sweep's), `{"answers": [{"host", "port"} or {"error", "message"}]}`.
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
             return 200, sim.store.stats(), {}
         if route == ("GET", ("resolve",)):
             return _resolve(sim, query)
+        if route == ("POST", ("resolve",)):
+            return _resolve_many(sim, environ)
     except AmbiguousAddress as exc:
         return _error(409, "Ambiguous", str(exc))
     except NetworkError as exc:
@@ -210,6 +214,34 @@ def _resolve(sim: CloudSim, query: dict[str, str]) -> Answer:
         raise _BadRequest("resolve needs host=<name or IP> and port=<1-65535>")
     address, port = sim.network.resolve(host, int(port_text), query.get("vpc") or None)
     return 200, {"host": address, "port": port}, {}
+
+
+MAX_RESOLVE_TARGETS = 50_000
+
+
+def _resolve_many(sim: CloudSim, environ: dict[str, Any]) -> Answer:
+    """POST {"targets": [{"host", "port", "vpc"?}, …]} → {"answers": [{"host", "port"} or
+    {"error": "NotFound", "message"}, …]}, in order."""
+    body = _json_body(environ)
+    targets = body.get("targets") if isinstance(body, dict) else None
+    if not isinstance(targets, list) or len(targets) > MAX_RESOLVE_TARGETS:
+        raise _BadRequest(f'send {{"targets": [...]}} with at most {MAX_RESOLVE_TARGETS} targets')
+    asked = []
+    for target in targets:
+        host = target.get("host") if isinstance(target, dict) else None
+        port = target.get("port") if isinstance(target, dict) else None
+        vpc = target.get("vpc") if isinstance(target, dict) else None
+        if not isinstance(host, str) or not host or type(port) is not int or not 0 < port < 65536:
+            raise _BadRequest("each target needs a host and a port from 1 to 65535")
+        asked.append((host, port, vpc if isinstance(vpc, str) and vpc else None))
+    answers = []
+    for answer in sim.network.resolve_many(asked):
+        if isinstance(answer, NetworkError):
+            code = "Ambiguous" if isinstance(answer, AmbiguousAddress) else "NotFound"
+            answers.append({"error": code, "message": str(answer)})
+        else:
+            answers.append({"host": answer[0], "port": answer[1]})
+    return 200, {"answers": answers}, {}
 
 
 def _error(status: int, code: str, message: str) -> Answer:

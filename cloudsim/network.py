@@ -130,36 +130,51 @@ class Network:
         """Where a client in a VPC reaches host:port, on loopback; NetworkError says why not."""
         with self.store.lock:
             self.store.advance()
+            return self._resolve(host, port, vpc_id, _Index(self.store))
+
+    def resolve_many(
+        self, targets: list[tuple[str, int, str | None]]
+    ) -> list[tuple[str, int] | NetworkError]:
+        """`resolve` for many targets under one look at the state (a health sweep's thousands of
+        endpoints): each answer is an address or the NetworkError that says why not."""
+        with self.store.lock:
+            self.store.advance()
+            index = _Index(self.store)
+            answers: list[tuple[str, int] | NetworkError] = []
+            for host, port, vpc_id in targets:
+                try:
+                    answers.append(self._resolve(host, port, vpc_id, index))
+                except NetworkError as error:
+                    answers.append(error)
+            return answers
+
+    def _resolve(self, host: str, port: int, vpc_id: str | None, index: _Index) -> tuple[str, int]:
+        endpoint, zones = index.by_domain.get(host) or self._endpoint_for(host, vpc_id)
+        if vpc_id is not None and endpoint["VpcId"] != vpc_id:
             endpoint, zones = self._endpoint_for(host, vpc_id)
-            if (
-                endpoint["EndpointStatus"] != "Active"
-                or endpoint["ConnectionStatus"] != "Connected"
-            ):
-                raise NetworkError(
-                    f"{host} belongs to endpoint {endpoint['EndpointId']}, whose connection is "
-                    f"{endpoint['ConnectionStatus']} (endpoint {endpoint['EndpointStatus']})"
-                )
-            connected = [zone for zone in zones if zone["ZoneStatus"] == "Connected"]
-            if not connected:
-                raise NetworkError(f"{host}: no Connected zone of {endpoint['EndpointId']}")
-            service = self.store.get("vpcendpointservice", endpoint["ServiceId"])
-            if service is None:
-                raise NetworkError(f"{host}: the endpoint service {endpoint['ServiceId']} is gone")
-            zone_ids = {zone["ZoneId"] for zone in connected}
-            balancers = {r["ResourceId"] for r in service["Resources"] if r["ZoneId"] in zone_ids}
-            for listener in self.store.all("listener"):
-                if (
-                    listener["LoadBalancerId"] in balancers
-                    and listener["ListenerPort"] == port
-                    and listener["ListenerStatus"] == "Running"
-                ):
+        if endpoint["EndpointStatus"] != "Active" or endpoint["ConnectionStatus"] != "Connected":
+            raise NetworkError(
+                f"{host} belongs to endpoint {endpoint['EndpointId']}, whose connection is "
+                f"{endpoint['ConnectionStatus']} (endpoint {endpoint['EndpointStatus']})"
+            )
+        connected = [zone for zone in zones if zone["ZoneStatus"] == "Connected"]
+        if not connected:
+            raise NetworkError(f"{host}: no Connected zone of {endpoint['EndpointId']}")
+        service = self.store.get("vpcendpointservice", endpoint["ServiceId"])
+        if service is None:
+            raise NetworkError(f"{host}: the endpoint service {endpoint['ServiceId']} is gone")
+        zone_ids = {zone["ZoneId"] for zone in connected}
+        balancers = {r["ResourceId"] for r in service["Resources"] if r["ZoneId"] in zone_ids}
+        for balancer in sorted(balancers):
+            for listener in index.listeners.get(balancer, []):
+                if listener["ListenerPort"] == port and listener["ListenerStatus"] == "Running":
                     local_port = self.dataplane.listener_port(listener["ListenerId"])
                     if local_port is not None:
                         return LOOPBACK, local_port
-            raise NetworkError(
-                f"{host}:{port}: no Running listener on port {port} behind "
-                f"{service['ServiceId']} in {', '.join(sorted(zone_ids))}"
-            )
+        raise NetworkError(
+            f"{host}:{port}: no Running listener on port {port} behind "
+            f"{service['ServiceId']} in {', '.join(sorted(zone_ids))}"
+        )
 
     def _endpoint_for(self, host: str, vpc_id: str | None) -> tuple[Record, list[dict[str, Any]]]:
         found: list[tuple[Record, list[dict[str, Any]]]] = []
@@ -186,6 +201,20 @@ class Network:
                 "name the client's VPC with vpc=<VpcId>"
             )
         return connected[0] if connected else found[0]
+
+
+class _Index:
+    """The state looked up by what a resolve asks for, built once per call (under the lock)."""
+
+    def __init__(self, store):
+        # An endpoint domain carries the endpoint's id: it names one endpoint.
+        self.by_domain = {
+            endpoint["EndpointDomain"]: (endpoint, endpoint["Zones"])
+            for endpoint in store.all("vpcendpoint")
+        }
+        self.listeners: dict[str, list[Record]] = {}
+        for listener in store.all("listener"):
+            self.listeners.setdefault(listener["LoadBalancerId"], []).append(listener)
 
 
 def _connected(endpoint: Record, zones: list[dict[str, Any]]) -> bool:

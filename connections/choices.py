@@ -89,7 +89,9 @@ REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
     RequestState.CONNECTING: frozenset(
         {RequestState.CONNECTED, RequestState.FAILED, RequestState.REVOKING}
     ),
-    RequestState.CONNECTED: frozenset({RequestState.REVOKING}),
+    # Failed: the health sweep found the connection disabled outside the portal; a retry
+    # connects it again.
+    RequestState.CONNECTED: frozenset({RequestState.REVOKING, RequestState.FAILED}),
     RequestState.REVOKING: frozenset({RequestState.REVOKED, RequestState.FAILED}),
     # A retry resumes the phase that failed; a failed request can also be given up (revoked).
     RequestState.FAILED: frozenset(

@@ -6,7 +6,15 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
 from connections.choices import Health, RequestState, ServiceState
-from connections.models import MAX_ROW_ID, AccessRequest, Event, PublishedService, Team, Vpc
+from connections.models import (
+    MAX_ROW_ID,
+    AccessRequest,
+    Event,
+    Finding,
+    PublishedService,
+    Team,
+    Vpc,
+)
 
 # A search is a few words: each one is a condition on two columns.
 SEARCH_MAX_LENGTH = 200
@@ -106,6 +114,41 @@ class EventFilterSet(django_filters.FilterSet):
     class Meta:
         model = Event
         fields = ["service", "access_request", "verb"]
+
+
+class FindingFilterSet(django_filters.FilterSet):
+    """What the health sweep found: open ones by default (`state=resolved`, or both)."""
+
+    state = AnyOfFilter(
+        choices=[(state, state) for state in (Finding.OPEN, Finding.CLEANING, Finding.RESOLVED)],
+        method="in_states",
+        help_text="open (the default: open and cleaning), cleaning or resolved.",
+    )
+    kind = AnyOfFilter(choices=Finding.Kind.choices)
+    service = IdFilter(field_name="service_id", help_text="Service id.")
+
+    class Meta:
+        model = Finding
+        fields = ["state", "kind", "service"]
+
+    STATES = {
+        Finding.OPEN: Q(resolved_at__isnull=True, cleaning=False),
+        Finding.CLEANING: Q(resolved_at__isnull=True, cleaning=True),
+        Finding.RESOLVED: Q(resolved_at__isnull=False),
+    }
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("state"):
+            queryset = queryset.filter(resolved_at__isnull=True)
+        return queryset
+
+    def in_states(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        wanted = Q()
+        for state in value:
+            wanted |= self.STATES[state]
+        return queryset.filter(wanted)
 
 
 class VpcFilterSet(django_filters.FilterSet):

@@ -168,6 +168,15 @@ def sees_request(user, access_request) -> bool:
     )
 
 
+def findings_q(user) -> Q:
+    """What the health sweep found (models.Finding) concerns a service's owners; one that no
+    service of the portal accounts for is for platform admins alone."""
+    roles = roles_of(user)
+    if roles.platform_admin:
+        return Q()
+    return Q(service__owner_team_id__in=roles.manager_of)
+
+
 def _team_ids(user_id: int | None, roles=None):
     """The ids of the person's teams (with one of `roles`), as a subquery: the rows' own team
     column is compared with it, so the lists' (team, newest first) indexes serve."""
@@ -203,6 +212,7 @@ def approval_queue_q(user_id: int | None) -> Q:
 
 REQUEST_ACTIONS = ("approve", "reject", "revoke", "retry", "test")
 SERVICE_ACTIONS = ("request_access", "configure", "retire", "retry")
+FINDING_ACTIONS = ("clean_up",)
 
 
 def _kind(obj) -> str:
@@ -212,6 +222,11 @@ def _kind(obj) -> str:
 def permitted(user, action: str, obj) -> bool:
     """May this person do `action` to `obj`, whatever its state?"""
     roles = roles_of(user)
+    if _kind(obj) == "finding":
+        owner_team_id = obj.service.owner_team_id if obj.service_id else None
+        return action in FINDING_ACTIONS and (
+            roles.platform_admin or (owner_team_id is not None and roles.manages(owner_team_id))
+        )
     if _kind(obj) == "publishedservice":
         if action == "request_access":
             return roles.platform_admin or bool(roles.member_of)
@@ -247,6 +262,9 @@ def retry_plan(record) -> tuple[str, str | None] | None:
 
 def state_allows(action: str, obj) -> bool:
     """Does the object's state allow `action` (whoever asks)?"""
+    if _kind(obj) == "finding":
+        # Only what the portal made, and only once: a clean-up under way is not asked twice.
+        return action == "clean_up" and obj.cleanable and obj.state == obj.OPEN
     if action == "retry":
         return retry_plan(obj) is not None
     if _kind(obj) == "publishedservice":
@@ -265,7 +283,9 @@ def state_allows(action: str, obj) -> bool:
 
 def allowed_actions(user, obj) -> frozenset[str]:
     """What the person may do to `obj` now: the buttons of a page, the links of the API."""
-    actions = SERVICE_ACTIONS if _kind(obj) == "publishedservice" else REQUEST_ACTIONS
+    actions = {"publishedservice": SERVICE_ACTIONS, "finding": FINDING_ACTIONS}.get(
+        _kind(obj), REQUEST_ACTIONS
+    )
     return frozenset(a for a in actions if permitted(user, a, obj) and state_allows(a, obj))
 
 
@@ -278,6 +298,7 @@ REFUSALS = {
     "retire": _("Only owners of %(owner)s may retire it."),
     "configure": _("Only owners of %(owner)s may change its settings."),
     "request_access": _("Only members of a team may request access."),
+    "clean_up": _("Only owners of %(owner)s may clean up what the health sweep found."),
 }
 SERVICE_REFUSALS = {**REFUSALS, "retry": _("Only owners of %(owner)s may retry it.")}
 
@@ -286,6 +307,10 @@ def require(user, action: str, obj) -> None:
     """Refuse (403) unless the person may do `action` to `obj`; its state is the verb's to check."""
     if permitted(user, action, obj):
         return
+    if _kind(obj) == "finding" and not obj.service_id:
+        raise PermissionDenied(_("Only platform admins may clean up what no service accounts for."))
+    if _kind(obj) == "finding":
+        raise PermissionDenied(str(REFUSALS[action]) % {"owner": obj.service.owner_team})
     service = obj if _kind(obj) == "publishedservice" else obj.service
     messages = SERVICE_REFUSALS if service is obj else REFUSALS
     raise PermissionDenied(str(messages[action]) % {"owner": service.owner_team})

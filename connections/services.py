@@ -30,6 +30,7 @@ from connections.choices import (
 from connections.models import (
     AccessRequest,
     ConnectionTest,
+    Finding,
     PublishedService,
     RequestZone,
     SecurityGroup,
@@ -381,6 +382,30 @@ def _enqueue_probe(test_id: int) -> None:
     from portal.celery import app
 
     app.send_task("connections.probe_connection", args=(test_id,))
+
+
+def clean_up_finding(user, finding: Finding) -> Finding:
+    """Remove what the health sweep found and the portal made (connections/findings.py), by a
+    worker; the finding shows `cleaning` until it is done."""
+    policies.require(user, "clean_up", finding)
+    if not policies.state_allows("clean_up", finding):
+        raise InvalidTransition(finding, "clean_up")
+    with transaction.atomic():
+        # Claimed by a conditional update: two clicks at once start one clean-up.
+        claimed = Finding.objects.filter(
+            pk=finding.pk, cleaning=False, resolved_at__isnull=True
+        ).update(cleaning=True, clean_up_error="")
+        if not claimed:
+            raise InvalidTransition(finding, "clean_up")
+        transaction.on_commit(lambda: _enqueue_clean_up(finding.pk), robust=True)
+    finding.cleaning, finding.clean_up_error = True, ""
+    return finding
+
+
+def _enqueue_clean_up(finding_id: int) -> None:
+    from portal.celery import app
+
+    app.send_task("connections.probe_clean_up", args=(finding_id,))
 
 
 def expire_due_requests() -> int:

@@ -55,6 +55,31 @@ def probe_connection(test_id: int) -> str:
     return run_connection_test(test_id)
 
 
+# A sweep of thousands of connections takes a while; its lease outlasts it (sweep.LEASE_SECONDS).
+@shared_task(name="connections.probe_sweep", soft_time_limit=540, time_limit=570)
+def probe_sweep() -> dict:
+    """The health sweep (queue `probes`; connections/sweep.py): health, drift, findings."""
+    from connections.sweep import sweep
+
+    return sweep().as_dict()
+
+
+@shared_task(name="connections.probe_history_compact")
+def probe_history_compact() -> tuple[int, int]:
+    """Fold health history older than a day into hourly points; drop it after 30 days."""
+    from connections.health import compact_history
+
+    return compact_history()
+
+
+@shared_task(name="connections.probe_clean_up")
+def probe_clean_up(finding_id: int) -> str:
+    """Remove what a finding names, if it is still the portal's (connections/findings.py)."""
+    from connections.findings import clean_up
+
+    return clean_up(finding_id)
+
+
 @shared_task(name="connections.expire_requests")
 def expire_requests() -> int:
     from connections.services import expire_due_requests

@@ -40,12 +40,7 @@ app.conf.update(
     },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
-    # Health probes and reconciliation join these in later stages.
-    beat_schedule={
-        "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
-        "reconcile": {"task": "connections.reconcile", "schedule": 120.0},
-        "sync-inventories": {"task": "connections.sync_inventories", "schedule": 900.0},
-    },
+    # The periodic jobs (beat_schedule) are settings.CELERY_BEAT_SCHEDULE.
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )
 app.autodiscover_tasks()

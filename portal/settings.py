@@ -236,6 +236,15 @@ else:
     }
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Seconds between health sweeps (connections/sweep.py): backends, connections, drift, probes.
+PROBE_INTERVAL_SECONDS = env.float("PROBE_INTERVAL_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "probe-sweep": {"task": "connections.probe_sweep", "schedule": PROBE_INTERVAL_SECONDS},
+    "probe-history-compact": {"task": "connections.probe_history_compact", "schedule": 3600.0},
+    "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
+    "reconcile": {"task": "connections.reconcile", "schedule": 120.0},
+    "sync-inventories": {"task": "connections.sync_inventories", "schedule": 900.0},
+}
 
 # --- REST API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

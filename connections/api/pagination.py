@@ -66,3 +66,9 @@ class PortalCursorPagination(CursorPagination):
             if request.query_params.get(self.cursor_query_param) is None:
                 raise
             raise invalid_cursor() from None
+
+
+class HealthHistoryPagination(PortalCursorPagination):
+    ordering = "-at"
+    page_size = 200
+    max_page_size = 1000

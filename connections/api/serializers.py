@@ -6,7 +6,10 @@ the same number of queries whatever its length. Links offer only what the viewer
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,6 +22,8 @@ from connections.models import (
     ApiToken,
     CloudAccount,
     Event,
+    Finding,
+    HealthSample,
     Instance,
     PublishedService,
     RequestZone,
@@ -27,6 +32,14 @@ from connections.models import (
     Vpc,
     VSwitch,
 )
+
+# A request's answer carries its last day of health; the rest is a link away.
+RECENT_HISTORY_POINTS = 300
+
+
+def recent_history(access_request: AccessRequest):
+    since = timezone.now() - timedelta(days=1)
+    return access_request.health_samples.filter(at__gte=since)[:RECENT_HISTORY_POINTS]
 
 
 def _url(request, name: str, **kwargs) -> str:
@@ -147,6 +160,10 @@ class BackendSerializer(Shape):
     private_ip = serializers.CharField(source="instance.private_ip")
     port = serializers.IntegerField()
     weight = serializers.IntegerField()
+    healthy = serializers.BooleanField(
+        allow_null=True, help_text="As the load balancer's health checks saw it; null: not yet."
+    )
+    health_reason = serializers.CharField(help_text="Why it is not healthy, e.g. CONNECT_FAILED.")
 
 
 class ServiceLinksSerializer(serializers.Serializer):
@@ -155,12 +172,14 @@ class ServiceLinksSerializer(serializers.Serializer):
     request_access = _link_field("POST an access request here, with `service` set to this id.")
     retire = _link_field("DELETE to retire (its owners, when available or failed).")
     retry = _link_field("POST to resume a failed publish or retire (its owners).")
+    findings = _link_field("What the health sweep found about it (its owners).")
 
 
 class ServiceSerializer(Representation):
     """A published service of the catalog. Backends and events are for its owners only."""
 
     state_label = serializers.CharField(source="get_state_display")
+    health_label = serializers.CharField(source="get_health_display")
     owner_team = TeamSerializer()
     vpc_id = serializers.SerializerMethodField(
         help_text="The provider's VPC; null unless you own the service."
@@ -182,6 +201,10 @@ class ServiceSerializer(Representation):
             "description",
             "state",
             "state_label",
+            "health",
+            "health_label",
+            "health_reason",
+            "health_checked_at",
             "owner_team",
             "vpc_id",
             "zones",
@@ -233,6 +256,7 @@ class ServiceSerializer(Representation):
             links["request_access"] = _url(request, "accessrequest-list")
         if self._sees_owner_fields(service):
             links["events"] = f"{_url(request, 'event-list')}?service={service.pk}"
+            links["findings"] = f"{_url(request, 'finding-list')}?service={service.pk}"
         if "retire" in actions:
             links["retire"] = links["self"]
         if "retry" in actions:
@@ -278,6 +302,7 @@ class AccessRequestLinksSerializer(serializers.Serializer):
     self = _link_field("This request (GET; DELETE revokes it).")
     service = _link_field("The service it asks for.")
     events = _link_field("Its audit trail.")
+    health_history = _link_field("Its health history: 30 days, hourly after the first day.")
     approve = _link_field("POST to approve (the service's owners, while pending approval).")
     reject = _link_field("POST `{reason}` to reject (the service's owners, while pending).")
     revoke = _link_field("DELETE to revoke (either side, while it is live).")
@@ -319,7 +344,9 @@ class AccessRequestSerializer(Representation):
             "state_label",
             "health",
             "health_label",
+            "health_reason",
             "health_checked_at",
+            "probe_latency_ms",
             "service",
             "consumer_team",
             "requester",
@@ -356,6 +383,7 @@ class AccessRequestSerializer(Representation):
             "self": _url(request, "accessrequest-detail", pk=access_request.pk),
             "service": _url(request, "service-detail", pk=access_request.service_id),
             "events": f"{_url(request, 'event-list')}?access_request={access_request.pk}",
+            "health_history": _url(request, "accessrequest-health-history", pk=access_request.pk),
         }
         for action in ("approve", "reject", "retry"):
             if action in actions:
@@ -365,17 +393,87 @@ class AccessRequestSerializer(Representation):
         return links
 
 
+class HealthSampleSerializer(Representation):
+    """A point of a request's health history: every change, and every few minutes between;
+    after a day one point an hour (`hourly`), the worst of that hour."""
+
+    class Meta:
+        model = HealthSample
+        fields = ["at", "health", "latency_ms", "hourly"]
+
+
 class AccessRequestDetailSerializer(AccessRequestSerializer):
     events = EventSerializer(many=True, help_text="The timeline, oldest first.")
+    health_history = serializers.SerializerMethodField(
+        help_text=f"The last day's health points, newest first (at most {RECENT_HISTORY_POINTS}); "
+        "links.health_history pages through 30 days."
+    )
     wait = serializers.SerializerMethodField(help_text="Only with ?wait_for: how the wait ended.")
 
     class Meta(AccessRequestSerializer.Meta):
-        fields = [*AccessRequestSerializer.Meta.fields, "events", "wait"]
+        fields = [*AccessRequestSerializer.Meta.fields, "events", "health_history", "wait"]
+
+    @extend_schema_field(HealthSampleSerializer(many=True))
+    def get_health_history(self, access_request: AccessRequest) -> list:
+        return HealthSampleSerializer(recent_history(access_request), many=True).data
 
     @extend_schema_field(WaitSerializer(allow_null=True))
     def get_wait(self, access_request: AccessRequest) -> dict | None:
         outcome = self.context.get("wait")
         return WaitSerializer(outcome).data if outcome is not None else None
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+class FindingLinksSerializer(serializers.Serializer):
+    service = _link_field("The service it concerns, if any.")
+    clean_up = _link_field("POST to remove it (only what the portal made; the owners).")
+
+
+class FindingSerializer(Representation):
+    """Something the health sweep found in the cloud that no request of the portal accounts for."""
+
+    kind_label = serializers.CharField(source="get_kind_display")
+    state = serializers.ChoiceField(
+        choices=[Finding.OPEN, Finding.CLEANING, Finding.RESOLVED],
+        help_text="open; cleaning (a clean-up is under way); resolved (gone, or cleaned up).",
+    )
+    account = AccountSerializer()
+    service = ServiceRefSerializer(allow_null=True)
+    cleanable = serializers.BooleanField(
+        help_text="The portal made it, so a clean-up may remove it."
+    )
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "state",
+            "account",
+            "service",
+            "resource_id",
+            "detail",
+            "cleanable",
+            "clean_up_error",
+            "first_seen",
+            "last_seen",
+            "resolved_at",
+            "links",
+        ]
+
+    @extend_schema_field(FindingLinksSerializer)
+    def get_links(self, finding: Finding) -> dict:
+        request = self.context["request"]
+        links = {}
+        if finding.service_id:
+            links["service"] = _url(request, "service-detail", pk=finding.service_id)
+        if "clean_up" in policies.allowed_actions(request.user, finding):
+            links["clean_up"] = _url(request, "finding-clean-up", pk=finding.pk)
+        return links
 
 
 # --- VPCs ----------------------------------------------------------------------------------------

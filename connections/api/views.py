@@ -33,6 +33,7 @@ from connections.api.inputs import (
     ServicePublishSerializer,
     WaitQuerySerializer,
 )
+from connections.api.pagination import HealthHistoryPagination
 from connections.api.permissions import ManagesSomeTeam
 from connections.api.schema import (
     DETAIL_PROBLEMS,
@@ -50,6 +51,8 @@ from connections.api.serializers import (
     AccessRequestDetailSerializer,
     AccessRequestSerializer,
     EventSerializer,
+    FindingSerializer,
+    HealthSampleSerializer,
     ServiceDetailSerializer,
     ServiceSerializer,
     VpcSerializer,
@@ -60,12 +63,14 @@ from connections.choices import RequestState
 from connections.filtersets import (
     AccessRequestFilterSet,
     EventFilterSet,
+    FindingFilterSet,
     PublishedServiceFilterSet,
     VpcFilterSet,
 )
 from connections.models import (
     AccessRequest,
     Event,
+    Finding,
     Instance,
     PublishedService,
     SecurityGroup,
@@ -368,6 +373,62 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         return self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_202_ACCEPTED
         )
+
+    @extend_schema(
+        summary="Its health history",
+        description="Every change of health and a point every few minutes between; after a day "
+        "one point an hour (the worst of it), for 30 days. Newest first.",
+        parameters=[ID_IN_PATH],
+        responses={200: HealthSampleSerializer(many=True), **problems(*DETAIL_PROBLEMS)},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="health-history",
+        filter_backends=[],
+        pagination_class=HealthHistoryPagination,
+    )
+    def health_history(self, request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_object().health_samples.all())
+        return self.get_paginated_response(HealthSampleSerializer(page, many=True).data)
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="What the health sweep found",
+        description="Connections the portal does not manage, whitelist entries no live request "
+        "needs, endpoints with the portal's tags and no request: for the owners of the service "
+        "they concern (platform admins: all). Open ones unless `state` says otherwise.",
+        responses={200: FindingSerializer(many=True), **problems(*READ_PROBLEMS)},
+    )
+)
+class FindingViewSet(mixins.ListModelMixin, PortalViewSet):
+    queryset = Finding.objects.none()  # the model, for the schema; rows: get_queryset
+    serializer_class = FindingSerializer
+    filterset_class = FindingFilterSet
+    ordering_fields = ["first_seen", "last_seen"]
+    ordering = ["-first_seen", "-id"]
+
+    def get_queryset(self) -> QuerySet[Finding]:
+        return Finding.objects.visible_to(self.request.user).select_related("account", "service")
+
+    @extend_schema(
+        summary="Clean it up",
+        description="Remove the orphan endpoint or the whitelist entry, by a worker: only what "
+        "the portal made, checked again against the cloud first. Answers 202 with state "
+        "cleaning; the finding is resolved when it is done, or shows `clean_up_error`.",
+        request=None,
+        parameters=[ID_IN_PATH, *IDEMPOTENT],
+        responses={202: FindingSerializer, **problems(*WRITE_PROBLEMS, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="clean-up", filter_backends=[])
+    @idempotent
+    def clean_up(self, request, *args, **kwargs) -> Response:
+        finding = services.clean_up_finding(request.user, self.get_object())
+        return self.represent(finding, FindingSerializer, status.HTTP_202_ACCEPTED)
 
 
 # --- events and VPCs -----------------------------------------------------------------------------

@@ -129,6 +129,17 @@ class ProductApi:
         body = response.body.to_map() if response.body is not None else {}
         return CloudResult(data=body, request_id=str(body.get("RequestId", "")))
 
+    def pages(self, action: str, list_key: str, page_size: int, **params: Any) -> list[dict]:
+        """Every item a MaxResults/NextToken List… `action` returns, page after page."""
+        items: list[dict] = []
+        token = None
+        while True:
+            result = self.call(action, MaxResults=page_size, NextToken=token, **params)
+            items.extend(result.get(list_key) or [])
+            token = result.get("NextToken") or None
+            if token is None:
+                return items
+
     def tagged_ids(
         self, action: str, list_key: str, id_key: str, tags: dict[str, str]
     ) -> list[str]:

@@ -42,6 +42,55 @@ def locate(host: str, port: int, vpc_id: str) -> tuple[str, int]:
     return host, port  # inside the VPC, the endpoint's own domain resolves to its ENIs
 
 
+def locate_many(targets: list[tuple[str, int, str]]) -> list[tuple[str, int] | Unreachable]:
+    """`locate` for many (host, port, vpc_id) at once, answered in order: against cloudsim in
+    one call of its resolver, so a sweep over thousands of endpoints asks once."""
+    if not settings.CLOUD_ENDPOINT:
+        answers: list[tuple[str, int] | Unreachable] = []
+        for host, port, vpc_id in targets:
+            try:
+                answers.append(locate(host, port, vpc_id))
+            except Unreachable as unreachable:
+                answers.append(unreachable)
+        return answers
+    body = json.dumps(
+        {"targets": [{"host": h, "port": p, "vpc": v} for h, p, v in targets]}
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 - our emulator's URL (CLOUD_ENDPOINT)
+        f"{settings.CLOUD_ENDPOINT.rstrip('/')}/_sim/resolve",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=RESOLVE_TIMEOUT_SECONDS * 6) as answer:  # noqa: S310
+            found = json.loads(answer.read())["answers"]
+    except (OSError, ValueError, KeyError) as error:
+        failed = Unreachable("ResolveFailed", "The data plane's resolver did not answer.")
+        raise failed from error
+    return [_loopback_answer(item) for item in found]
+
+
+def _loopback_answer(item: dict) -> tuple[str, int] | Unreachable:
+    if "error" in item:
+        return Unreachable("NotConnected", str(item.get("message", "not connected")))
+    try:
+        return _only_loopback(str(item.get("host", "")), int(item.get("port", 0)))
+    except Unreachable as unreachable:
+        return unreachable
+
+
+def _only_loopback(address: str, port: int) -> tuple[str, int]:
+    try:
+        is_loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        is_loopback = False
+    if not is_loopback:
+        # A test or a tool must never dial a scenario address: refuse anything but loopback.
+        raise Unreachable("NotLoopback", f"The resolver named {address}, not a loopback address.")
+    return address, port
+
+
 def _ask_emulator(host: str, port: int, vpc_id: str) -> tuple[str, int]:
     query = urllib.parse.urlencode({"host": host, "port": port, "vpc": vpc_id})
     url = f"{settings.CLOUD_ENDPOINT.rstrip('/')}/_sim/resolve?{query}"
@@ -56,12 +105,4 @@ def _ask_emulator(host: str, port: int, vpc_id: str) -> tuple[str, int]:
         raise Unreachable("ResolveFailed", f"The resolver answered HTTP {error.code}.") from error
     except (OSError, ValueError) as error:
         raise Unreachable("ResolveFailed", "The data plane's resolver did not answer.") from error
-    address, loopback_port = str(found.get("host", "")), int(found.get("port", 0))
-    try:
-        is_loopback = ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        is_loopback = False
-    if not is_loopback:
-        # A test or a tool must never dial a scenario address: refuse anything but loopback.
-        raise Unreachable("NotLoopback", f"The resolver named {address}, not a loopback address.")
-    return address, loopback_port
+    return _only_loopback(str(found.get("host", "")), int(found.get("port", 0)))

@@ -105,6 +105,16 @@ class NlbApi(ProductApi):
     def delete_listener(self, listener_id: str, *, client_token: str) -> CloudResult:
         return self.call("DeleteListener", ListenerId=listener_id, ClientToken=client_token)
 
+    def unhealthy_servers(self, listener_id: str) -> list[dict]:
+        """The servers the listener's health checks do not find healthy (only those are
+        listed: docs/cloud-api.md), each with its Status and Reason.ReasonCode."""
+        result = self.call("GetListenerHealthStatus", ListenerId=listener_id)
+        servers = []
+        for listener in result.get("ListenerHealthStatus") or []:
+            for group in listener.get("ServerGroupInfos") or []:
+                servers.extend(group.get("NonNormalServers") or [])
+        return servers
+
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_load_balancers(self, tags: dict[str, str]) -> list[str]:
         return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", tags)

@@ -113,11 +113,33 @@ class PrivateLinkApi(ProductApi):
     def get_endpoint(self, endpoint_id: str) -> CloudResult:
         return self.call("GetVpcEndpointAttribute", EndpointId=endpoint_id)
 
+    def find_endpoint(self, endpoint_id: str) -> dict | None:
+        """One endpoint, with its tags (which GetVpcEndpointAttribute does not promise); None
+        when the account has no such endpoint."""
+        if not endpoint_id:
+            raise ValueError("find_endpoint needs an endpoint id")  # empty lists them all
+        found = self.call("ListVpcEndpoints", EndpointId=endpoint_id).get("Endpoints") or []
+        return next((e for e in found if e.get("EndpointId") == endpoint_id), None)
+
     def list_endpoint_zones(self, endpoint_id: str) -> list[dict]:
         return self.call("ListVpcEndpointZones", EndpointId=endpoint_id).get("Zones") or []
 
     def delete_endpoint(self, endpoint_id: str) -> CloudResult:
         return self.call("DeleteVpcEndpoint", EndpointId=endpoint_id)
+
+    # --- what the health sweep reads, one account at a time ---
+    # PrivateLink lists take up to 1,000 items a page (docs/cloud-api.md).
+    def all_endpoints(self) -> list[dict]:
+        """The account's endpoints, with their status, connection status and tags."""
+        return self.pages("ListVpcEndpoints", "Endpoints", 1000)
+
+    def all_connections(self) -> list[dict]:
+        """The connections to every endpoint service of the account (the provider's view), with
+        each zone's status."""
+        return self.pages("ListVpcEndpointConnections", "Connections", 1000)
+
+    def all_endpoint_services(self) -> list[dict]:
+        return self.pages("ListVpcEndpointServices", "Services", 1000)
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_endpoint_services(self, tags: dict[str, str]) -> list[str]:

@@ -101,15 +101,16 @@ def endpoint_gone(ctx: Context) -> Wait | None:
 # A closed request's hold on its account's whitelisting, while it takes the account off: longer
 # than a cloud call may take (base.READ_TIMEOUT_MS), so it only outlives a worker that died.
 WITHDRAWAL_HOLD = timedelta(minutes=5)
+# The event that says the portal put an account on a whitelist: the health sweep's proof that a
+# whitelist entry is the portal's to take off (connections/drift.py).
+WHITELISTED = "whitelisted account"
 
 
-def _needs_whitelisting(service_id: int, uid: str):
-    """Live requests of another account to a service that still need its whitelisting: not
-    those being revoked, whose endpoints are already going."""
+def requests_needing_whitelisting():
+    """Live requests, which need their account on their service's whitelist: not those being
+    revoked, whose endpoints are already going. (The health sweep asks it too.)"""
     return (
-        AccessRequest.objects.filter(
-            service_id=service_id, state__in=REQUEST_LIVE, vpc__account__uid=uid
-        )
+        AccessRequest.objects.filter(state__in=REQUEST_LIVE)
         .exclude(state=RequestState.REVOKING)
         .exclude(state=RequestState.FAILED, failed_phase=REVOKE_PHASE)
     )
@@ -129,7 +130,10 @@ def whitelist_withdrawn(ctx: Context) -> Wait | None:
     uid = record.vpc.account.uid
     with transaction.atomic():
         PublishedService.objects.select_for_update().only("pk").get(pk=record.service_id)
-        if _needs_whitelisting(record.service_id, uid).exclude(pk=record.pk).exists():
+        needing = requests_needing_whitelisting().filter(
+            service_id=record.service_id, vpc__account__uid=uid
+        )
+        if needing.exclude(pk=record.pk).exists():
             return None
         ctx.remember(withdrawing_whitelist_until=timezone.now() + WITHDRAWAL_HOLD)
     try:
@@ -167,7 +171,7 @@ def whitelist_consumer_account(ctx: Context) -> Wait | None:
     if uid in api.list_users(service_id):
         return None
     result = api.add_user(service_id, uid, client_token=record.client_token("whitelist"))
-    ctx.event("whitelisted account", f"AddUserToVpcEndpointService {uid}", result.request_id)
+    ctx.event(WHITELISTED, f"AddUserToVpcEndpointService {uid}", result.request_id)
     return None
 
 

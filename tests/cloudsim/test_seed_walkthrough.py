@@ -125,6 +125,19 @@ def test_seed_steps_one_to_seven(sim, account_a, net_a):
             seen.add(http_get(address["host"], address["port"]).strip())
     assert seen == GREETINGS
     assert resolve(sim, created.endpoint_domain, port=443)[0] == 404
+    # Many at once, in order, each with its own answer (a health sweep's way).
+    status, batch = control(
+        sim,
+        "POST",
+        "resolve",
+        {"targets": [{"host": h, "port": 80} for h in hosts] + [{"host": "nowhere", "port": 80}]},
+    )
+    assert status == 200
+    assert [answer == resolve(sim, host)[1] for answer, host in zip(batch["answers"], hosts)] == [
+        True
+    ] * len(hosts)
+    assert batch["answers"][-1]["error"] == "NotFound"
+    assert control(sim, "POST", "resolve", {"targets": [{"host": "x", "port": 0}]})[0] == 400
 
 
 def test_a_stopped_backend_is_reported_and_skipped(sim, account_a, net_a):

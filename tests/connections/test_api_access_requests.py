@@ -58,7 +58,7 @@ def test_consumer_requests_access_and_gets_201_with_location_and_timeline(api):
     assert body["last_error"] is None
     assert body["wait"] is None
     # The consumer may revoke its own request but not approve it.
-    assert set(body["links"]) == {"self", "service", "events", "revoke"}
+    assert set(body["links"]) == {"self", "service", "events", "health_history", "revoke"}
 
 
 def test_a_zone_the_service_does_not_offer_is_refused_with_the_services_code(api):

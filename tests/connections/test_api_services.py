@@ -70,6 +70,8 @@ def test_backends_events_and_retire_are_shown_to_the_owners_only(api):
             "private_ip": owner["backends"][0]["private_ip"],
             "port": 80,
             "weight": 100,
+            "healthy": None,  # not checked by a sweep yet
+            "health_reason": "",
         }
     ]
     assert owner["events"] == []

@@ -1,0 +1,390 @@
+"""The health sweep: after step 6 the portal keeps telling the truth about every connection.
+
+Beat runs it every PROBE_INTERVAL_SECONDS on the `probes` queue (connections.probe_sweep). One
+sweep reads the cloud account by account and service by service, never request by request:
+
+- per account: who the credentials are (STS, so a mis-keyed account is reported, not taken for an
+  account whose endpoints all vanished), its endpoints (ListVpcEndpoints, paged), the connections
+  to its endpoint services (ListVpcEndpointConnections, paged, with each zone's status), its
+  endpoint services (ListVpcEndpointServices, paged);
+- per available service: its backends' health (GetListenerHealthStatus), and for a service other
+  accounts use, its whitelist (ListVpcEndpointServiceUsers);
+- the data plane: every connected endpoint probed (one batch of addresses, a pool of connects).
+
+An account that cannot be read (bad credentials, throttling) is reported on its row and leaves
+everything that depends on it as it was; the others are swept as usual. Then:
+
+- each connected request gets its health (connections/health.py); a change is an event with its
+  reason, and a point of its history;
+- drift is followed, never silently: an endpoint deleted outside the portal makes the request
+  revoking (the revoke workflow finishes the rest), a connection disabled outside it makes it
+  failed with the cloud's word for it;
+- findings are recorded for the owners (models.Finding): a connection the portal does not manage,
+  a whitelisted account no live request needs, an endpoint with the portal's tags and no request.
+
+A sweep holds a lease (models.SweepLease): one still running when the next is due is not
+started twice; one that died gives its lease up after LEASE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.choices import REQUEST_WORKFLOWS, Health, RequestState, ServiceState
+from connections.cloud import CloudError, CloudSession
+from connections.findings import record_findings
+from connections.health import (
+    SAMPLE_EVERY,
+    Verdict,
+    backends_verdict,
+    request_verdict,
+    service_verdict,
+)
+from connections.models import (
+    AccessRequest,
+    CloudAccount,
+    Event,
+    HealthSample,
+    PublishedService,
+    ServiceBackend,
+    SweepLease,
+)
+from connections.probes import probe_many
+from connections.states import InvalidTransition, transition
+from connections.workflows import start_workflow
+from connections.workflows.access import REVOKE
+
+logger = logging.getLogger(__name__)
+
+LEASE_NAME = "health"
+# What a health event says when every check passes again.
+HEALTHY_AGAIN = "every check passes"
+# A sweep that has not finished in this long is taken to have died.
+LEASE_SECONDS = 600
+UPDATE_CHUNK = 2000
+DISCONNECTED = ("Disconnecting", "Disconnected")
+
+
+@dataclass
+class AccountView:
+    """One account as the sweep read it; `error` says why it could not be read."""
+
+    account: CloudAccount
+    session: CloudSession
+    endpoints: dict[str, dict] = field(default_factory=dict)
+    connections: dict[str, dict] = field(default_factory=dict)
+    endpoint_services: dict[str, dict] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class SweepReport:
+    skipped: bool = False
+    accounts: int = 0
+    unreadable_accounts: list[str] = field(default_factory=list)
+    services: int = 0
+    requests: int = 0
+    probes: int = 0
+    health_changes: int = 0
+    drift: list[str] = field(default_factory=list)
+    findings: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# --- the lease ---------------------------------------------------------------------------------
+
+
+def _claim_lease(now) -> bool:
+    SweepLease.objects.get_or_create(name=LEASE_NAME)
+    free = Q(held_until__isnull=True) | Q(held_until__lt=now)
+    claimed = SweepLease.objects.filter(free, name=LEASE_NAME).update(
+        held_until=now + timedelta(seconds=LEASE_SECONDS), last_started=now
+    )
+    return claimed == 1
+
+
+def _release_lease(report: SweepReport) -> None:
+    SweepLease.objects.filter(name=LEASE_NAME).update(
+        held_until=None, last_finished=timezone.now(), last_report=report.as_dict()
+    )
+
+
+def sweep() -> SweepReport:
+    """One sweep over every account, service and connected request."""
+    now = timezone.now()
+    if not _claim_lease(now):
+        return SweepReport(skipped=True)
+    report = SweepReport()
+    try:
+        _sweep(now, report)
+    finally:
+        _release_lease(report)
+    return report
+
+
+def _sweep(now, report: SweepReport) -> None:
+    views = {account.pk: _read_account(account) for account in CloudAccount.objects.all()}
+    report.accounts = len(views)
+    report.unreadable_accounts = sorted(v.account.name for v in views.values() if v.error)
+    _record_account_errors(views.values(), now)
+    services = list(
+        PublishedService.objects.filter(state=ServiceState.AVAILABLE)
+        .select_related("account")
+        .prefetch_related("backends__instance")
+    )
+    report.services = len(services)
+    backends = {s.pk: _backends(s, views[s.account_id]) for s in services}
+    _write_service_health(services, views, backends, now)
+    connected = list(
+        AccessRequest.objects.filter(state=RequestState.CONNECTED).select_related("service", "vpc")
+    )
+    readable = [r for r in connected if _views_of(r, views) is not None]
+    report.requests = len(readable)
+    verdicts, drift = _judge_requests(readable, views, backends, report)
+    _follow_drift(drift, report)
+    _write_request_health(verdicts, now, report)
+    whitelists = _whitelists(services, views)
+    report.findings = record_findings(views, services, whitelists, now)
+
+
+# --- reading the cloud -------------------------------------------------------------------------
+
+
+def _read_account(account: CloudAccount) -> AccountView:
+    view = AccountView(account, CloudSession(account))
+    try:
+        view.session.verify_account()
+        api = view.session.privatelink
+        view.endpoints = {e["EndpointId"]: e for e in api.all_endpoints()}
+        view.connections = {c["EndpointId"]: c for c in api.all_connections()}
+        view.endpoint_services = {s["ServiceId"]: s for s in api.all_endpoint_services()}
+    except CloudError as error:
+        logger.warning("health sweep: cannot read %s: %s", account, error)
+        view.error = f"{error.code}: {error.message}"
+    return view
+
+
+def _backends(service: PublishedService, view: AccountView) -> tuple[Verdict | None, dict] | None:
+    """The service's backends as its listener's health checks see them: (the verdict, and
+    (instance id, port) → the reason of each unhealthy one); None when it cannot be read."""
+    if view.error or not service.listener_id:
+        return None
+    try:
+        servers = view.session.nlb.unhealthy_servers(service.listener_id)
+    except CloudError as error:
+        logger.warning("health sweep: cannot read the backends of %s: %s", service, error)
+        return None
+    unhealthy = {
+        (server.get("ServerId"), int(server.get("Port") or 0)): (
+            (server.get("Reason") or {}).get("ReasonCode") or server.get("Status") or "Unhealthy"
+        )
+        for server in servers
+    }
+    backends = service.backends.all()
+    down = sum((b.instance.instance_id, b.port) in unhealthy for b in backends)
+    return backends_verdict(len(backends), down), unhealthy
+
+
+def _whitelists(services, views) -> dict[int, list[str]]:
+    """The accounts on each service's whitelist, for the services whose list could be read."""
+    found = {}
+    for service in services:
+        view = views[service.account_id]
+        if view.error or not service.endpoint_service_id:
+            continue
+        try:
+            found[service.pk] = view.session.privatelink.list_users(service.endpoint_service_id)
+        except CloudError as error:
+            logger.warning("health sweep: cannot read the whitelist of %s: %s", service, error)
+    return found
+
+
+def _views_of(access_request: AccessRequest, views) -> tuple[AccountView, AccountView] | None:
+    """(the consumer's account, the provider's), when both could be read."""
+    consumer = views.get(access_request.vpc.account_id)
+    provider = views.get(access_request.service.account_id)
+    if consumer is None or provider is None or consumer.error or provider.error:
+        return None
+    return consumer, provider
+
+
+# --- judging -----------------------------------------------------------------------------------
+
+
+def _judge_requests(requests, views, backends, report: SweepReport):
+    """(request, verdict, probe latency) for each request still connected in the cloud, and
+    (request, what happened) for each the cloud changed behind the portal's back."""
+    judged, drift, to_probe = [], [], []
+    for access_request in requests:
+        consumer, provider = _views_of(access_request, views)
+        endpoint = consumer.endpoints.get(access_request.endpoint_id)
+        connection = provider.connections.get(access_request.endpoint_id)
+        # A connected request's endpoint and connection are only ever taken down by a verb,
+        # which moves the request out of connected first: anyone else's doing is drift.
+        if endpoint is None or endpoint.get("EndpointStatus") == "Deleting":
+            status = endpoint["EndpointStatus"] if endpoint else ""
+            drift.append((access_request, "deleted", status))
+        elif (connection or {}).get("ConnectionStatus") in DISCONNECTED:
+            drift.append((access_request, "disconnected", connection["ConnectionStatus"]))
+        else:
+            judged.append((access_request, connection))
+            if (connection or {}).get("ConnectionStatus") == "Connected":
+                to_probe.append(access_request)
+    probes = _probe(to_probe)
+    report.probes = len(probes)
+    verdicts = []
+    for access_request, connection in judged:
+        connection = connection or {}
+        zones = {z.get("ZoneId"): z.get("ZoneStatus") for z in connection.get("Zones") or []}
+        service_backends = backends.get(access_request.service_id)
+        probe = probes.get(access_request.pk)
+        verdict = request_verdict(
+            connection.get("ConnectionStatus"),
+            zones,
+            service_backends[0] if service_backends else None,
+            probe.error if probe is not None and not probe.ok else None,
+        )
+        latency = probe.latency_ms if probe is not None and probe.ok else None
+        verdicts.append((access_request, verdict, latency))
+    return verdicts, drift
+
+
+def _probe(requests: list[AccessRequest]) -> dict:
+    """The data-plane probe of each connected endpoint, when the portal can reach endpoints."""
+    if not (settings.CLOUD_ENDPOINT or settings.PROBES_RUN_IN_VPC):
+        return {}
+    targets = [
+        (r.endpoint_domain, r.service.listener_port, r.vpc.vpc_id, r.service.listener_protocol)
+        for r in requests
+    ]
+    return {r.pk: result for r, result in zip(requests, probe_many(targets), strict=True)}
+
+
+# --- writing what was found --------------------------------------------------------------------
+
+
+def _record_account_errors(views: Iterable[AccountView], now) -> None:
+    for view in views:
+        if view.account.sweep_error != view.error or view.account.swept_at is None:
+            CloudAccount.objects.filter(pk=view.account.pk).update(
+                sweep_error=view.error, swept_at=now
+            )
+
+
+def _write_service_health(services, views, backends, now) -> None:
+    changed_backends, events = [], []
+    for service in services:
+        view, service_backends = views[service.account_id], backends.get(service.pk)
+        if view.error or service_backends is None:
+            continue
+        backends_health, unhealthy = service_backends
+        for backend in service.backends.all():
+            reason = unhealthy.get((backend.instance.instance_id, backend.port))
+            if (backend.healthy, backend.health_reason) != (reason is None, reason or ""):
+                backend.healthy, backend.health_reason = reason is None, reason or ""
+                changed_backends.append(backend)
+        attributes = view.endpoint_services.get(service.endpoint_service_id) or {}
+        verdict = service_verdict(attributes.get("ServiceStatus"), backends_health)
+        fields = {"health_checked_at": now}
+        if (service.health, service.health_reason) != (verdict.health, verdict.reason):
+            fields.update(health=verdict.health, health_reason=verdict.reason)
+            events.append(
+                Event(service=service, verb=f"health {verdict.health}", detail=verdict.reason)
+            )
+        PublishedService.objects.filter(pk=service.pk).update(**fields)
+    ServiceBackend.objects.bulk_update(changed_backends, ["healthy", "health_reason"])
+    Event.objects.bulk_create(events)
+
+
+def _write_request_health(verdicts, now, report: SweepReport) -> None:
+    changed, samples, events = [], [], []
+    for access_request, verdict, latency in verdicts:
+        health_changed = (access_request.health, access_request.health_reason) != (
+            verdict.health,
+            verdict.reason,
+        )
+        sample_due = (
+            access_request.health_sampled_at is None
+            or now - access_request.health_sampled_at >= SAMPLE_EVERY
+        )
+        if not (health_changed or sample_due):
+            continue
+        if health_changed:
+            events.append(
+                Event(
+                    access_request=access_request,
+                    verb=f"health {verdict.health}",
+                    detail=verdict.reason or HEALTHY_AGAIN,
+                )
+            )
+        access_request.health, access_request.health_reason = verdict.health, verdict.reason
+        access_request.probe_latency_ms, access_request.health_sampled_at = latency, now
+        changed.append(access_request)
+        samples.append(
+            HealthSample(access_request=access_request, at=now, health=verdict.health,
+                         latency_ms=latency)
+        )  # fmt: skip
+    report.health_changes = len(events)
+    with transaction.atomic():
+        AccessRequest.objects.bulk_update(
+            changed,
+            ["health", "health_reason", "probe_latency_ms", "health_sampled_at"],
+            batch_size=UPDATE_CHUNK,
+        )
+        Event.objects.bulk_create(events, batch_size=UPDATE_CHUNK)
+        HealthSample.objects.bulk_create(samples, batch_size=UPDATE_CHUNK)
+        checked = [access_request.pk for access_request, _verdict, _latency in verdicts]
+        for start in range(0, len(checked), UPDATE_CHUNK):
+            AccessRequest.objects.filter(pk__in=checked[start : start + UPDATE_CHUNK]).update(
+                health_checked_at=now
+            )
+
+
+def _follow_drift(drift, report: SweepReport) -> None:
+    """The cloud changed a connected request behind the portal's back: the request follows,
+    with the cloud's word for what it found (an endpoint `Deleting` or gone, a connection
+    `Disconnected`)."""
+    for access_request, what, cloud_word in drift:
+        try:
+            with transaction.atomic():
+                if what == "deleted":
+                    transition(
+                        access_request,
+                        RequestState.REVOKING,
+                        verb="endpoint deleted outside the portal",
+                        detail=f"{access_request.endpoint_id} is "
+                        + (cloud_word if cloud_word else "gone from the cloud"),
+                        health=Health.UNKNOWN,
+                        health_reason="",
+                    )
+                    start_workflow(REVOKE, access_request)
+                else:
+                    transition(
+                        access_request,
+                        RequestState.FAILED,
+                        verb="connection disabled outside the portal",
+                        detail=f"the service's side lists the connection as {cloud_word}",
+                        last_error_code=cloud_word,
+                        last_error_message=(
+                            f"The connection is {cloud_word}: it was disabled outside the "
+                            "portal. Retry to connect it again."
+                        ),
+                        failed_phase=REQUEST_WORKFLOWS[RequestState.CONNECTING],
+                        # The connect workflow ran to its end once: a retry runs all of it again.
+                        progress="",
+                        health=Health.DOWN,
+                        health_reason=f"The connection is {cloud_word}.",
+                    )
+        except InvalidTransition:
+            continue  # someone revoked it at this very moment: their outcome stands
+        report.drift.append(f"request {access_request.pk}: {what}")
