@@ -16,14 +16,14 @@ degraded when some are not, healthy otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Max, Min, Value, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from connections.choices import Health
+from connections.choices import HEALTH_BADGES, Health
 from connections.models import HealthSample
 
 # Between changes, a request's history keeps a point this often (every change is kept too).
@@ -93,6 +93,38 @@ def service_verdict(endpoint_service_status: str | None, backends: Verdict | Non
 
 
 # --- history -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hour:
+    """An hour of a request's health as its page draws it: the worst seen, None when unprobed."""
+
+    start: datetime
+    health: str | None
+
+    @property
+    def badge(self) -> str:
+        return HEALTH_BADGES[self.health] if self.health else HEALTH_BADGES[Health.UNKNOWN]
+
+    @property
+    def label(self) -> str:
+        return Health(self.health).label if self.health else _("not probed")
+
+
+def last_day_by_hour(access_request, now=None) -> list[Hour]:
+    """The last 24 hours, oldest first, each the worst health its points show (one query)."""
+    now = now or timezone.now()
+    first = (now - FULL_RESOLUTION_FOR).replace(minute=0, second=0, microsecond=0) + timedelta(
+        hours=1
+    )
+    worst: dict[datetime, str] = {}
+    points = access_request.health_samples.filter(at__gte=first).values_list("at", "health")
+    for at, health in points:
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        if hour not in worst or SEVERITY[health] > SEVERITY[worst[hour]]:
+            worst[hour] = health
+    hours = [first + timedelta(hours=n) for n in range(24)]
+    return [Hour(start, worst.get(start)) for start in hours]
 
 
 def compact_history(now=None) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext
 
 from connections import crypto, policies
 from connections.choices import (
@@ -620,6 +621,13 @@ class Finding(models.Model):
         if self.resolved_at is not None:
             return self.RESOLVED
         return self.CLEANING if self.cleaning else self.OPEN
+
+    def get_state_display(self) -> str:
+        return {
+            self.OPEN: gettext("open"),
+            self.CLEANING: gettext("being cleaned up"),
+            self.RESOLVED: gettext("resolved"),
+        }[self.state]
 
 
 class SweepLease(models.Model):

@@ -2,7 +2,7 @@
 address a client in the consumer's VPC would use, then, on a TCP listener, an HTTP GET whose
 answer (the ECS greeting, in the demo) is kept when the service speaks HTTP.
 
-The same function answers the pages' "Test connection" and the API's test action.
+The same function answers the pages' "Test connection", and `probe_many` the health sweep.
 """
 
 from __future__ import annotations
@@ -47,23 +47,29 @@ def probe(host: str, port: int, vpc_id: str, protocol: str) -> ProbeResult:
 
 def probe_many(targets: list[tuple[str, int, str, str]]) -> list[ProbeResult]:
     """`probe` for many (host, port, vpc_id, protocol) at once, in order: their addresses asked
-    for in one go, the connections made by a pool of threads (a sweep's thousands)."""
+    for in one go, the connections made by a pool of threads (a sweep's thousands). A TCP
+    connect only: an NLB listener speaks TCP, not HTTP, and a GET to each of thousands of
+    endpoints every sweep would load the providers' services (and costs 4 times as long);
+    a person's "Test connection" reads the answer. Raises
+    dataplane.Unreachable when the addresses cannot be looked up at all: that says nothing
+    about the endpoints."""
     if not targets:
         return []
-    try:
-        located = dataplane.locate_many([(h, p, v) for h, p, v, _protocol in targets])
-    except dataplane.Unreachable as unreachable:
-        located = [unreachable] * len(targets)
+    located = dataplane.locate_many([(h, p, v) for h, p, v, _protocol in targets])
     with ThreadPoolExecutor(max_workers=PROBE_THREADS, thread_name_prefix="probe") as pool:
         return list(
             pool.map(
-                lambda pair: _probe_located(pair[0][0], pair[0][1], pair[0][3], pair[1]),
+                lambda pair: _probe_located(
+                    pair[0][0], pair[0][1], pair[0][3], pair[1], read_answer=False
+                ),
                 zip(targets, located, strict=True),
             )
         )
 
 
-def _probe_located(host: str, port: int, protocol: str, located) -> ProbeResult:
+def _probe_located(
+    host: str, port: int, protocol: str, located, *, read_answer: bool = True
+) -> ProbeResult:
     target = f"{host}:{port}"
     if isinstance(located, dataplane.Unreachable):
         return ProbeResult(False, target, error=located.message)
@@ -72,16 +78,24 @@ def _probe_located(host: str, port: int, protocol: str, located) -> ProbeResult:
         return ProbeResult(False, target, error=f"A {protocol} listener cannot be probed yet.")
     started = time.monotonic()
     try:
-        with socket.create_connection((address, loopback_port), timeout=CONNECT_TIMEOUT_SECONDS):
-            latency_ms = (time.monotonic() - started) * 1000
+        sock = socket.create_connection((address, loopback_port), timeout=CONNECT_TIMEOUT_SECONDS)
     except OSError as error:
         return ProbeResult(False, target, error=f"TCP connect failed: {error.strerror or error}.")
-    return ProbeResult(True, target, latency_ms, answer=_http_answer(address, loopback_port, host))
+    latency_ms = (time.monotonic() - started) * 1000
+    if not read_answer:
+        sock.close()
+        return ProbeResult(True, target, latency_ms)
+    # The GET goes over the connection just made: one connection per probe, not two.
+    return ProbeResult(True, target, latency_ms, answer=_http_answer(sock, host))
 
 
-def _http_answer(address: str, port: int, host: str) -> str:
-    """The status and start of the body of `GET /`, or a note that the service is not HTTP."""
+def _http_answer(sock: socket.socket, host: str) -> str:
+    """The status and start of the body of `GET /` over `sock` (closed after), or a note that
+    the service is not HTTP."""
+    address, port = sock.getpeername()[:2]
     connection = http.client.HTTPConnection(address, port, timeout=READ_TIMEOUT_SECONDS)
+    sock.settimeout(READ_TIMEOUT_SECONDS)
+    connection.sock = sock
     try:
         connection.request("GET", "/", headers={"Host": host, "User-Agent": "privatelink-portal"})
         response = connection.getresponse()

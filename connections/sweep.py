@@ -29,17 +29,26 @@ started twice; one that died gives its lease up after LEASE_SECONDS.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.choices import REQUEST_WORKFLOWS, Health, RequestState, ServiceState
+from connections.choices import (
+    REQUEST_WORKFLOWS,
+    Health,
+    ListenerProtocol,
+    RequestState,
+    ServiceState,
+)
 from connections.cloud import CloudError, CloudSession
+from connections.cloud.dataplane import Unreachable
 from connections.findings import record_findings
 from connections.health import (
     SAMPLE_EVERY,
@@ -96,9 +105,20 @@ class SweepReport:
     health_changes: int = 0
     drift: list[str] = field(default_factory=list)
     findings: int = 0
+    # Seconds spent reading the cloud, probing, and judging and writing (the lease shows them).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    @contextmanager
+    def timed(self, phase: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            spent = time.monotonic() - started
+            self.seconds[phase] = round(self.seconds.get(phase, 0.0) + spent, 3)
 
 
 # --- the lease ---------------------------------------------------------------------------------
@@ -132,29 +152,41 @@ def sweep() -> SweepReport:
     return report
 
 
+# What the sweep reads of each connected request (thousands of rows: no more than it needs).
+REQUEST_FIELDS = (
+    "state", "health", "health_reason", "health_sampled_at", "endpoint_id", "endpoint_domain",
+    "service__account_id", "service__listener_port", "service__listener_protocol",
+    "vpc__vpc_id", "vpc__account_id",
+)  # fmt: skip
+
+
 def _sweep(now, report: SweepReport) -> None:
-    views = {account.pk: _read_account(account) for account in CloudAccount.objects.all()}
-    report.accounts = len(views)
+    with report.timed("cloud"):
+        views = {account.pk: _read_account(account) for account in CloudAccount.objects.all()}
+        services = list(
+            PublishedService.objects.filter(state=ServiceState.AVAILABLE)
+            .select_related("account")
+            .prefetch_related("backends__instance")
+        )
+        backends = {s.pk: _backends(s, views[s.account_id]) for s in services}
+        whitelists = _whitelists(services, views)
+    report.accounts, report.services = len(views), len(services)
     report.unreadable_accounts = sorted(v.account.name for v in views.values() if v.error)
-    _record_account_errors(views.values(), now)
-    services = list(
-        PublishedService.objects.filter(state=ServiceState.AVAILABLE)
-        .select_related("account")
-        .prefetch_related("backends__instance")
-    )
-    report.services = len(services)
-    backends = {s.pk: _backends(s, views[s.account_id]) for s in services}
-    _write_service_health(services, views, backends, now)
-    connected = list(
-        AccessRequest.objects.filter(state=RequestState.CONNECTED).select_related("service", "vpc")
-    )
-    readable = [r for r in connected if _views_of(r, views) is not None]
+    with report.timed("write"):
+        _record_account_errors(views.values(), now)
+        _write_service_health(services, views, backends, now)
+        connected = (
+            AccessRequest.objects.filter(state=RequestState.CONNECTED)
+            .select_related("service", "vpc")
+            .only(*REQUEST_FIELDS)
+        )
+        readable = [r for r in connected if _views_of(r, views) is not None]
     report.requests = len(readable)
     verdicts, drift = _judge_requests(readable, views, backends, report)
-    _follow_drift(drift, report)
-    _write_request_health(verdicts, now, report)
-    whitelists = _whitelists(services, views)
-    report.findings = record_findings(views, services, whitelists, now)
+    with report.timed("write"):
+        _follow_drift(drift, report)
+        _write_request_health(verdicts, now, report)
+        report.findings = record_findings(views, services, whitelists, now)
 
 
 # --- reading the cloud -------------------------------------------------------------------------
@@ -238,9 +270,12 @@ def _judge_requests(requests, views, backends, report: SweepReport):
             drift.append((access_request, "disconnected", connection["ConnectionStatus"]))
         else:
             judged.append((access_request, connection))
-            if (connection or {}).get("ConnectionStatus") == "Connected":
+            # A UDP or TLS listener has no probe yet: its health is the cloud's word alone.
+            connected = (connection or {}).get("ConnectionStatus") == "Connected"
+            if connected and access_request.service.listener_protocol == ListenerProtocol.TCP:
                 to_probe.append(access_request)
-    probes = _probe(to_probe)
+    with report.timed("probes"):
+        probes = _probe(to_probe)
     report.probes = len(probes)
     verdicts = []
     for access_request, connection in judged:
@@ -267,7 +302,13 @@ def _probe(requests: list[AccessRequest]) -> dict:
         (r.endpoint_domain, r.service.listener_port, r.vpc.vpc_id, r.service.listener_protocol)
         for r in requests
     ]
-    return {r.pk: result for r, result in zip(requests, probe_many(targets), strict=True)}
+    try:
+        results = probe_many(targets)
+    except Unreachable as unreachable:
+        # The address book is away, not the endpoints: judge them on the cloud's word alone.
+        logger.warning("health sweep: no data-plane probes this time: %s", unreachable)
+        return {}
+    return {r.pk: result for r, result in zip(requests, results, strict=True)}
 
 
 # --- writing what was found --------------------------------------------------------------------
@@ -290,16 +331,32 @@ def _write_service_health(services, views, backends, now) -> None:
         backends_health, unhealthy = service_backends
         for backend in service.backends.all():
             reason = unhealthy.get((backend.instance.instance_id, backend.port))
-            if (backend.healthy, backend.health_reason) != (reason is None, reason or ""):
-                backend.healthy, backend.health_reason = reason is None, reason or ""
-                changed_backends.append(backend)
+            if (backend.healthy, backend.health_reason) == (reason is None, reason or ""):
+                continue
+            # Its owners' timeline says which backend changed; the first check of a healthy
+            # one is no news.
+            if not (backend.healthy is None and reason is None):
+                name = backend.instance.name or backend.instance.instance_id
+                events.append(
+                    Event(
+                        service=service,
+                        verb="backend unhealthy" if reason else "backend healthy",
+                        detail=f"{name}:{backend.port}" + (f": {reason}" if reason else ""),
+                    )
+                )
+            backend.healthy, backend.health_reason = reason is None, reason or ""
+            changed_backends.append(backend)
         attributes = view.endpoint_services.get(service.endpoint_service_id) or {}
         verdict = service_verdict(attributes.get("ServiceStatus"), backends_health)
         fields = {"health_checked_at": now}
         if (service.health, service.health_reason) != (verdict.health, verdict.reason):
             fields.update(health=verdict.health, health_reason=verdict.reason)
             events.append(
-                Event(service=service, verb=f"health {verdict.health}", detail=verdict.reason)
+                Event(
+                    service=service,
+                    verb=f"health {verdict.health}",
+                    detail=verdict.reason or HEALTHY_AGAIN,
+                )
             )
         PublishedService.objects.filter(pk=service.pk).update(**fields)
     ServiceBackend.objects.bulk_update(changed_backends, ["healthy", "health_reason"])
@@ -307,7 +364,11 @@ def _write_service_health(services, views, backends, now) -> None:
 
 
 def _write_request_health(verdicts, now, report: SweepReport) -> None:
-    changed, samples, events = [], [], []
+    """Every checked request: when, and the probe's latency. A change of health: the new
+    health and reason, an event, a point of history; and a point every SAMPLE_EVERY between.
+    Written in a handful of statements whatever the number of requests (grouped by value)."""
+    by_health: dict[Verdict, list[int]] = {}
+    sampled, samples, events = [], [], []
     for access_request, verdict, latency in verdicts:
         health_changed = (access_request.health, access_request.health_reason) != (
             verdict.health,
@@ -317,9 +378,8 @@ def _write_request_health(verdicts, now, report: SweepReport) -> None:
             access_request.health_sampled_at is None
             or now - access_request.health_sampled_at >= SAMPLE_EVERY
         )
-        if not (health_changed or sample_due):
-            continue
         if health_changed:
+            by_health.setdefault(verdict, []).append(access_request.pk)
             events.append(
                 Event(
                     access_request=access_request,
@@ -327,27 +387,48 @@ def _write_request_health(verdicts, now, report: SweepReport) -> None:
                     detail=verdict.reason or HEALTHY_AGAIN,
                 )
             )
-        access_request.health, access_request.health_reason = verdict.health, verdict.reason
-        access_request.probe_latency_ms, access_request.health_sampled_at = latency, now
-        changed.append(access_request)
-        samples.append(
-            HealthSample(access_request=access_request, at=now, health=verdict.health,
-                         latency_ms=latency)
-        )  # fmt: skip
+        if health_changed or sample_due:
+            sampled.append(access_request.pk)
+            samples.append(
+                HealthSample(access_request=access_request, at=now, health=verdict.health,
+                             latency_ms=latency)
+            )  # fmt: skip
     report.health_changes = len(events)
+    requests = AccessRequest.objects
     with transaction.atomic():
-        AccessRequest.objects.bulk_update(
-            changed,
-            ["health", "health_reason", "probe_latency_ms", "health_sampled_at"],
-            batch_size=UPDATE_CHUNK,
-        )
+        for verdict, pks in by_health.items():
+            # A change of health is a change of the request: what follows `updated_at` shows it.
+            for chunk in _chunks(pks):
+                requests.filter(pk__in=chunk).update(
+                    health=verdict.health, health_reason=verdict.reason, updated_at=now
+                )
+        for chunk in _chunks(sampled):
+            requests.filter(pk__in=chunk).update(health_sampled_at=now)
         Event.objects.bulk_create(events, batch_size=UPDATE_CHUNK)
         HealthSample.objects.bulk_create(samples, batch_size=UPDATE_CHUNK)
-        checked = [access_request.pk for access_request, _verdict, _latency in verdicts]
-        for start in range(0, len(checked), UPDATE_CHUNK):
-            AccessRequest.objects.filter(pk__in=checked[start : start + UPDATE_CHUNK]).update(
-                health_checked_at=now
+        _record_checks([(r.pk, latency) for r, _verdict, latency in verdicts], now)
+
+
+def _record_checks(checked: list[tuple[int, float | None]], now) -> None:
+    """health_checked_at = now and probe_latency_ms = each one's, for every checked request.
+
+    One UPDATE … FROM (VALUES …) per chunk: every row has its own latency, and Django's
+    bulk_update would build a CASE of every row for every row (seconds for 10,000)."""
+    table = connection.ops.quote_name(AccessRequest._meta.db_table)
+    for chunk in _chunks(checked):
+        rows = ", ".join(["(%s, %s)"] * len(chunk))
+        values = [value for pair in chunk for value in pair]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET health_checked_at = %s, probe_latency_ms = v.column2 "  # noqa: S608 - names from the model, values bound
+                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
+                [now, *values],
             )
+
+
+def _chunks(items: list) -> Iterable[list]:
+    for start in range(0, len(items), UPDATE_CHUNK):
+        yield items[start : start + UPDATE_CHUNK]
 
 
 def _follow_drift(drift, report: SweepReport) -> None:

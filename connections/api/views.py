@@ -422,7 +422,7 @@ class FindingViewSet(mixins.ListModelMixin, PortalViewSet):
         "cleaning; the finding is resolved when it is done, or shows `clean_up_error`.",
         request=None,
         parameters=[ID_IN_PATH, *IDEMPOTENT],
-        responses={202: FindingSerializer, **problems(*WRITE_PROBLEMS, 404, 409)},
+        responses={202: FindingSerializer, **problems(*WRITE_PROBLEMS, 404, 409, 422)},
     )
     @action(detail=True, methods=["post"], url_path="clean-up", filter_backends=[])
     @idempotent

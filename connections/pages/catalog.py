@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from connections import policies, services
 from connections.choices import REQUEST_LIVE, SERVICE_TERMINAL, ServiceState
 from connections.filtersets import PublishedServiceFilterSet
-from connections.models import AccessRequest, PublishedService, Team
+from connections.models import AccessRequest, Finding, PublishedService, Team
 from connections.pages import live
 from connections.pages.forms import ServiceSettingsForm
 from connections.pages.paging import paginate
@@ -47,13 +47,13 @@ def _catalog_page(request, services_):
 
 
 def _rows_version(rows) -> str:
-    """What the page's rows show changes with each service's state and last change, and with
-    the person's requests to it."""
-    return live.fingerprint(*[(s.pk, s.state, s.updated_at, s.mine) for s in rows])
+    """What the page's rows show changes with each service's state, health and last change, and
+    with the person's requests to it."""
+    return live.fingerprint(*[(s.pk, s.state, s.health, s.updated_at, s.mine) for s in rows])
 
 
 def _catalog_version(request) -> str:
-    shown = _catalog_filterset(request).qs.only("pk", "name", "state", "updated_at")
+    shown = _catalog_filterset(request).qs.only("pk", "name", "state", "health", "updated_at")
     return _rows_version(_catalog_page(request, shown).rows)
 
 
@@ -181,6 +181,10 @@ def service_detail(request, pk: int):
         ).order_by("-created_at")[:50]
         latest = service.events.select_related("actor").order_by("-created_at", "-id")[:50]
         context["events"] = sorted(latest, key=lambda event: (event.created_at, event.pk))
+        context["findings"] = [
+            (finding, "clean_up" in policies.allowed_actions(request.user, finding))
+            for finding in service.findings.open().select_related("service")
+        ]
         context["settings_form"] = ServiceSettingsForm(
             initial={
                 "auto_accept": service.auto_accept,
@@ -243,4 +247,25 @@ def service_retry(request, pk: int):
         lambda: services.retry_service(request.user, service),
         _("Retrying: the work resumes at the step that failed."),
     )
+    return back_to(request, reverse("connections:service_detail", args=[pk]))
+
+
+@login_required
+@require_POST
+def finding_clean_up(request, pk: int, finding_pk: int):
+    """An owner's "Clean up" of what the health sweep found on their service."""
+    finding = (
+        Finding.objects.visible_to(request.user)
+        .select_related("service")
+        .filter(pk=finding_pk, service_id=pk)
+        .first()
+    )
+    if finding is None:
+        raise Http404(_("There is no such finding (any more)."))
+    attempt(
+        request,
+        lambda: services.clean_up_finding(request.user, finding),
+        _("Cleaning up %(resource)s: a worker removes it, after checking again that the portal "
+          "made it.") % {"resource": finding.resource_id},
+    )  # fmt: skip
     return back_to(request, reverse("connections:service_detail", args=[pk]))

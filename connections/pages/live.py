@@ -23,12 +23,12 @@ from functools import wraps
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.vary import vary_on_headers
 
 from connections import policies
-from connections.models import AccessRequest, ConnectionTest, Event, PublishedService
+from connections.models import AccessRequest, ConnectionTest, Event, Finding, PublishedService
 
 VERSION_HEADER = "X-Portal-Version"
 POLL_SECONDS = 1
@@ -119,21 +119,42 @@ def test_version(request_id: int) -> str:
 
 
 def service_version(service_id: int) -> str | None:
-    """A service's page: its state and fields, its timeline, and the requests to it (their last
-    change: the connections table shows their state and health)."""
+    """A service's page: its state and fields, its timeline (every change of its health or a
+    backend's is an event), the requests to it (their last change: the connections table shows
+    their state and health) and its open findings."""
     last_event = Event.objects.filter(service=OuterRef("pk")).order_by("-id").values("id")
     last_request = (
         AccessRequest.objects.filter(service=OuterRef("pk"))
         .order_by("-updated_at")
         .values("updated_at")
     )
+    open_findings = Finding.objects.filter(service=OuterRef("pk"), resolved_at__isnull=True)
     row = (
         PublishedService.objects.filter(pk=service_id)
-        .annotate(last_event=Subquery(last_event[:1]), last_request=Subquery(last_request[:1]))
-        .values_list("state", "updated_at", "last_event", "last_request")
+        .annotate(
+            last_event=Subquery(last_event[:1]),
+            last_request=Subquery(last_request[:1]),
+            last_finding=Subquery(open_findings.order_by("-pk").values("pk")[:1]),
+            open_findings=Subquery(_count(open_findings)),
+            findings_cleaning=Subquery(_count(open_findings.filter(cleaning=True))),
+        )
+        .values_list(
+            "state",
+            "updated_at",
+            "last_event",
+            "last_request",
+            "last_finding",
+            "open_findings",
+            "findings_cleaning",
+        )
         .first()
     )
     return fingerprint(*row) if row else None
+
+
+def _count(rows):
+    """A COUNT(*) of `rows` (filtered on an OuterRef) as a subquery."""
+    return rows.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
 
 
 def rows_version(rows, *fields: str) -> str:

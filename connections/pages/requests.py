@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from connections import policies, services
 from connections.choices import REQUEST_TERMINAL, RequestState
 from connections.filtersets import AccessRequestFilterSet
+from connections.health import last_day_by_hour
 from connections.models import AccessRequest, ConnectionTest, PublishedService
 from connections.pages import live
 from connections.pages.forms import AccessRequestForm, RejectForm
@@ -176,6 +177,9 @@ def request_detail(request, pk: int):
         "live": access_request.state not in REQUEST_TERMINAL
         or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
         "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
+        "health_hours": (
+            last_day_by_hour(access_request) if access_request.health_checked_at else []
+        ),
     }
     if polling:
         return render(request, "connections/partials/request_live.html", context)

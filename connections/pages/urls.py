@@ -14,6 +14,11 @@ urlpatterns = [
     path("services/<int:pk>/settings/", catalog.service_settings, name="service_settings"),
     path("services/<int:pk>/retire/", catalog.service_retire, name="service_retire"),
     path("services/<int:pk>/retry/", catalog.service_retry, name="service_retry"),
+    path(
+        "services/<int:pk>/findings/<int:finding_pk>/clean-up/",
+        catalog.finding_clean_up,
+        name="finding_clean_up",
+    ),
     path("services/<int:pk>/request/", requests.request_form, name="request_form"),
     path("services/<int:pk>/request/zones/", requests.request_zones, name="request_zones"),
     path("requests/", requests.request_list, name="request_list"),

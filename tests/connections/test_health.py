@@ -152,17 +152,20 @@ def endpoint_to(world, service, *, tags: list[dict]) -> str:
     return result["EndpointId"]
 
 
+def orphan_tags() -> list[dict]:
+    """This portal's tags, naming a request it does not have."""
+    tags = {
+        MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1],
+        INSTALLATION_TAG_KEY: settings.PORTAL_INSTALLATION_ID,
+        REQUEST_TAG_KEY: uuid.uuid4().hex,
+    }
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
 def test_an_orphan_and_an_unmanaged_connection_are_reported_and_only_the_orphan_is_cleaned_up(
     world, seed_service
 ):
-    portal_tags = {
-        MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1],
-        INSTALLATION_TAG_KEY: settings.PORTAL_INSTALLATION_ID,
-        REQUEST_TAG_KEY: uuid.uuid4().hex,  # a request this portal does not have
-    }
-    orphan_id = endpoint_to(
-        world, seed_service, tags=[{"Key": k, "Value": v} for k, v in portal_tags.items()]
-    )
+    orphan_id = endpoint_to(world, seed_service, tags=orphan_tags())
     console_id = endpoint_to(world, seed_service, tags=[])
 
     sweep_through_worker()

@@ -165,3 +165,44 @@ def test_markup_typed_into_free_text_fields_shows_as_text_and_never_runs(people,
 
     for person in (consumer, provider):
         assert person.page.evaluate("window.__injected") is None
+
+
+def test_a_backend_going_down_shows_on_the_open_request_page_and_an_orphan_is_cleaned_up(
+    people, seed_service, world
+):
+    from tests.connections.test_health import endpoint_to, health_after_sweep, orphan_tags
+
+    seed_service.trusted_teams.add(world.team("apps"))
+    consumer, provider = people("consumer"), people("provider")
+    request_id = request_access(consumer, seed_service)
+    expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)
+    access_request = AccessRequest.objects.get(pk=request_id)
+    health_after_sweep(access_request, "healthy")
+    expect(consumer.page.locator("#health-summary")).to_contain_text(
+        "Healthy", timeout=LIVE_TIMEOUT_MS
+    )
+
+    world.cloudsim.control("POST", "instances/ECS03/web/stop", {})
+    health_after_sweep(access_request, "degraded")
+
+    # The open page follows, without a reload: the health, its reason, the last hour's bar.
+    summary = consumer.page.locator("#health-summary")
+    expect(summary).to_contain_text("Degraded", timeout=LIVE_TIMEOUT_MS)
+    expect(summary).to_contain_text("1 of 2 backends are unhealthy.")
+    expect(consumer.page.locator(".health-strip .hour").last).to_have_class(
+        re.compile("badge-yellow")
+    )
+    consumer.screenshot("request-degraded")
+
+    endpoint_to(world, seed_service, tags=orphan_tags())
+    health_after_sweep(access_request, "degraded")  # one more sweep: it finds the orphan
+    provider.go(f"/services/{seed_service.pk}/")
+    expect(provider.page.locator("#service-health")).to_contain_text("Degraded")
+    findings = provider.page.locator("#findings")
+    expect(findings).to_contain_text("Endpoint made by the portal with no request")
+    provider.screenshot("service-findings")
+    findings.get_by_role("button", name="Clean up").click()
+    expect(provider.page.locator(".message-success")).to_contain_text("Cleaning up")
+    # The worker removes it; the next sweep no longer finds it, and the table goes.
+    health_after_sweep(access_request, "degraded")
+    expect(provider.page.locator("#findings")).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
