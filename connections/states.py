@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from connections.choices import REQUEST_TRANSITIONS, SERVICE_TRANSITIONS
+from connections.choices import REQUEST_TRANSITIONS, SERVICE_TRANSITIONS, Health, RequestState
 from connections.models import AccessRequest, Event, PublishedService
 
 
@@ -45,6 +45,9 @@ def transition(
     from_state = obj.state
     if to_state not in TRANSITIONS[model][from_state]:
         raise InvalidTransition(obj, to_state)
+    if model is AccessRequest and from_state == RequestState.CONNECTED:
+        # Health is a connected request's (connections/health.py): leaving, it is unknown.
+        fields = {"health": Health.UNKNOWN, "health_reason": "", **fields}
     now = timezone.now()
     guard = {"pk": obj.pk, "state": from_state}
     if task_token is not None:

@@ -42,7 +42,6 @@ from django.utils import timezone
 
 from connections.choices import (
     REQUEST_WORKFLOWS,
-    Health,
     ListenerProtocol,
     RequestState,
     ServiceState,
@@ -445,8 +444,6 @@ def _follow_drift(drift, report: SweepReport) -> None:
                         verb="endpoint deleted outside the portal",
                         detail=f"{access_request.endpoint_id} is "
                         + (cloud_word if cloud_word else "gone from the cloud"),
-                        health=Health.UNKNOWN,
-                        health_reason="",
                     )
                     start_workflow(REVOKE, access_request)
                 else:
@@ -463,8 +460,6 @@ def _follow_drift(drift, report: SweepReport) -> None:
                         failed_phase=REQUEST_WORKFLOWS[RequestState.CONNECTING],
                         # The connect workflow ran to its end once: a retry runs all of it again.
                         progress="",
-                        health=Health.DOWN,
-                        health_reason=f"The connection is {cloud_word}.",
                     )
         except InvalidTransition:
             continue  # someone revoked it at this very moment: their outcome stands

@@ -128,7 +128,7 @@ def test_a_connection_disabled_in_the_cloud_fails_the_request_and_a_retry_connec
     connected.refresh_from_db()
     assert connected.state == RequestState.FAILED
     assert connected.last_error_code in ("Disconnecting", "Disconnected")
-    assert connected.health == Health.DOWN
+    assert connected.health == Health.UNKNOWN  # not connected: the error says why
     assert "connection disabled outside the portal" in verbs(connected)
 
     services.retry_request(world.consumer, connected)
