@@ -42,23 +42,13 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from fill import percentile, populate, set_up_people  # noqa: E402
 
-from connections.choices import RequestState, Role, ServiceState  # noqa: E402
-from connections.models import (  # noqa: E402
-    AccessRequest,
-    CloudAccount,
-    Membership,
-    PublishedService,
-    ServiceZone,
-    Team,
-    Vpc,
-    VSwitch,
-)
+from connections.models import AccessRequest, PublishedService  # noqa: E402
 
 PAGES = [
     ("catalog", "/", "/admin/connections/publishedservice/"),
@@ -69,78 +59,6 @@ PAGES = [
         "/admin/connections/accessrequest/?state__exact=pending_approval",
     ),
 ]
-STATES = [
-    RequestState.CONNECTED,
-    RequestState.PENDING_APPROVAL,
-    RequestState.REVOKED,
-    RequestState.REJECTED,
-    RequestState.PROVISIONING,
-]
-
-
-def populate(services: int, requests: int, start: int = 0) -> None:
-    """`services` services over 10 teams, `requests` requests from 10 teams' VPCs (bulk)."""
-    account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
-    teams = list(Team.objects.order_by("pk"))
-    vpcs = list(Vpc.objects.order_by("pk"))
-    vswitches = {vpc.pk: list(vpc.vswitches.order_by("zone_id")) for vpc in vpcs}
-    batch = []
-    for number in range(start, start + services):
-        team = teams[number % len(teams)]
-        batch.append(
-            PublishedService(
-                owner_team=team,
-                name=f"service-{number:06d}",
-                description=f"Service number {number}, owned by {team.name}.",
-                account=account,
-                vpc=vpcs[number % len(vpcs)],
-                listener_port=80,
-                state=ServiceState.AVAILABLE,
-                endpoint_service_id=f"epsrv-{number:06d}",
-            )
-        )
-    created = PublishedService.objects.bulk_create(batch, batch_size=2000)
-    ServiceZone.objects.bulk_create(
-        [
-            ServiceZone(service=service, zone_id=vswitch.zone_id, vswitch=vswitch)
-            for service in created
-            for vswitch in vswitches[service.vpc_id]
-        ],
-        batch_size=5000,
-    )
-    # Requests spread over services and teams; one live request per service and VPC at most.
-    rows = []
-    for number in range(requests):
-        service = created[number % len(created)]
-        vpc = vpcs[(number // len(created)) % len(vpcs)]
-        live = (number // len(created)) < len(vpcs)
-        rows.append(
-            AccessRequest(
-                service=service,
-                consumer_team=vpc.team,
-                vpc=vpc,
-                justification="bench",
-                state=STATES[number % 2] if live else STATES[2 + number % 2],
-            )
-        )
-    AccessRequest.objects.bulk_create(rows, batch_size=5000)
-
-
-def set_up_people() -> object:
-    """Ten teams with a VPC each; the measuring person owns Platform and is in Apps."""
-    account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
-    names = ["Platform", "Apps"] + [f"Team {n}" for n in range(8)]
-    for index, name in enumerate(names):
-        team = Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
-        vpc = Vpc.objects.create(account=account, team=team, vpc_id=f"vpc-{index:04d}", name=name)
-        for zone in ("cn-hangzhou-g", "cn-hangzhou-k"):
-            VSwitch.objects.create(vpc=vpc, vswitch_id=f"vsw-{index:04d}-{zone[-1]}", zone_id=zone)
-    person = get_user_model().objects.create_user("bench", password="bench", is_staff=True)
-    person.is_superuser = True  # the admin's lists need a superuser; the pages treat one alike
-    person.save()
-    Membership.objects.create(team=Team.objects.get(slug="platform"), user=person, role=Role.OWNER)
-    Membership.objects.create(team=Team.objects.get(slug="apps"), user=person, role=Role.MEMBER)
-    return person
 
 
 def timed(client: Client, url: str) -> float:
@@ -155,11 +73,6 @@ def queries(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         client.get(url)
     return len(captured)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def main() -> int:

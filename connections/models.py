@@ -298,10 +298,12 @@ class PublishedServiceQuerySet(models.QuerySet):
             Prefetch("zones", ServiceZone.objects.select_related("vswitch")), "trusted_teams"
         )
 
-    def with_owner_details(self) -> PublishedServiceQuerySet:
-        """Also the backends, which only owners see (policies.sees_owner_fields)."""
+    def with_owner_details(self, user) -> PublishedServiceQuerySet:
+        """Also the backends, which only owners see (policies.sees_owner_fields): fetched for
+        the services `user` owns, not for every row of a catalog page."""
+        backends = ServiceBackend.objects.filter(policies.owner_fields_q(user, "service__"))
         return self.with_details().prefetch_related(
-            Prefetch("backends", ServiceBackend.objects.select_related("instance"))
+            Prefetch("backends", backends.select_related("instance"))
         )
 
 

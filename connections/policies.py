@@ -161,6 +161,15 @@ def sees_owner_fields(user, service) -> bool:
     return roles_of(user).manages(service.owner_team_id)
 
 
+def owner_fields_q(user, prefix: str = "") -> Q:
+    """The services whose owner fields the person sees (`sees_owner_fields`), as a condition:
+    a list fetches backends for those rows alone."""
+    roles = roles_of(user)
+    if roles.platform_admin:
+        return Q()
+    return Q(**{f"{prefix}owner_team_id__in": roles.manager_of})
+
+
 def sees_request(user, access_request) -> bool:
     roles = roles_of(user)
     return roles.is_member(access_request.consumer_team_id) or roles.is_member(

@@ -78,6 +78,15 @@ from connections.models import (
     VSwitch,
 )
 
+# The columns of a catalog row (ServiceSerializer.represent, and the policies behind its links).
+SERVICE_ROW_FIELDS = (
+    "name", "description", "state", "health", "health_reason", "health_checked_at",
+    "owner_team__slug", "owner_team__name", "vpc__vpc_id", "listener_protocol",
+    "listener_port", "auto_accept", "connection_limit", "endpoint_service_id",
+    "endpoint_service_name", "last_error_code", "last_error_message", "failed_phase",
+    "created_at", "updated_at",
+)  # fmt: skip
+
 
 def validated(serializer_class, data, request) -> dict:
     serializer = serializer_class(data=data, context={"request": request})
@@ -158,12 +167,15 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
 
     def get_queryset(self) -> QuerySet[PublishedService]:
         # The catalog is public to every signed-in user (docs/design.md, "REST API").
-        catalog = PublishedService.objects.with_owner_details()
-        if self.action != "list":
-            catalog = catalog.prefetch_related(
-                Prefetch("events", Event.objects.select_related("actor"))
+        if self.action == "list":
+            # What a row shows and its links ask, no more; a page's zones, trusted teams and
+            # backends: ServiceListSerializer, by values.
+            return PublishedService.objects.select_related("owner_team", "vpc").only(
+                *SERVICE_ROW_FIELDS
             )
-        return catalog
+        return PublishedService.objects.with_owner_details(self.request.user).prefetch_related(
+            Prefetch("events", Event.objects.select_related("actor"))
+        )
 
     def get_permissions(self) -> list:
         if self.action == "create":

@@ -124,7 +124,7 @@ def _rows(user, services_: list) -> list[CatalogRow]:
 
 
 def _service_for(user, pk: int) -> PublishedService:
-    service = PublishedService.objects.with_owner_details().filter(pk=pk).first()
+    service = PublishedService.objects.with_owner_details(user).filter(pk=pk).first()
     if service is None:
         raise Http404(_("There is no such service (any more)."))
     return service

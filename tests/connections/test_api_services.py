@@ -302,3 +302,42 @@ def test_retry_resumes_a_failed_publish_and_is_409_for_an_available_service(api)
     assert response.status_code == 202
     assert response.json()["state"] == "provisioning"
     assert response.json()["events"][-1]["verb"] == "retry"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_hand_built_representation_is_the_declared_fields_output(api, role):
+    from django.utils import timezone
+    from rest_framework import serializers
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from connections.api.serializers import ServiceDetailSerializer, ServiceSerializer
+
+    # Every branch filled in: backends with health, trusted teams, an error, health checked.
+    api.service.backends.create(
+        instance=api.vpcs["VPC2"].instances.get(name="ECS03"), port=80, healthy=False,
+        health_reason="CONNECT_FAILED",
+    )  # fmt: skip
+    api.service.trusted_teams.add(api.teams["apps"])
+    PublishedService.objects.filter(pk=api.service.pk).update(
+        last_error_code="Throttling", last_error_message="slow down",
+        health="degraded", health_reason="1 of 2 backends are unhealthy.",
+        health_checked_at=timezone.now(), connection_limit=5,
+    )  # fmt: skip
+    PublishedServiceFactory(owner_team=api.teams["partners"], vpc=api.vpcs["VPC3"])
+    request = Request(APIRequestFactory().get(LIST))
+    request.user = api.users[role]
+
+    context = {"request": request}
+    services = PublishedService.objects.with_owner_details(request.user).order_by("pk")
+    generic = {}
+    for service in services:
+        for serializer_class in (ServiceSerializer, ServiceDetailSerializer):
+            serializer = serializer_class(service, context=context)
+            expected = serializers.ModelSerializer.to_representation(serializer, service)
+            assert serializer.data == expected
+            generic[serializer_class, service.pk] = expected
+    assert len(generic) == 4
+    # A page, as the list builds it (no prefetch: a values query per relation).
+    page = ServiceSerializer(PublishedService.objects.order_by("pk"), many=True, context=context)
+    assert page.data == [generic[ServiceSerializer, service.pk] for service in services]

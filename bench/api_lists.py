@@ -1,0 +1,201 @@
+"""The REST API's lists against bare views of the same rows, served by one gunicorn in one run.
+
+gunicorn (2 sync workers, production settings, DEBUG off) serves the portal and, beside it, bare
+views (bench/lists_site_urls.py) that answer the same 50 rows as a plain JsonResponse, with no
+authentication, throttling or serializer. Clients on keep-alive connections ask, interleaved:
+
+| list | its bare counterpart |
+| --- | --- |
+| `GET /api/v1/services/` | `/bench/bare/services/` |
+| `GET /api/v1/access-requests/` | `/bench/bare/access-requests/` |
+| `GET /api/v1/events/` | `/bench/bare/events/` |
+
+It prints each list's requests per second and p50 beside its bare view's, the ratio (target for
+services: at least 0.5), as a platform admin (sees every row) and as a team member, first with
+1,000 services and 10,000 requests and then with 100,000 requests, and each list's p50 at
+100,000 over its p50 at 10,000 (target for access-requests: at most 1.2).
+
+    .venv/bin/python bench/api_lists.py            # 10,000 then 100,000 requests
+    .venv/bin/python bench/api_lists.py --short    # 1,000 then 10,000, fewer rounds (CI)
+
+The database is SQLite under a temporary folder unless DATABASE_URL names another (PostgreSQL:
+give an empty database; its tables are made and left behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+VAR = Path(os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-lists-")))
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.lists_site",
+    "SECRET_KEY": "bench-only-not-a-secret",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "DEBUG": "false",
+    # The benchmark asks far faster than a person: no rate limit may answer for the portal.
+    "API_RATE_USER": "",
+}
+os.environ.update({k: os.environ.get(k, v) for k, v in SERVER_ENV.items()})
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from fill import percentile, populate, set_up_people  # noqa: E402
+
+from connections.api.tokens import issue_token  # noqa: E402
+from connections.choices import Role  # noqa: E402
+from connections.models import AccessRequest, Event, Membership, Team  # noqa: E402
+
+LISTS = [
+    ("services", "/api/v1/services/", "/bench/bare/services/"),
+    ("access-requests", "/api/v1/access-requests/", "/bench/bare/access-requests/"),
+    ("events", "/api/v1/events/", "/bench/bare/events/"),
+]
+
+
+class Gunicorn:
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.log = VAR / "gunicorn.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "2", "--worker-class", "sync", "--keep-alive", "30",
+             "--log-level", "warning", "bench.lists_site_wsgi:application"],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.log.read_text()[-2000:]
+                    raise SystemExit(f"gunicorn did not start:\n{log}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def timed_get(conn: http.client.HTTPConnection, path: str, token: str | None) -> float:
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    started = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - started
+    if response.status != 200:
+        raise SystemExit(f"{path}: HTTP {response.status}: {body[:300]!r}")
+    return elapsed
+
+
+def compare(port: int, path: str, bare: str, token: str, rounds: int) -> dict:
+    """Interleaved on one keep-alive connection each: both see the same machine moments."""
+    ours_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    bare_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    for _ in range(3):  # warm both gunicorn workers' caches and connections
+        timed_get(ours_conn, path, token), timed_get(bare_conn, bare, None)
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(timed_get(ours_conn, path, token))
+        theirs.append(timed_get(bare_conn, bare, None))
+    ours_conn.close(), bare_conn.close()
+    return {
+        "p50": statistics.median(ours),
+        "p95": percentile(ours, 0.95),
+        "bare_p50": statistics.median(theirs),
+        # Requests per second of one client in a row: the inverse of the mean time.
+        "rps": len(ours) / sum(ours),
+        "bare_rps": len(theirs) / sum(theirs),
+    }
+
+
+def people() -> dict[str, str]:
+    """Tokens of a platform admin (every row) and of a member of one team of ten."""
+    admin = set_up_people()
+    member = type(admin).objects.create_user("member")
+    Membership.objects.create(team=Team.objects.get(slug="apps"), user=member, role=Role.MEMBER)
+    return {"admin": issue_token(admin)[1], "member": issue_token(member)[1]}
+
+
+def events_for_requests() -> None:
+    """An event per request, as its first step writes one, for the events list."""
+    have = set(Event.objects.values_list("access_request_id", flat=True))
+    Event.objects.bulk_create(
+        (
+            Event(access_request_id=pk, verb="requested", to_state="submitted")
+            for pk in AccessRequest.objects.values_list("pk", flat=True)
+            if pk not in have
+        ),
+        batch_size=5000,
+    )
+
+
+def measure(port: int, tokens: dict[str, str], rounds: int) -> dict:
+    return {
+        (who, name): compare(port, path, bare, token, rounds)
+        for who, token in tokens.items()
+        for name, path, bare in LISTS
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="a tenth of the rows, fewer rounds")
+    args = parser.parse_args()
+    services, requests = (100, 10_000) if args.short else (1_000, 100_000)
+    rounds = 20 if args.short else 60
+
+    call_command("migrate", verbosity=0)
+    tokens = people()
+    populate(services, requests // 10)
+    events_for_requests()
+    server = Gunicorn()
+    try:
+        small = measure(server.port, tokens, rounds)
+        populate(0, requests - requests // 10, first_request=requests // 10)
+        events_for_requests()
+        large = measure(server.port, tokens, rounds)
+    finally:
+        server.stop()
+
+    print(
+        f"{services:,} services; {requests // 10:,} then {requests:,} requests "
+        f"({connection.vendor}); {rounds} rounds each, gunicorn with 2 sync workers"
+    )
+    print(
+        f"{'as':<7}{'list':<17}{'req/s':>8}{'bare':>8}{'ratio':>7}{'p50 ms':>8}{'bare':>7}"
+        f"{'p95 ms':>8}{'p50 at 10× rows':>17}{'÷':>6}"
+    )
+    for (who, name), figures in large.items():
+        before = small[(who, name)]
+        print(
+            f"{who:<7}{name:<17}{figures['rps']:>8.0f}{figures['bare_rps']:>8.0f}"
+            f"{figures['rps'] / figures['bare_rps']:>7.2f}{before['p50'] * 1000:>8.1f}"
+            f"{before['bare_p50'] * 1000:>7.1f}{before['p95'] * 1000:>8.1f}"
+            f"{figures['p50'] * 1000:>17.1f}{figures['p50'] / before['p50']:>6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
