@@ -488,6 +488,9 @@ class AccessRequest(WorkflowRecord):
             models.Index(fields=["state", "service"], name="request_state_service"),
             # The approval queue, oldest first.
             models.Index(fields=["state", "created_at", "id"], name="request_state_oldest"),
+            # The API's list, newest first: a page reads the index until it has its rows, so a
+            # page costs the same at 100,000 requests as at 10,000 (bench/api_lists.py).
+            models.Index(fields=["-created_at", "-id"], name="request_newest"),
         ]
         constraints = [
             # The database's own guard against two live requests racing past the pre-flight check.

@@ -90,6 +90,7 @@ def endpoint_gone(ctx: Context) -> Wait | None:
         read_status=lambda: api.get_endpoint(endpoint_id).get("EndpointStatus"),
         delete=lambda: api.delete_endpoint(endpoint_id),
         busy=frozenset({"Creating"}),
+        operation="DeleteVpcEndpoint",
     )
     if outcome is None:
         ctx.remember(
@@ -234,7 +235,7 @@ def endpoint_active(ctx: Context) -> Wait | None:
             "EndpointDeleting",
             "The endpoint is being deleted outside the portal; retry to create a new one.",
         )
-    return Wait(f"endpoint {status}")
+    return Wait(f"endpoint {status}", operation="CreateVpcEndpoint")
 
 
 def record_zones(ctx: Context) -> Wait | None:
@@ -304,7 +305,7 @@ def accept_connection(ctx: Context) -> Wait | None:
     api = ctx.provider_cloud.privatelink
     connection = api.get_connection(record.service.endpoint_service_id, record.endpoint_id)
     if connection is None:
-        return Wait("connection not listed yet")
+        return Wait("connection not listed yet", operation="EnableVpcEndpointConnection")
     if connection.get("ConnectionStatus") in ("Connected", "Connecting"):
         return None
     result = api.enable_connection(record.service.endpoint_service_id, record.endpoint_id)
@@ -318,7 +319,9 @@ def accept_connection(ctx: Context) -> Wait | None:
 
 def connection_connected(ctx: Context) -> Wait | None:
     status = ctx.cloud.privatelink.get_endpoint(ctx.record.endpoint_id).get("ConnectionStatus")
-    return None if status == "Connected" else Wait(f"connection {status}")
+    if status == "Connected":
+        return None
+    return Wait(f"connection {status}", operation="EnableVpcEndpointConnection")
 
 
 def mark_connected(ctx: Context) -> Wait | None:

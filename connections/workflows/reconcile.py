@@ -2,8 +2,8 @@
 
 A chain stops when its message is lost: the broker refused it at commit, a re-schedule failed,
 or a worker died between two hops with nothing to redeliver. A live chain touches its record's
-`updated_at` at every hop (at most LONGEST_WAIT_SECONDS apart), so a record in flight that has
-not changed for STALLED_AFTER has no chain left. Beat runs this every two minutes.
+`updated_at` at every hop (at most a minute apart: workflows/timing.py), so a record in flight that
+has not changed for STALLED_AFTER has no chain left. Beat runs this every two minutes.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ it must, at the cloud) and either does its part, finds it already done, or answe
 a cloud resource is still changing. The runner:
 
 - skips the steps before `record.progress` (a retry resumes where the last run stopped);
-- on `Wait`, re-schedules the same task with a countdown that backs off from about 0.5 s to about
-  15 s (or the cloud's retry-after), so a worker process is never held by a waiting resource;
+- on `Wait`, re-schedules the same task with a countdown (`timing.next_read`: soon after the
+  operation it waits on is due, then short bounded intervals; or the cloud's retry-after), so a
+  worker process is never held by a waiting resource;
 - on a retryable error (cloud or database), re-schedules likewise, at most MAX_TRANSIENT_ERRORS
   times in a row;
 - on any other error, or a wait longer than STEP_DEADLINE_SECONDS, fails the record with the code
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from connections.cloud import CloudError, CloudSession, RetryableCloudError, forget_sessions
 from connections.states import InvalidTransition, record_event, transition
+from connections.workflows import timing
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ MAX_TRANSIENT_ERRORS = 8
 # that always kills its worker must end.
 MAX_DELIVERIES = 5
 STEP_DEADLINE_SECONDS = 30 * 60
-FIRST_WAIT_SECONDS = 0.5
-LONGEST_WAIT_SECONDS = 15.0
 
 
 NO_ERROR = {"last_error_code": "", "last_error_message": "", "failed_phase": ""}
@@ -58,10 +57,12 @@ NO_ERROR = {"last_error_code": "", "last_error_message": "", "failed_phase": ""}
 
 @dataclass(frozen=True)
 class Wait:
-    """A step's resource is still changing: come back later."""
+    """A step's resource is still changing: come back later. `operation`: the cloud operation
+    whose end it waits for (e.g. CreateVpcEndpoint), which says when to look again."""
 
     reason: str
     retry_after: float | None = None
+    operation: str | None = None
 
 
 class StepFailed(Exception):
@@ -216,6 +217,7 @@ def run(
     errors: int = 0,
     waits: int = 0,
     step_started: float | None = None,
+    awaiting: str | None = None,
 ) -> str:
     """Advance the workflow as far as it goes now; returns what happened, for logs and tests."""
     record = workflow.load(record_id, token, hop)
@@ -240,7 +242,7 @@ def run(
             if error.code.startswith("InvalidSecurityToken"):
                 forget_sessions()  # an assumed-role session the cloud no longer takes
             return _retry(
-                ctx, hop, errors, waits, step_started, step, error.code, error.retry_after
+                ctx, hop, errors, waits, step_started, step, error.code, error.retry_after, awaiting
             )
         except CloudError as error:
             _fail(ctx, error.code, error.message, error.request_id)
@@ -257,7 +259,9 @@ def run(
         except DatabaseError:
             # A busy or briefly unreachable database: the step is idempotent, so run it again.
             logger.exception("%s %s: database error in %s", workflow.name, record_id, step.name)
-            return _retry(ctx, hop, errors, waits, step_started, step, "DatabaseError", None)
+            return _retry(
+                ctx, hop, errors, waits, step_started, step, "DatabaseError", None, awaiting
+            )
         except Exception:
             logger.exception("%s %s: unexpected error in %s", workflow.name, record_id, step.name)
             _fail(
@@ -274,26 +278,26 @@ def run(
                     ctx, "Timeout", f"Gave up waiting: {outcome.reason} for over {minutes} minutes."
                 )
                 return "failed"
-            _reschedule(ctx, hop, 0, waits + 1, started, outcome.retry_after)
+            countdown = timing.next_read(outcome.operation, time.time() - started, waits + 1)
+            _reschedule(
+                ctx, hop, 0, waits + 1, started, outcome.operation, countdown, outcome.retry_after
+            )
             return f"wait {step.name}: {outcome.reason}"
+        if step_started is not None and awaiting:
+            timing.observed(awaiting, time.time() - step_started)  # what the next wait expects
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
-        errors, waits, step_started = 0, 0, None
+        errors, waits, step_started, awaiting = 0, 0, None, None
     return "done"
 
 
-def backoff_seconds(waits: int, retry_after: float | None = None) -> float:
-    """About 0.5 s, doubling to about 15 s, with jitter so that many requests spread out."""
-    base = min(LONGEST_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** max(0, waits - 1))
-    delay = base * random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0.0)
-
-
-def _retry(ctx, hop, errors, waits, step_started, step, code, retry_after) -> str:
+def _retry(ctx, hop, errors, waits, step_started, step, code, retry_after, awaiting) -> str:
     if errors >= MAX_TRANSIENT_ERRORS:
         _fail(ctx, code, f"Still failing after {errors + 1} attempts ({code}).")
         return "failed"
-    _reschedule(ctx, hop, errors + 1, waits + 1, step_started, retry_after)
+    # An error is not the operation being late: back off as for a wait that names none.
+    countdown = timing.next_read(None, 0.0, waits + 1)
+    _reschedule(ctx, hop, errors + 1, waits + 1, step_started, awaiting, countdown, retry_after)
     return f"retry {step.name}: {code}"
 
 
@@ -306,8 +310,18 @@ def _count_delivery(ctx: Context, hop: int) -> int:
     return model.objects.filter(pk=record.pk).values_list("task_deliveries", flat=True).get()
 
 
-def _reschedule(ctx: Context, hop: int, errors: int, waits: int, step_started, retry_after) -> None:
-    """Enqueue the chain's next hop, unless another delivery of this hop already did."""
+def _reschedule(
+    ctx: Context,
+    hop: int,
+    errors: int,
+    waits: int,
+    step_started,
+    awaiting: str | None,
+    countdown: float,
+    retry_after: float | None,
+) -> None:
+    """Enqueue the chain's next hop in `countdown` seconds (or the cloud's retry-after, when
+    longer), unless another delivery of this hop already did."""
     record = ctx.record
     advanced = (
         type(record)
@@ -321,8 +335,14 @@ def _reschedule(ctx: Context, hop: int, errors: int, waits: int, step_started, r
     app.send_task(
         ctx.workflow.task_name,
         args=(record.pk, ctx.token),
-        kwargs={"hop": hop + 1, "errors": errors, "waits": waits, "step_started": step_started},
-        countdown=backoff_seconds(waits, retry_after),
+        kwargs={
+            "hop": hop + 1,
+            "errors": errors,
+            "waits": waits,
+            "step_started": step_started,
+            "awaiting": awaiting,
+        },
+        countdown=max(countdown, retry_after or 0.0),
     )
 
 

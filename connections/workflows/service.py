@@ -81,7 +81,7 @@ def load_balancer_active(ctx: Context) -> Wait | None:
         return None
     if status in ("CreateFailed", "Deleting", "Deleted"):
         _discard(ctx, "nlb_id", "load balancer", status)
-    return Wait(f"load balancer {status}")
+    return Wait(f"load balancer {status}", operation="CreateLoadBalancer")
 
 
 def create_server_group(ctx: Context) -> Wait | None:
@@ -110,7 +110,9 @@ def server_group_available(ctx: Context) -> Wait | None:
     if group is None:
         _discard(ctx, "server_group_id", "server group", "Deleted")
     status = group.get("ServerGroupStatus")
-    return None if status == "Available" else Wait(f"server group {status}")
+    if status == "Available":
+        return None
+    return Wait(f"server group {status}", operation="CreateServerGroup")
 
 
 def add_backends(ctx: Context) -> Wait | None:
@@ -140,7 +142,9 @@ def add_backends(ctx: Context) -> Wait | None:
 def backends_available(ctx: Context) -> Wait | None:
     servers = ctx.cloud.nlb.list_servers(ctx.record.server_group_id)
     busy = [s["ServerId"] for s in servers if s.get("Status") != "Available"]
-    return Wait(f"backends {', '.join(busy)} being added") if busy else None
+    if not busy:
+        return None
+    return Wait(f"backends {', '.join(busy)} being added", operation="AddServersToServerGroup")
 
 
 def create_listener(ctx: Context) -> Wait | None:
@@ -170,7 +174,7 @@ def listener_running(ctx: Context) -> Wait | None:
     status = ctx.cloud.nlb.get_listener(ctx.record.listener_id).get("ListenerStatus")
     if status in ("Deleting", "Deleted"):
         _discard(ctx, "listener_id", "listener", status)
-    return None if status == "Running" else Wait(f"listener {status}")
+    return None if status == "Running" else Wait(f"listener {status}", operation="CreateListener")
 
 
 def create_endpoint_service(ctx: Context) -> Wait | None:
@@ -202,7 +206,9 @@ def endpoint_service_active(ctx: Context) -> Wait | None:
     )
     if status == "Deleting":
         _discard(ctx, "endpoint_service_id", "endpoint service", status)
-    return None if status == "Active" else Wait(f"endpoint service {status}")
+    if status == "Active":
+        return None
+    return Wait(f"endpoint service {status}", operation="CreateVpcEndpointService")
 
 
 def mark_available(ctx: Context) -> Wait | None:
@@ -238,7 +244,10 @@ def auto_accept_applied(ctx: Context) -> Wait | None:
     service, api = ctx.record, ctx.cloud.privatelink
     attributes = api.get_endpoint_service(service.endpoint_service_id)
     if attributes.get("ServiceStatus") != "Active":
-        return Wait(f"endpoint service {attributes.get('ServiceStatus')}")
+        return Wait(
+            f"endpoint service {attributes.get('ServiceStatus')}",
+            operation="UpdateVpcEndpointServiceAttribute",
+        )
     if bool(attributes.get("AutoAcceptEnabled")) == service.auto_accept:
         return None
     result = api.update_endpoint_service(
@@ -317,6 +326,7 @@ def endpoint_service_gone(ctx: Context) -> Wait | None:
         read_status=lambda: api.get_endpoint_service(service_id).get("ServiceStatus"),
         delete=lambda: api.delete_endpoint_service(service_id),
         busy=frozenset({"Creating", "Pending"}),
+        operation="DeleteVpcEndpointService",
     )
 
 
@@ -333,6 +343,7 @@ def listener_gone(ctx: Context) -> Wait | None:
             listener_id, client_token=ctx.record.client_token("delete-listener")
         ),
         busy=frozenset({"Provisioning", "Configuring", "Starting", "Stopping"}),
+        operation="DeleteListener",
     )
 
 
@@ -349,6 +360,7 @@ def server_group_gone(ctx: Context) -> Wait | None:
             group_id, client_token=ctx.record.client_token("delete-sgp")
         ),
         busy=frozenset({"Creating", "Configuring"}),
+        operation="DeleteServerGroup",
     )
 
 
@@ -365,6 +377,7 @@ def load_balancer_gone(ctx: Context) -> Wait | None:
             nlb_id, client_token=ctx.record.client_token("delete-nlb")
         ),
         busy=frozenset({"Provisioning", "Configuring"}),
+        operation="DeleteLoadBalancer",
     )
 
 

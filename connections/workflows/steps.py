@@ -42,12 +42,14 @@ def ensure_gone(
     delete: Callable[[], CloudResult],
     busy: frozenset[str],
     gone: frozenset[str] = frozenset({"Deleted"}),
+    operation: str | None = None,
 ) -> Wait | None:
     """Delete a resource and wait until the cloud no longer has it.
 
     `read_status` answers its status (None or CloudNotFound: gone). A resource that is still
     being created or changed (`busy`) cannot be deleted yet, so the step waits for it first;
-    one already "Deleting" is only waited for.
+    one already "Deleting" is only waited for. `operation`: the delete's name, which says
+    when to look again (workflows/timing.py).
     """
     try:
         status = read_status()
@@ -63,7 +65,7 @@ def ensure_gone(
         except CloudNotFound:
             return None
         ctx.event(f"deleting {what}", resource_id, result.request_id)
-    return Wait(f"{what} {resource_id} deleting")
+    return Wait(f"{what} {resource_id} deleting", operation=operation)
 
 
 def adopt_tagged(
