@@ -25,13 +25,10 @@ The database is the embedded SQLite under a temporary folder unless DATABASE_URL
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -51,6 +48,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from processes import CloudSim  # noqa: E402
 
 from connections.choices import RequestState, Role, ServiceState  # noqa: E402
 from connections.cloud import CloudSession  # noqa: E402
@@ -108,55 +106,6 @@ def scenario_yaml(consumer_vpcs: int) -> str:
                 f"        security_groups: [{{name: sg-c{a}-{v}}}]",
             ]
     return "\n".join(lines) + "\n"
-
-
-class CloudSim:
-    """cloudsim in its own process on a free loopback port: the sweep does not share its CPU."""
-
-    def __init__(self, scenario: Path, log: Path):
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cloudsim", "serve", "--port", str(self.port),
-             "--scenario", str(scenario), "--delay-scale", "0"],
-            cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while "cloudsim ready on" not in log.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"cloudsim did not start:\n{log.read_text()[-2000:]}")
-            time.sleep(0.1)
-
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        request = urllib.request.Request(  # noqa: S310 - cloudsim's loopback URL
-            f"{self.url}/_sim/{path}",
-            data=json.dumps(body).encode() if body is not None else None,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
-            return json.loads(answer.read() or b"{}")
-
-    def settle(self, quiet_ms: float = 5, deadline_s: float = 120) -> None:
-        """Wait until cloudsim is idle again: its relay threads from the last sweep's probes
-        done, so that one measurement's leftovers do not slow the next one's cloud reads."""
-        deadline, quiet = time.monotonic() + deadline_s, 0
-        while quiet < 3 and time.monotonic() < deadline:
-            started = time.perf_counter()
-            self.control("GET", "ping")
-            quiet = quiet + 1 if (time.perf_counter() - started) * 1000 < quiet_ms else 0
-
-    def calls(self) -> int:
-        return sum(self.control("GET", "stats")["calls"].values())
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
 
 
 # --- filling the cloud and the database --------------------------------------------------------
@@ -337,7 +286,7 @@ def main() -> None:
     var = Path(settings.VAR_DIR)
     scenario = var / "bench-scenario.yaml"
     scenario.write_text(scenario_yaml(consumer_vpcs))
-    cloudsim = CloudSim(scenario, var / "bench-cloudsim.log")
+    cloudsim = CloudSim(var / "bench-cloudsim.log", scenario=scenario, delay_scale=0)
     settings.CLOUD_ENDPOINT = cloudsim.url
     try:
         call_command("migrate", verbosity=0)

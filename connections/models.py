@@ -489,7 +489,8 @@ class AccessRequest(WorkflowRecord):
             # The approval queue, oldest first.
             models.Index(fields=["state", "created_at", "id"], name="request_state_oldest"),
             # The API's list, newest first: a page reads the index until it has its rows, so a
-            # page costs the same at 100,000 requests as at 10,000 (bench/api_lists.py).
+            # page costs the same at 100,000 requests as at 10,000 (bench/api_lists.py;
+            # policies.requests_q keeps the visibility test a plain condition on each row).
             models.Index(fields=["-created_at", "-id"], name="request_newest"),
         ]
         constraints = [

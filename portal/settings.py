@@ -104,7 +104,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Connections kept for a minute (checked before reuse): a worker's task, one hop of a workflow,
+# would otherwise open a new PostgreSQL connection each time, a third of its run.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one SQLite file: WAL lets readers run beside a
     # writer, and the busy timeout makes a writer wait for the lock instead of failing at once.
@@ -231,9 +234,10 @@ else:
         "data_folder_out": str(BROKER_DIR),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
-        # The transport polls its folder: a new workflow starts within 50 ms of its commit (a
-        # step's next hop is a countdown the worker keeps itself, and needs no poll).
-        "polling_interval": 0.05,
+        # The transport polls its folder: a new workflow starts within 20 ms of its commit (a
+        # step's next hop is a countdown the worker keeps itself, and needs no poll). A listing
+        # of two small folders 50 times a second costs next to nothing.
+        "polling_interval": 0.02,
     }
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -218,6 +218,7 @@ def run(
     waits: int = 0,
     step_started: float | None = None,
     awaiting: str | None = None,
+    last_read: float | None = None,
 ) -> str:
     """Advance the workflow as far as it goes now; returns what happened, for logs and tests."""
     record = workflow.load(record_id, token, hop)
@@ -284,7 +285,9 @@ def run(
             )
             return f"wait {step.name}: {outcome.reason}"
         if step_started is not None and awaiting:
-            timing.observed(awaiting, time.time() - step_started)  # what the next wait expects
+            # What the next wait on this operation expects (workflows/timing.py).
+            not_yet = last_read - step_started if last_read else None
+            timing.observed(awaiting, time.time() - step_started, not_yet)
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, waits, step_started, awaiting = 0, 0, None, None
@@ -341,6 +344,7 @@ def _reschedule(
             "waits": waits,
             "step_started": step_started,
             "awaiting": awaiting,
+            "last_read": time.time(),
         },
         countdown=max(countdown, retry_after or 0.0),
     )

@@ -1,13 +1,14 @@
 """When a waiting step reads the cloud again: soon after the operation is due, not much more often.
 
 A step that waits on a cloud operation names it (`Wait(..., operation="CreateVpcEndpoint")`).
-Its first read comes when the operation typically finishes; after that, reads come every 5% of
+Its first read comes when the operation typically finishes; after that, reads come every 4% of
 the time waited so far, never closer than MIN_INTERVAL nor further apart than MAX_INTERVAL: a
 status is seen within a few percent of the moment it changed, and a slow operation is not
 polled faster as it gets slower. The typical time of each operation is learnt from the waits
-that finished (an exponentially weighted mean, shared by the workers through the cache), and
-starts at FIRST_GUESS for an operation never seen. A wait that names no operation (another
-record, a lock) backs off from 0.5 s to 15 s.
+that finished (an exponentially weighted mean, shared by the workers through the cache); an
+operation never seen is read from the start at that pace (some twenty reads for a 2 s
+operation, once). A wait that names no operation (another record, a lock) backs off from 0.5 s
+to 15 s.
 
 The cloud's own `x-acs-retry-after` always wins when it asks for longer.
 """
@@ -18,14 +19,13 @@ import random
 
 from django.core.cache import cache
 
-FIRST_GUESS_SECONDS = 1.0
-MIN_INTERVAL_SECONDS = 0.1
+MIN_INTERVAL_SECONDS = 0.05
 MAX_INTERVAL_SECONDS = 5.0
 # However long an operation typically takes, a waiting chain shows it is alive this often
 # (connections/workflows/reconcile.py restarts a chain that has not for minutes).
 LONGEST_FIRST_READ_SECONDS = 60.0
 # Of the time waited so far: how late a read may be at most, as a share of the wait.
-LATENESS = 0.05
+LATENESS = 0.04
 # How much one observation moves the typical time.
 LEARNING_RATE = 0.3
 # Unnamed waits: about 0.5 s, doubling to about 15 s.
@@ -39,13 +39,21 @@ def _key(operation: str) -> str:
 
 
 def typical_seconds(operation: str) -> float:
-    return cache.get(_key(operation), FIRST_GUESS_SECONDS)
+    return cache.get(_key(operation), 0.0)
 
 
-def observed(operation: str, seconds: float) -> None:
-    """A wait on `operation` ended after `seconds`: move its typical time towards it."""
+def observed(operation: str, seconds: float, not_yet_at: float | None) -> None:
+    """A wait on `operation` was seen over `seconds` after it began, and was still going at
+    `not_yet_at` (the read before): move its typical time towards when it really ended.
+
+    Between two close reads, it ended halfway. After a long gap (the first read, at the
+    typical time, found it done) it may have ended well before: aim a little earlier, so that
+    the estimate does not only ever grow by the lateness of each read."""
+    gap = seconds - (not_yet_at or 0.0)
+    close = gap <= max(2 * MIN_INTERVAL_SECONDS, 2 * LATENESS * seconds)
+    ended = seconds - gap / 2 if close else seconds * (1 - LATENESS)
     typical = cache.get(_key(operation))
-    learnt = seconds if typical is None else typical + LEARNING_RATE * (seconds - typical)
+    learnt = ended if typical is None else typical + LEARNING_RATE * (ended - typical)
     cache.set(_key(operation), learnt, CACHE_SECONDS)
 
 
@@ -54,7 +62,8 @@ def next_read(operation: str | None, waited: float, waits: int) -> float:
     if operation is None:
         base = min(LONGEST_WAIT_SECONDS, FIRST_WAIT_SECONDS * 2 ** max(0, waits - 1))
         return base * random.uniform(0.8, 1.2)  # many waiting records spread out
-    due_in = typical_seconds(operation) - waited
+    # A little after the typical end: most first reads then find it done.
+    due_in = typical_seconds(operation) * (1 + LATENESS / 2) - waited
     if due_in > MIN_INTERVAL_SECONDS:
         return min(due_in, LONGEST_FIRST_READ_SECONDS)
     return min(MAX_INTERVAL_SECONDS, max(MIN_INTERVAL_SECONDS, LATENESS * waited))
