@@ -19,7 +19,7 @@ from connections.choices import (
 from connections.cloud import CloudNotFound
 from connections.models import AccessRequest, PublishedService
 from connections.states import record_event, transition
-from connections.workflows import start_workflow
+from connections.workflows import board, start_workflow
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
 
@@ -87,7 +87,7 @@ def endpoint_gone(ctx: Context) -> Wait | None:
         ctx,
         "endpoint",
         endpoint_id,
-        read_status=lambda: api.get_endpoint(endpoint_id).get("EndpointStatus"),
+        read_status=lambda: board.endpoint(ctx, endpoint_id).get("EndpointStatus"),
         delete=lambda: api.delete_endpoint(endpoint_id),
         busy=frozenset({"Creating"}),
         operation="DeleteVpcEndpoint",
@@ -215,7 +215,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
 
 def endpoint_active(ctx: Context) -> Wait | None:
     record = ctx.record
-    attributes = ctx.cloud.privatelink.get_endpoint(record.endpoint_id)
+    attributes = board.endpoint(ctx, record.endpoint_id)
     status = attributes.get("EndpointStatus")
     if status == "Active":
         if attributes.get("EndpointDomain"):
@@ -318,7 +318,7 @@ def accept_connection(ctx: Context) -> Wait | None:
 
 
 def connection_connected(ctx: Context) -> Wait | None:
-    status = ctx.cloud.privatelink.get_endpoint(ctx.record.endpoint_id).get("ConnectionStatus")
+    status = board.endpoint(ctx, ctx.record.endpoint_id).get("ConnectionStatus")
     if status == "Connected":
         return None
     return Wait(f"connection {status}", operation="EnableVpcEndpointConnection")

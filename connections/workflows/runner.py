@@ -96,6 +96,9 @@ class Context:
     def __init__(self, workflow: Workflow, record, token: str):
         self.workflow, self.record, self.token = workflow, record, token
         self.step: Step | None = None  # the step running now
+        # When the running step last read the cloud (it has waited before), else None: what it
+        # reads now must be newer than that, and may be shared with others (workflows/board.py).
+        self.read_since: float | None = None
 
     @cached_property
     def cloud(self) -> CloudSession:
@@ -225,6 +228,7 @@ def run(
     if record is None:
         return "stale"
     ctx = Context(workflow, record, token)
+    ctx.read_since = last_read if waits else None
     deliveries = _count_delivery(ctx, hop)
     if deliveries > MAX_DELIVERIES:
         step = workflow.remaining_steps(record.progress)[0].name
@@ -291,6 +295,7 @@ def run(
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, waits, step_started, awaiting = 0, 0, None, None
+        ctx.read_since = None
     return "done"
 
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -24,8 +26,14 @@ def run_bench(name: str, tmp_path) -> str:
     return run.stdout
 
 
-def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_ratio(tmp_path):
-    out = run_bench("end_to_end.py", tmp_path)
+@pytest.fixture(scope="module")
+def end_to_end(tmp_path_factory) -> str:
+    """One run of the short end-to-end benchmark, read by the tests below."""
+    return run_bench("end_to_end.py", tmp_path_factory.mktemp("end-to-end"))
+
+
+def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_ratio(end_to_end):
+    out = end_to_end
     rows = re.findall(r"^(.+?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", out, re.M)
     labels = [label.strip() for label, *_ in rows]
     assert labels == [
@@ -36,9 +44,26 @@ def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_rati
         "1 request → pending approval (known)",
         "approve → connected (known)",
         "12 at once, 1 worker, the slowest",
+        "50 at once, 1 worker, the slowest",
     ], out
     # The portal can never beat the cloud's own time.
     assert all(float(portal) >= float(cloud) for _, portal, cloud, _ratio in rows), out
+
+
+def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(end_to_end):
+    """Each request reads its new endpoint once by id; every later read while they wait is
+    answered from a listing of the account that the others' reads share."""
+    out = end_to_end
+    found = re.search(
+        r"^50 at once: (\d+) reads, (\d+) GetVpcEndpointAttribute, (\d+) ListVpcEndpoints",
+        out,
+        re.M,
+    )
+    assert found, out
+    reads, gets, lists = map(int, found.groups())
+    assert gets == 50, out
+    assert reads > 50, out  # they did wait: at least one read each after the first
+    assert 0 < lists < 50 / 3, out
 
 
 def test_the_short_list_benchmark_measures_every_list_for_both_people(tmp_path):
