@@ -281,7 +281,7 @@ class ProvisionWorkflow(AccessWorkflow):
     steps = [
         Step("whitelist_consumer_account", whitelist_consumer_account, provider_side=True),
         Step("create_endpoint", create_endpoint),
-        Step("endpoint_active", endpoint_active),
+        Step("endpoint_active", endpoint_active, waits_for="CreateVpcEndpoint"),
         Step("record_zones", record_zones),
         Step("await_decision", accept_or_await_approval),
     ]

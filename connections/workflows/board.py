@@ -1,13 +1,13 @@
 """Endpoint statuses read in batches: requests waiting in one account share its list calls.
 
-A step waiting on an endpoint (to be Active, Connected, or gone) reads it here. Its first read
-goes to the endpoint itself (GetVpcEndpointAttribute): nothing the portal holds is newer than
-the call that just changed it. A later read needs only a view of the account taken after the
-step's previous read, so it is answered from the account's latest listing (ListVpcEndpoints,
-paged, kept in the cache for every worker) when that listing is newer, and otherwise by a new
-listing, which every other waiting request of the account then reads too. The calls made while
-endpoints wait so grow with accounts and reads of one request, not with the requests waiting:
-500 waiting requests in one account cost about the list calls one of them would.
+A step waiting on an endpoint (to be Active, Connected, or gone) reads it here. A step that has
+not waited yet reads the endpoint itself (GetVpcEndpointAttribute): the portal holds nothing
+newer than the call that just changed it. A read after a wait needs only a view of the account
+taken after the step's previous read: the account's latest listing (ListVpcEndpoints, paged,
+kept in the cache for every worker) when it is newer, and otherwise a new listing, which every
+other waiting request of the account then reads too. The calls made while endpoints wait so
+grow with accounts and with the reads of one request, not with the requests waiting: 500
+waiting requests in one account cost about the list calls one of them would.
 
 Two workers that find the listing old at the same moment may both list: at most one listing
 per worker thread, and no lock to wait on. An endpoint the listing does not hold (gone) is read

@@ -5,6 +5,8 @@ it must, at the cloud) and either does its part, finds it already done, or answe
 a cloud resource is still changing. The runner:
 
 - skips the steps before `record.progress` (a retry resumes where the last run stopped);
+- comes to a step that waits for an operation the step before started (`Step.waits_for`) not at
+  once but when that operation is typically done;
 - on `Wait`, re-schedules the same task with a countdown (`timing.next_read`: soon after the
   operation it waits on is due, then short bounded intervals; or the cloud's retry-after), so a
   worker process is never held by a waiting resource;
@@ -82,12 +84,16 @@ class Step:
     `provider_side`: it acts in the service's account, for a request: the cloud's messages name
     the provider's resources, so a failure shows the requesting team only its code
     (AccessWorkflow.shown_error).
+    `waits_for`: the cloud operation the step before starts and this one waits to see done. Come
+    to straight from that step, it is first run when the operation is typically done (a read at
+    once would only find it under way); resumed later, it reads at once.
     """
 
     name: str
     run: Callable[[Context], Wait | None]
     always: bool = False
     provider_side: bool = False
+    waits_for: str | None = None
 
 
 class Context:
@@ -202,6 +208,11 @@ class Workflow:
         names = [each.name for each in self.steps]
         return progress not in names or names.index(step.name) > names.index(progress)
 
+    def step_before(self, step: Step) -> str | None:
+        names = [each.name for each in self.steps]
+        at = names.index(step.name)
+        return names[at - 1] if at else None
+
     def remaining_steps(self, progress: str) -> list[Step]:
         """The steps after `progress`, and before them those that run at every start."""
         names = [step.name for step in self.steps]
@@ -239,8 +250,13 @@ def run(
             "the worker log has details.",
         )
         return "failed"
+    finished_here = None  # the last step this run finished
     for step in workflow.remaining_steps(record.progress):
         ctx.step = step
+        if step.waits_for and finished_here == workflow.step_before(step):
+            countdown = timing.next_read(step.waits_for, 0.0, 1)
+            _reschedule(ctx, hop, 0, 1, time.time(), step.waits_for, countdown, None)
+            return f"wait {step.name}: {step.waits_for} under way"
         try:
             outcome = step.run(ctx)
         except RetryableCloudError as error:
@@ -296,6 +312,7 @@ def run(
             return "moved on"
         errors, waits, step_started, awaiting = 0, 0, None, None
         ctx.read_since = None
+        finished_here = step.name
     return "done"
 
 

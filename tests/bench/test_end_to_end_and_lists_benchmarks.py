@@ -51,8 +51,8 @@ def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_rati
 
 
 def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(end_to_end):
-    """Each request reads its new endpoint once by id; every later read while they wait is
-    answered from a listing of the account that the others' reads share."""
+    """No request reads its new endpoint by id: every read while they wait is answered from a
+    listing of the account that the others' reads share."""
     out = end_to_end
     found = re.search(
         r"^50 at once: (\d+) reads, (\d+) GetVpcEndpointAttribute, (\d+) ListVpcEndpoints",
@@ -61,8 +61,8 @@ def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(e
     )
     assert found, out
     reads, gets, lists = map(int, found.groups())
-    assert gets == 50, out
-    assert reads > 50, out  # they did wait: at least one read each after the first
+    assert gets == 0, out
+    assert reads >= 50, out  # each of them waited at least once
     assert 0 < lists < 50 / 3, out
 
 
