@@ -29,8 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VAR = Path(os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-e2e-")))
@@ -40,7 +38,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("API_RATE_USER", "")
 
-from processes import CloudSim, Worker  # noqa: E402
+from processes import CloudSim, Worker, scenario_with  # noqa: E402
 
 from cloudsim import scenario as cloudsim_scenario  # noqa: E402
 
@@ -54,36 +52,12 @@ PUBLISH_OPERATIONS = (
 POLL_SECONDS = 0.01
 
 
-def scenario_with(consumer_vpcs: int) -> Path:
-    """The demo scenario and `consumer_vpcs` more VPCs for Apps in account A (one live request
-    per VPC and service: each request of a burst needs its own)."""
-    data = yaml.safe_load(cloudsim_scenario.DEFAULT_PATH.read_text())
-    account = next(a for a in data["accounts"] if a["name"] == "A")
-    for n in range(consumer_vpcs):
-        net = f"100.{64 + n // 256}.{n % 256}"
-        account["vpcs"].append(
-            {
-                "name": f"B{n}",
-                "cidr": f"{net}.0/24",
-                "tags": {"team": "apps"},
-                "vswitches": [
-                    {"name": f"vsw-b{n}-g", "cidr": f"{net}.0/25", "zone": "cn-hangzhou-g"},
-                    {"name": f"vsw-b{n}-k", "cidr": f"{net}.128/25", "zone": "cn-hangzhou-k"},
-                ],
-                "security_groups": [{"name": f"sg-b{n}"}],
-            }
-        )
-    path = VAR / "bench-scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short", action="store_true", help="without the 500 at once")
     args = parser.parse_args()
     burst = 50 if args.short else 500
-    path = scenario_with(burst)
+    path = scenario_with(VAR, burst)
     delays = cloudsim_scenario.load(path)
     cloudsim = CloudSim(VAR / "cloudsim.log", scenario=path)
     os.environ["CLOUD_ENDPOINT"] = cloudsim.url

@@ -12,6 +12,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
+from cloudsim import scenario
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -72,12 +76,62 @@ class CloudSim:
         self.process.wait(timeout=20)
 
 
+class Beat:
+    """`celery beat` with the settings' schedule (the reconciler every 15 s, the sweep, ...)."""
+
+    def __init__(self, log: Path, var: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO",
+             "--schedule", str(var / "celerybeat-schedule")],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_line(self.process, log, "beat: Starting", "beat")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class RedisServer:
+    """A redis-server of the benchmark's own on a free loopback port, to stop and start again."""
+
+    def __init__(self, log: Path):
+        self.port, self.log = free_port(), log
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_line(self.process, self.log, "Ready to accept connections", "redis-server")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        # The next start looks for its own "Ready" line.
+        self.log.write_text("")
+
+
 class Worker:
     """`celery worker` on the provisioning queue, with this process's settings and database."""
 
-    def __init__(self, log: Path, name: str, *, concurrency: int = 2, env: dict | None = None):
+    def __init__(
+        self,
+        log: Path,
+        name: str,
+        *,
+        concurrency: int = 2,
+        env: dict | None = None,
+        queues: str = "provisioning",
+    ):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--queues", "provisioning",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--queues", queues,
              "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--loglevel", "INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
@@ -91,3 +145,27 @@ class Worker:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def scenario_with(var: Path, consumer_vpcs: int) -> Path:
+    """The demo scenario and `consumer_vpcs` more VPCs for Apps in account A (one live request
+    per VPC and service: each request of a burst needs its own)."""
+    data = yaml.safe_load(scenario.DEFAULT_PATH.read_text())
+    account = next(a for a in data["accounts"] if a["name"] == "A")
+    for n in range(consumer_vpcs):
+        net = f"100.{64 + n // 256}.{n % 256}"
+        account["vpcs"].append(
+            {
+                "name": f"B{n}",
+                "cidr": f"{net}.0/24",
+                "tags": {"team": "apps"},
+                "vswitches": [
+                    {"name": f"vsw-b{n}-g", "cidr": f"{net}.0/25", "zone": "cn-hangzhou-g"},
+                    {"name": f"vsw-b{n}-k", "cidr": f"{net}.128/25", "zone": "cn-hangzhou-k"},
+                ],
+                "security_groups": [{"name": f"sg-b{n}"}],
+            }
+        )
+    path = var / "bench-scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path

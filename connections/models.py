@@ -254,6 +254,8 @@ class WorkflowRecord(models.Model):
     an older chain, or an older hop of this one, stops (connections/workflows/runner.py).
     `task_deliveries` counts the deliveries of the current hop since a step last finished, so a
     message that kills its worker every time fails the record instead of circling for ever.
+    `task_due_at` is when the chain's next message should run (or, while one runs, by when it
+    will have finished): a chain well past it lost its message, and the reconciler resumes it.
     `generation` changes the client tokens when a dead cloud resource must be made anew.
     """
 
@@ -264,6 +266,7 @@ class WorkflowRecord(models.Model):
     # Deliveries of the current hop's message since its last finished step: more than one means
     # a worker died running that step.
     task_deliveries = models.PositiveIntegerField(default=0)
+    task_due_at = models.DateTimeField(null=True, blank=True)
     generation = models.PositiveIntegerField(default=0)
     # The phase a failed record resumes when retried.
     failed_phase = models.CharField(max_length=32, blank=True)

@@ -1,10 +1,22 @@
-"""The embedded broker: kombu's file-system transport, with messages that appear whole.
+"""The brokers' transports, each with a fix for a way kombu's own makes a worker exit.
 
-kombu's own `_put` creates the message file and then writes it, so a worker polling the folder
-can pick up an empty or half-written file between the two, fail to decode it and stop
+The embedded broker (`portalfs://`): kombu's file-system transport, with messages that appear
+whole. kombu's own `_put` creates the message file and then writes it, so a worker polling the
+folder can pick up an empty or half-written file between the two, fail to decode it and stop
 ("Unrecoverable error: JSONDecodeError"). Here a message is written under a name the reader
 ignores and renamed into place; a rename within one folder is atomic, so a reader sees either
-nothing or the whole message. Registered as the `portalfs://` transport.
+nothing or the whole message.
+
+Redis (`portalredis://`, what settings make of REDIS_URL): kombu's Redis transport, riding out
+a restart of Redis. When the connection drops, Celery closes it before reconnecting; closing
+the channel first hands back the messages the worker holds unacknowledged (acks_late, and the
+countdowns it keeps), and by then kombu has dropped the connection's settings, so building a
+Redis client fails with AttributeError("'NoneType' object has no attribute 'hostname'"), which
+Celery takes for an unrecoverable error: the worker exits. Here that hand-back fails with
+Redis's own connection error instead, which Celery ignores while closing, and the worker
+reconnects. The messages stay in Redis's unacknowledged set (redelivered after the visibility
+timeout); the chains they carried are resumed sooner by the reconciler
+(connections/workflows/reconcile.py), and a late redelivery finds a newer chain and stops.
 """
 
 import os
@@ -12,11 +24,13 @@ import uuid
 from time import monotonic
 
 from kombu.exceptions import ChannelError
-from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem, redis
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 SCHEME = "portalfs"
+REDIS_SCHEME = "portalredis"
 
 
 class Channel(filesystem.Channel):
@@ -38,4 +52,23 @@ class Transport(filesystem.Transport):
     Channel = Channel
 
 
+class RedisChannel(redis.Channel):
+    def _connparams(self, asynchronous=False):
+        if self.connection.client is None:  # the connection is being closed (see above)
+            raise RedisConnectionError("The broker connection is closed.")
+        return super()._connparams(asynchronous)
+
+
+class RedisTransport(redis.Transport):
+    Channel = RedisChannel
+
+
+def redis_broker_url(redis_url: str) -> str:
+    """REDIS_URL (redis:// or rediss://) as the URL of the transport above."""
+    scheme, rest = redis_url.split("://", 1)
+    return f"{REDIS_SCHEME}{scheme.removeprefix('redis')}://{rest}"
+
+
 TRANSPORT_ALIASES[SCHEME] = f"{__name__}:Transport"
+TRANSPORT_ALIASES[REDIS_SCHEME] = f"{__name__}:RedisTransport"
+TRANSPORT_ALIASES[f"{REDIS_SCHEME}s"] = f"{__name__}:RedisTransport"

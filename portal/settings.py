@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.broker import redis_broker_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -134,8 +136,9 @@ else:
     }
 
 # Sessions in the cache, backed by the database: a page's live poll reads its session without a
-# query, so a poll that finds nothing changed costs one query (connections/pages/live.py).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# query, so a poll that finds nothing changed costs one query (connections/pages/live.py); while
+# the cache is away they are read from the database (portal/sessions.py).
+SESSION_ENGINE = "portal.sessions"
 
 # No inline script or style anywhere: htmx is configured by a meta tag, behaviour lives in
 # static/js/portal.js. The admin and the browsable API bring inline styles of their own
@@ -216,7 +219,8 @@ FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 # --- Celery --------------------------------------------------------------------------------------
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
+    # kombu's Redis transport, fixed so that a worker rides out a restart of Redis.
+    CELERY_BROKER_URL = redis_broker_url(REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Longer than the longest countdown a workflow schedules, so an unacked message is only
         # redelivered when its worker is really gone.
@@ -247,7 +251,8 @@ CELERY_BEAT_SCHEDULE = {
     "probe-sweep": {"task": "connections.probe_sweep", "schedule": PROBE_INTERVAL_SECONDS},
     "probe-history-compact": {"task": "connections.probe_history_compact", "schedule": 3600.0},
     "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
-    "reconcile": {"task": "connections.reconcile", "schedule": 120.0},
+    # Lost task chains resumed within GRACE + this of their due time (workflows/reconcile.py).
+    "reconcile": {"task": "connections.reconcile", "schedule": 15.0},
     "sync-inventories": {"task": "connections.sync_inventories", "schedule": 900.0},
 }
 

@@ -22,6 +22,8 @@ from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 
+from portal import outages
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 TOO_MANY_FAILURES = "too_many_failures"
 
@@ -49,21 +51,30 @@ class FailedSignIns:
         self.window_ends = (window + 1) * self.duration
 
     def attempt(self) -> bool:
-        """Count this attempt; False when the username's budget is already spent."""
+        """Count this attempt; False when the username's budget is already spent. With the
+        cache out of reach the attempt is let through uncounted (portal/outages.py)."""
         if self.limit is None:
             return True
+        try:
+            return self._count() <= self.limit
+        except outages.OUTAGE_ERRORS as exc:
+            outages.proceed_without("Counting a sign-in attempt", exc)
+            self.limit = None  # nothing counted, nothing to give back
+            return True
+
+    def _count(self) -> int:
         cache.add(self.key, 0, timeout=self.duration)
         try:
-            attempts = cache.incr(self.key)
+            return cache.incr(self.key)
         except ValueError:  # the window's key expired between add and incr
             cache.set(self.key, 1, timeout=self.duration)
-            attempts = 1
-        return attempts <= self.limit
+            return 1
 
     def succeeded(self) -> None:
         """A successful sign-in does not count."""
         if self.limit is not None:
-            with suppress(ValueError):  # expired meanwhile: nothing to give back
+            # Expired meanwhile, or the cache just went away: nothing to give back.
+            with suppress(ValueError, *outages.OUTAGE_ERRORS):
                 cache.decr(self.key)
 
     def wait(self) -> float:

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -79,9 +80,19 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 class WorkerProcess:
     """A `celery worker` in its own process, consuming the configured broker."""
 
-    def __init__(self, hostname: str, extra_env: dict[str, str] | None = None):
+    # Quieter and faster to start than the Procfile's worker; a test of the worker itself gives
+    # `options=()` to run it as the Procfile does.
+    TEST_OPTIONS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
+
+    def __init__(
+        self,
+        hostname: str,
+        extra_env: dict[str, str] | None = None,
+        options: tuple[str, ...] = TEST_OPTIONS,
+    ):
         self.hostname = hostname
         self.extra_env = extra_env or {}
+        self.options = options
         self.process: subprocess.Popen | None = None
         self._log_file = None
         self.log_path = Path(settings.VAR_DIR) / f"worker-{hostname}.log"
@@ -93,8 +104,7 @@ class WorkerProcess:
             [
                 sys.executable, "-m", "celery", "-A", "portal", "worker",
                 "--queues", "provisioning,probes", "--concurrency", "2",
-                "--hostname", f"{self.hostname}@%h", "--loglevel", "INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--hostname", f"{self.hostname}@%h", "--loglevel", "INFO", *self.options,
                 "--include", "tests.chaos",
             ],
             cwd=ROOT, env=subprocess_env(**self.extra_env), stdout=log, stderr=subprocess.STDOUT,
@@ -233,3 +243,45 @@ def celery_worker_process(django_db_setup, django_db_blocker, cloudsim):
         worker.start()
     yield worker
     worker.stop()
+
+
+class PrivateRedis:
+    """A Redis server of a test's own on a free loopback port, to stop and start again."""
+
+    def __init__(self):
+        self.binary = shutil.which("redis-server")
+        assert self.binary, "redis-server must be installed to test a stopped broker"
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own, so that stopping it disturbs nobody else."""
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -22,8 +23,9 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve, reverse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -33,6 +35,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from connections.states import InvalidTransition, LostRace
+from portal import outages
 
 logger = logging.getLogger(__name__)
 
@@ -193,8 +196,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
             "temporarily_unavailable",
             503,
             "Temporarily unavailable",
-            "The database is busy or out of reach; retry after the number of seconds in "
-            "Retry-After.",
+            "The database, the cache or the task queue is busy or out of reach; retry after the "
+            "number of seconds in Retry-After.",
         ),
     )
 }
@@ -323,6 +326,16 @@ def is_transient_database_error(exc: Exception) -> bool:
     return any(words in message for words in TRANSIENT_MESSAGES)
 
 
+def _outage(exc: BaseException) -> Described:
+    logger.warning("A request met the cache or the broker out of reach: %s", exc)
+    return Described(
+        503,
+        "temporarily_unavailable",
+        PROBLEM_TYPES["temporarily_unavailable"].title,
+        headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
+    )
+
+
 def _internal_error(exc: Exception) -> Described:
     logger.error("Unhandled error in an API request", exc_info=exc)
     return Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
@@ -379,6 +392,8 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
             PROBLEM_TYPES["temporarily_unavailable"].title,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
+    if outages.is_outage(exc):
+        return _outage(exc)
     # Anything else, an IntegrityError included: the services turn the conflicts a client can
     # cause (a duplicate name, a second live request) into their own codes, so one that gets here
     # is a bug to log, not the client's doing.
@@ -482,7 +497,18 @@ def bad_request(request: HttpRequest, exception: Exception) -> object:
 
 
 def server_error(request: HttpRequest) -> object:
-    """Site-wide handler500, for errors outside the API views (e.g. in middleware)."""
+    """Site-wide handler500, for errors outside the API views (e.g. in middleware, or a page's).
+
+    Django calls it while handling the exception: an outage of the cache or the broker is a 503
+    that says to come back, not a 500."""
+    exc = sys.exc_info()[1]
+    if outages.is_outage(exc):
+        described = _outage(exc)
+        if is_api_request(request):
+            return _json_problem(request, described)
+        # Rendered without the request: its context would read the session, from the cache.
+        page = render_to_string("503.html")
+        return HttpResponse(page, status=503, headers=described.headers)
     if is_api_request(request):
         described = Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
         return _json_problem(request, described)

@@ -13,6 +13,8 @@ The address is REMOTE_ADDR, or with `NUM_PROXIES` (API_NUM_PROXIES) set, the ent
 from the end of X-Forwarded-For: only trust as many proxies as are really in front of the portal,
 or any client can pick its own address, and its own budget.
 
+While the cache is out of reach, every limit lets requests through (and logs that it did).
+
 The rates are read from settings at each request, not at import as DRF's own classes do, so a
 deployment or a test changes them in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]` alone.
 """
@@ -23,8 +25,18 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from portal import outages
+
 
 class SettingsRateThrottle(SimpleRateThrottle):
+    def allow_request(self, request, view) -> bool:
+        # A budget that cannot be read is no reason to refuse work (portal/outages.py).
+        try:
+            return super().allow_request(request, view)
+        except outages.OUTAGE_ERRORS as exc:
+            outages.proceed_without(f"The {self.scope} rate limit", exc)
+            return True
+
     def get_ident(self, request) -> str:
         # DRF reads X-Forwarded-For whenever it is sent unless NUM_PROXIES is set: a header any
         # client can write. Without configured proxies, the connection's address is the client.

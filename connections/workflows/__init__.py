@@ -13,17 +13,23 @@ def start_workflow(
 
     The new token makes any older chain for the record stop at its next hop. Enqueued on commit
     so that the worker never reads a row, or a state, that is not yet (or never) committed.
-    `resume` keeps `progress`, so a retry starts at the step that failed. If the broker cannot
-    take the message, the commit stands and the reconciler (`connections.reconcile`) starts the
-    chain again later.
+    `resume` keeps `progress`, so a retry starts at the step that failed; `keep_deliveries` keeps
+    counting the deliveries of the step in progress (a restarted chain whose step killed its
+    worker is still caught by runner.MAX_DELIVERIES). If the broker cannot
+    take the message, the commit stands (the person's request is answered as usual) and, the
+    chain being due now, the reconciler starts it again once the broker is back
+    (workflows/reconcile.py).
     """
     token = uuid.uuid4().hex
+    now = timezone.now()
     fields = {
         "task_token": token,
         "task_hop": 0,
-        "task_deliveries": 0,
-        "updated_at": timezone.now(),
+        "task_due_at": now,
+        "updated_at": now,
     }
+    if not keep_deliveries:
+        fields["task_deliveries"] = 0
     if not resume:
         fields["progress"] = ""
     type(record).objects.filter(pk=record.pk).update(**fields)

@@ -1,9 +1,14 @@
-"""Restart task chains that stopped without finishing, so no record is stuck for good.
+"""Resume task chains whose message was lost, within a minute, so no record is stuck.
 
-A chain stops when its message is lost: the broker refused it at commit, a re-schedule failed,
-or a worker died between two hops with nothing to redeliver. A live chain touches its record's
-`updated_at` at every hop (at most a minute apart: workflows/timing.py), so a record in flight that
-has not changed for STALLED_AFTER has no chain left. Beat runs this every two minutes.
+A chain stops when its message is lost: the broker was away when a verb committed or a hop
+re-scheduled, a worker was killed holding a message it had not run (a countdown it kept, or a
+hop it was running), or the broker itself lost it. Each chain keeps on its record when its
+next message is due (`task_due_at`: the countdown's end, or while a hop runs, by when it will
+have finished: runner.HOP_RUNNING_SECONDS), so a chain GRACE past it has no message left. Beat
+runs this every 15 s (settings.CELERY_BEAT_SCHEDULE) on the provisioning queue,
+behind the messages sent before it: a chain waiting in a backlog has been picked up by then and
+is not taken for lost. A resumed chain gets a new token, so its old message, if it ever comes
+(Redis redelivers a killed worker's messages only after the visibility timeout), stops at once.
 """
 
 from __future__ import annotations
@@ -22,29 +27,30 @@ from connections.workflows.access import CLEANUP
 from connections.workflows.registry import IN_FLIGHT
 from connections.workflows.service import CONFIGURE
 
-STALLED_AFTER = timedelta(minutes=10)
+# With beat's 15 s, a lost chain is resumed at most 25 s after its message was due.
+GRACE = timedelta(seconds=10)
 
 
 def restart_stalled_chains(now=None) -> int:
     """Resume every stalled record at its last finished step; returns how many were restarted."""
-    cutoff = (now or timezone.now()) - STALLED_AFTER
+    cutoff = (now or timezone.now()) - GRACE
     restarted = 0
     for (model, state), workflow in IN_FLIGHT.items():
-        stalled = model.objects.filter(state=state, updated_at__lt=cutoff)
+        stalled = model.objects.filter(state=state, task_due_at__lt=cutoff)
         restarted += _restart(stalled, workflow, cutoff)
     # A closed request whose endpoint clean-up stopped; one that failed waits for a person.
     leftovers = AccessRequest.objects.filter(
         state__in=REQUEST_TERMINAL,
         endpoint_id__gt="",
         endpoint_deleted_at__isnull=True,
-        updated_at__lt=cutoff,
+        task_due_at__lt=cutoff,
     ).exclude(failed_phase=CLEANUP.name)
     restarted += _restart(leftovers, CLEANUP, cutoff)
     # An available service whose new settings were not applied to the cloud yet: a configure
     # chain started (progress cleared) and stopped before its last step.
     unfinished = ["", *(step.name for step in CONFIGURE.steps[:-1])]
     unconfigured = PublishedService.objects.filter(
-        state=ServiceState.AVAILABLE, progress__in=unfinished, updated_at__lt=cutoff
+        state=ServiceState.AVAILABLE, progress__in=unfinished, task_due_at__lt=cutoff
     ).exclude(failed_phase=CONFIGURE.name)
     return restarted + _restart(unconfigured, CONFIGURE, cutoff)
 

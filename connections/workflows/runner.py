@@ -10,8 +10,9 @@ a cloud resource is still changing. The runner:
 - on `Wait`, re-schedules the same task with a countdown (`timing.next_read`: soon after the
   operation it waits on is due, then short bounded intervals; or the cloud's retry-after), so a
   worker process is never held by a waiting resource;
-- on a retryable error (cloud or database), re-schedules likewise, at most MAX_TRANSIENT_ERRORS
-  times in a row;
+- on a retryable error (cloud throttling, busy, 5xx; a busy database), re-schedules likewise,
+  backing off to 15 s and honouring the cloud's retry-after, for up to TRANSIENT_ERRORS_FOR:
+  a burst of faults delays a record, only an error a person must act on fails it;
 - on any other error, or a wait longer than STEP_DEADLINE_SECONDS, fails the record with the code
   and message (`Workflow.fail`);
 - stops quietly when the message is not the chain's latest;
@@ -34,6 +35,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 from django.db import DatabaseError, DataError, IntegrityError, transaction
@@ -46,7 +48,14 @@ from connections.workflows import timing
 
 logger = logging.getLogger(__name__)
 
-MAX_TRANSIENT_ERRORS = 8
+# How long retryable errors may go on in a row before the record fails: time, not a count, so
+# that a step making several calls under a burst of faults is not failed by the burst.
+TRANSIENT_ERRORS_FOR_SECONDS = 10 * 60
+# While a hop runs, by when it will have finished (refreshed by each finished step): a chain
+# past it and workflows/reconcile.GRACE lost its worker. Longer than a step's cloud calls
+# usually take; one that takes longer may see its chain resumed beside it, and the chain token
+# stops the older run at its next write.
+HOP_RUNNING_SECONDS = 30
 # Deliveries of one hop's message, since its last finished step, before the record fails: each
 # extra one means a worker died running that step (acks_late redelivers the message), and a step
 # that always kills its worker must end.
@@ -229,6 +238,7 @@ def run(
     *,
     hop: int = 0,
     errors: int = 0,
+    erring_since: float | None = None,
     waits: int = 0,
     step_started: float | None = None,
     awaiting: str | None = None,
@@ -255,7 +265,7 @@ def run(
         ctx.step = step
         if step.waits_for and finished_here == workflow.step_before(step):
             countdown = timing.next_read(step.waits_for, 0.0, 1)
-            _reschedule(ctx, hop, 0, 1, time.time(), step.waits_for, countdown, None)
+            _reschedule(ctx, hop, None, 1, time.time(), step.waits_for, countdown, None)
             return f"wait {step.name}: {step.waits_for} under way"
         try:
             outcome = step.run(ctx)
@@ -263,8 +273,9 @@ def run(
             if error.code.startswith("InvalidSecurityToken"):
                 forget_sessions()  # an assumed-role session the cloud no longer takes
             return _retry(
-                ctx, hop, errors, waits, step_started, step, error.code, error.retry_after, awaiting
-            )
+                ctx, hop, (errors, erring_since), waits, step_started, step, error.code,
+                error.retry_after, awaiting,
+            )  # fmt: skip
         except CloudError as error:
             _fail(ctx, error.code, error.message, error.request_id)
             return "failed"
@@ -281,8 +292,9 @@ def run(
             # A busy or briefly unreachable database: the step is idempotent, so run it again.
             logger.exception("%s %s: database error in %s", workflow.name, record_id, step.name)
             return _retry(
-                ctx, hop, errors, waits, step_started, step, "DatabaseError", None, awaiting
-            )
+                ctx, hop, (errors, erring_since), waits, step_started, step, "DatabaseError",
+                None, awaiting,
+            )  # fmt: skip
         except Exception:
             logger.exception("%s %s: unexpected error in %s", workflow.name, record_id, step.name)
             _fail(
@@ -300,9 +312,8 @@ def run(
                 )
                 return "failed"
             countdown = timing.next_read(outcome.operation, time.time() - started, waits + 1)
-            _reschedule(
-                ctx, hop, 0, waits + 1, started, outcome.operation, countdown, outcome.retry_after
-            )
+            operation, retry_after = outcome.operation, outcome.retry_after
+            _reschedule(ctx, hop, None, waits + 1, started, operation, countdown, retry_after)
             return f"wait {step.name}: {outcome.reason}"
         if step_started is not None and awaiting:
             # What the next wait on this operation expects (workflows/timing.py).
@@ -310,19 +321,28 @@ def run(
             timing.observed(awaiting, time.time() - step_started, not_yet)
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
-        errors, waits, step_started, awaiting = 0, 0, None, None
+        waits, step_started, awaiting = 0, None, None
         ctx.read_since = None
         finished_here = step.name
     return "done"
 
 
-def _retry(ctx, hop, errors, waits, step_started, step, code, retry_after, awaiting) -> str:
-    if errors >= MAX_TRANSIENT_ERRORS:
-        _fail(ctx, code, f"Still failing after {errors + 1} attempts ({code}).")
+def _retry(ctx, hop, erring, waits, step_started, step, code, retry_after, awaiting) -> str:
+    """`erring`: (retryable errors in a row so far, when the first of them came)."""
+    errors, since = erring[0], erring[1] or time.time()
+    if time.time() - since > TRANSIENT_ERRORS_FOR_SECONDS:
+        minutes = TRANSIENT_ERRORS_FOR_SECONDS // 60
+        _fail(
+            ctx,
+            code,
+            f"Still failing after {errors + 1} attempts over {minutes} minutes ({code}).",
+        )
         return "failed"
     # An error is not the operation being late: back off as for a wait that names none.
     countdown = timing.next_read(None, 0.0, waits + 1)
-    _reschedule(ctx, hop, errors + 1, waits + 1, step_started, awaiting, countdown, retry_after)
+    _reschedule(
+        ctx, hop, (errors + 1, since), waits + 1, step_started, awaiting, countdown, retry_after
+    )
     return f"retry {step.name}: {code}"
 
 
@@ -330,7 +350,7 @@ def _count_delivery(ctx: Context, hop: int) -> int:
     """Count this delivery of the hop's message, before any step runs; returns the count."""
     model, record = type(ctx.record), ctx.record
     model.objects.filter(pk=record.pk, task_token=ctx.token, task_hop=hop).update(
-        task_deliveries=F("task_deliveries") + 1
+        task_deliveries=F("task_deliveries") + 1, task_due_at=_running_until()
     )
     return model.objects.filter(pk=record.pk).values_list("task_deliveries", flat=True).get()
 
@@ -338,7 +358,7 @@ def _count_delivery(ctx: Context, hop: int) -> int:
 def _reschedule(
     ctx: Context,
     hop: int,
-    errors: int,
+    erring: tuple[int, float] | None,
     waits: int,
     step_started,
     awaiting: str | None,
@@ -346,12 +366,20 @@ def _reschedule(
     retry_after: float | None,
 ) -> None:
     """Enqueue the chain's next hop in `countdown` seconds (or the cloud's retry-after, when
-    longer), unless another delivery of this hop already did."""
+    longer), unless another delivery of this hop already did. `erring`: (retryable errors in a
+    row, since when), or None after a wait."""
     record = ctx.record
+    countdown = max(countdown, retry_after or 0.0)
+    now = timezone.now()
     advanced = (
         type(record)
         .objects.filter(pk=record.pk, task_token=ctx.token, task_hop=hop)
-        .update(task_hop=hop + 1, task_deliveries=0, updated_at=timezone.now())
+        .update(
+            task_hop=hop + 1,
+            task_deliveries=0,
+            task_due_at=now + timedelta(seconds=countdown),
+            updated_at=now,
+        )
     )
     if advanced != 1:
         return
@@ -362,13 +390,14 @@ def _reschedule(
         args=(record.pk, ctx.token),
         kwargs={
             "hop": hop + 1,
-            "errors": errors,
+            "errors": erring[0] if erring else 0,
+            "erring_since": erring[1] if erring else None,
             "waits": waits,
             "step_started": step_started,
             "awaiting": awaiting,
             "last_read": time.time(),
         },
-        countdown=max(countdown, retry_after or 0.0),
+        countdown=countdown,
     )
 
 
@@ -379,10 +408,19 @@ def _mark_progress(ctx: Context, step_name: str) -> bool:
     updated = (
         type(record)
         .objects.filter(pk=record.pk, state__in=ctx.workflow.running_states, task_token=ctx.token)
-        .update(progress=step_name, task_deliveries=1, updated_at=timezone.now())
+        .update(
+            progress=step_name,
+            task_deliveries=1,
+            task_due_at=_running_until(),
+            updated_at=timezone.now(),
+        )
     )
     record.progress = step_name
     return updated == 1
+
+
+def _running_until():
+    return timezone.now() + timedelta(seconds=HOP_RUNNING_SECONDS)
 
 
 def _fail(ctx: Context, code: str, message: str, cloud_request_id: str = "") -> None:

@@ -1,14 +1,10 @@
 """`/healthz`: 200 when the database and the broker answer, 503 naming the part that does not."""
 
-import shutil
-import subprocess
 import time
 
 import pytest
-import redis
 
 from portal.celery import app as celery_app
-from tests.conftest import free_port
 
 
 @pytest.fixture
@@ -20,28 +16,6 @@ def broker(monkeypatch):
         monkeypatch.setitem(celery_app.conf, "broker_transport_options", options)
 
     return use
-
-
-@pytest.fixture
-def private_redis():
-    """A Redis server of the test's own, so that stopping it disturbs nobody else."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server must be installed to test a stopped broker"
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield process, f"redis://127.0.0.1:{port}/0"
-    process.kill()
-    process.wait()
 
 
 @pytest.mark.django_db
@@ -59,12 +33,10 @@ def test_healthy_when_database_and_broker_answer(client):
 
 @pytest.mark.django_db
 def test_stopped_redis_broker_is_a_503_naming_the_broker(client, broker, private_redis):
-    process, url = private_redis
-    broker(url, {"socket_connect_timeout": 1, "socket_timeout": 1})
+    broker(private_redis.url, {"socket_connect_timeout": 1, "socket_timeout": 1})
     assert client.get("/healthz").status_code == 200
 
-    process.kill()
-    process.wait()
+    private_redis.stop()
     started = time.monotonic()
     response = client.get("/healthz")
 
