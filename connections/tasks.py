@@ -2,14 +2,17 @@
 periodic jobs beat runs (portal/celery.py). Each takes ids, never model instances."""
 
 import logging
+from datetime import UTC, datetime
 
 from celery import shared_task
 
-from connections.workflows import runner
+from connections.workflows import holders, runner
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 
 logger = logging.getLogger(__name__)
+# Connected to the worker's signals: which messages it holds, and that it is alive.
+assert holders
 
 
 @shared_task(name=PUBLISH.task_name)
@@ -88,10 +91,13 @@ def expire_requests() -> int:
 
 
 @shared_task(name="connections.reconcile")
-def reconcile() -> int:
+def reconcile(sent_at: float | None = None) -> int:
+    """`sent_at`: when beat sent this message (portal/celery.py stamps it). Chains are judged
+    as of then: a message sent before it has been received by now, one sent after has not."""
     from connections.workflows.reconcile import restart_stalled_chains
 
-    return restart_stalled_chains()
+    now = datetime.fromtimestamp(sent_at, UTC) if sent_at else None
+    return restart_stalled_chains(now=now)
 
 
 @shared_task(name="connections.sync_inventories")

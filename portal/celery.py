@@ -6,8 +6,10 @@ time so that a long cloud call never holds others back.
 """
 
 import os
+import time
 
 from celery import Celery
+from celery.signals import before_task_publish
 from kombu import Queue
 
 import portal.broker  # noqa: F401 - registers the embedded broker's portalfs:// transport
@@ -44,3 +46,11 @@ app.conf.update(
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )
 app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def stamp_reconcile(sender=None, body=None, **_) -> None:
+    """The reconciler's message carries when it was sent (connections/workflows/reconcile.py):
+    messages in the queue ahead of it are received before it, those behind it are not yet."""
+    if sender == "connections.reconcile" and isinstance(body, tuple) and len(body) > 1:
+        body[1].setdefault("sent_at", time.time())

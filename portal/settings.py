@@ -252,7 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "probe-history-compact": {"task": "connections.probe_history_compact", "schedule": 3600.0},
     "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
     # Lost task chains resumed within GRACE + this of their due time (workflows/reconcile.py).
-    "reconcile": {"task": "connections.reconcile", "schedule": 15.0},
+    "reconcile": {"task": "connections.reconcile", "schedule": 10.0},
     "sync-inventories": {"task": "connections.sync_inventories", "schedule": 900.0},
 }
 

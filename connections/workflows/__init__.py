@@ -5,6 +5,8 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from portal import outages
+
 
 def start_workflow(
     workflow, record, *, resume: bool = False, keep_deliveries: bool = False
@@ -40,6 +42,10 @@ def start_workflow(
     def enqueue() -> None:
         from portal.celery import app
 
-        app.send_task(task_name, args=(record_id, token), kwargs={"hop": 0})
+        try:
+            app.send_task(task_name, args=(record_id, token), kwargs={"hop": 0})
+        except outages.OUTAGE_ERRORS as exc:
+            # Expected while the broker restarts: the reconciler starts the chain once it is back.
+            outages.proceed_without(f"Sending {task_name} for record {record_id}", exc)
 
     transaction.on_commit(enqueue, robust=True)

@@ -55,7 +55,7 @@ TRANSIENT_ERRORS_FOR_SECONDS = 10 * 60
 # past it and workflows/reconcile.GRACE lost its worker. Longer than a step's cloud calls
 # usually take; one that takes longer may see its chain resumed beside it, and the chain token
 # stops the older run at its next write.
-HOP_RUNNING_SECONDS = 30
+HOP_RUNNING_SECONDS = 20
 # Deliveries of one hop's message, since its last finished step, before the record fails: each
 # extra one means a worker died running that step (acks_late redelivers the message), and a step
 # that always kills its worker must end.

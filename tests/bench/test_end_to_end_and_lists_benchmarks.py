@@ -1,7 +1,7 @@
-"""The end-to-end and API-list benchmarks still run in their short modes and print every row
-(their figures are for people and bench/RESULTS.md, not asserts: timings move on a shared
+"""The end-to-end, API-list and soak benchmarks still run in their short modes and print every
+row (their figures are for people and bench/RESULTS.md, not asserts: timings move on a shared
 machine); what must not change is asserted: every request reaches its state, every list
-answers."""
+answers, every check of the soak holds."""
 
 import os
 import re
@@ -70,3 +70,11 @@ def test_the_short_list_benchmark_measures_every_list_for_both_people(tmp_path):
     out = run_bench("api_lists.py", tmp_path)
     rows = re.findall(r"^(admin|member)\s+(services|access-requests|events)\s", out, re.M)
     assert len(rows) == 6, out
+
+
+def test_the_short_soak_holds_on_the_embedded_defaults(tmp_path):
+    """20 requests through cloud faults and a killed worker (bench/soak.py exits 1 when any of
+    its checks fails: run_bench asserts it did not)."""
+    out = run_bench("soak.py", tmp_path)
+    assert "soak: 20 requests" in out, out
+    assert "FAIL" not in out, out

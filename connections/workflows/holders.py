@@ -1,0 +1,102 @@
+"""Which worker holds a chain's next message, and whether it is alive: a lost chain told apart
+from a late one.
+
+A chain past its due time (`task_due_at`) may be lost (the broker never took its message, or
+the worker holding it was killed) or only late (its worker is busy with a burst, and the due
+message waits its turn). Restarting a late chain runs it twice and writes a `restarted` event
+for nothing, so the reconciler (workflows/reconcile.py) asks here first:
+
+- each worker notes, when it receives a workflow's message (a countdown it will keep, or one to
+  run now), that it holds that hop of that chain: a cache entry, written by the worker's main
+  process without touching the database;
+- each worker says it is alive every HEARTBEAT_SECONDS; it is taken for dead ALIVE_FOR seconds
+  after its last word (killed, or cut off);
+- a chain past due is lost when nobody holds its hop, or its holder is dead. A message still in
+  the broker's queue is not taken for lost: the reconciler's own message is queued behind it
+  and comes after it is received.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from celery.signals import task_received, worker_ready
+from django.core.cache import cache
+
+from portal import outages
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 3
+ALIVE_FOR = 12
+# Longer than any countdown a chain schedules (workflows/timing.py: a minute at most, or the
+# cloud's retry-after).
+HELD_FOR = 3600
+
+
+def hold_key(task_name: str, record_id: int, token: str, hop: int) -> str:
+    return f"chain-held:{task_name}:{record_id}:{token}:{hop}"
+
+
+def _alive_key(worker: str) -> str:
+    return f"worker-alive:{worker}"
+
+
+def hold(task_name: str, record_id: int, token: str, hop: int, worker: str) -> None:
+    cache.set(hold_key(task_name, record_id, token, hop), worker, HELD_FOR)
+
+
+def say_alive(worker: str) -> None:
+    cache.set(_alive_key(worker), True, ALIVE_FOR)
+
+
+def this_worker() -> str:
+    """The worker's main process: a supervisor's restart under the same name is another one."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def unattended(holds: dict[str, tuple]) -> set:
+    """Of {hold key: record}, the records that no live worker holds."""
+    holders = cache.get_many(list(holds))
+    alive = cache.get_many([_alive_key(worker) for worker in set(holders.values())])
+    return {
+        record
+        for key, record in holds.items()
+        if key not in holders or _alive_key(holders[key]) not in alive
+    }
+
+
+# --- in the worker ---
+
+
+@task_received.connect
+def note_held(sender=None, request=None, **_) -> None:
+    from connections.workflows.registry import BY_TASK
+
+    if request is None or request.name not in BY_TASK:
+        return
+    try:
+        record_id, token = request.args[:2]
+        hold(request.name, record_id, token, request.kwargs.get("hop", 0), this_worker())
+    except outages.OUTAGE_ERRORS as exc:
+        # Unnoted, the chain is judged by its due time alone: at worst restarted once.
+        outages.proceed_without("Noting a held message", exc)
+
+
+@worker_ready.connect
+def start_heartbeat(sender=None, **_) -> None:
+    worker = this_worker()
+
+    def beat() -> None:
+        while True:
+            try:
+                say_alive(worker)
+            except Exception:
+                logger.warning("worker heartbeat not written", exc_info=True)
+            time.sleep(HEARTBEAT_SECONDS)  # a period, not a wait for something
+
+    threading.Thread(target=beat, name="portal-heartbeat", daemon=True).start()

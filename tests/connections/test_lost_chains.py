@@ -1,0 +1,102 @@
+"""The reconciler tells a lost chain from a late one: past due, a chain that a live worker holds
+is left to it (no second run, no `restarted` event); one whose holder stopped saying it is alive,
+or that nobody holds, is resumed. (The real worker's side, end to end: bench/soak.py.)"""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from celery.signals import before_task_publish
+from django.utils import timezone
+
+from connections.choices import RequestState
+from connections.workflows import holders
+from connections.workflows.access import PROVISION
+from connections.workflows.reconcile import ABANDONED_AFTER, GRACE, restart_stalled_chains
+from tests.factories import AccessRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+# Unique to each run: the cache may be a Redis shared with other runs (and with the broker,
+# which a cache.clear() would empty).
+TOKEN = uuid.uuid4().hex
+
+
+@pytest.fixture
+def worker() -> str:
+    return f"worker-host:{uuid.uuid4().hex}"
+
+
+def late_request(past_due: timedelta):
+    return AccessRequestFactory(
+        state=RequestState.PROVISIONING,
+        task_token=TOKEN,
+        task_hop=3,
+        task_due_at=timezone.now() - past_due,
+    )
+
+
+def restarted(record) -> bool:
+    record.refresh_from_db()
+    return record.task_token != TOKEN and record.events.filter(verb="restarted").exists()
+
+
+def test_a_late_chain_held_by_a_live_worker_is_left_to_it(worker):
+    record = late_request(GRACE * 4)
+    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    holders.say_alive(worker)
+
+    assert restart_stalled_chains() == 0
+    assert not restarted(record)
+
+
+def test_a_chain_held_by_a_worker_that_went_silent_is_resumed(worker):
+    record = late_request(GRACE * 4)
+    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)  # and never said it lives
+
+    assert restart_stalled_chains() == 1
+    assert restarted(record)
+
+
+def test_a_chain_nobody_holds_is_resumed_once_grace_has_passed():
+    record = late_request(GRACE / 2)
+    assert restart_stalled_chains() == 0
+
+    assert restart_stalled_chains(now=timezone.now() + GRACE) == 1
+    assert restarted(record)
+
+
+def test_the_hold_of_an_older_hop_does_not_cover_the_chain(worker):
+    record = late_request(GRACE * 4)
+    holders.hold(PROVISION.task_name, record.pk, TOKEN, 2, worker)
+    holders.say_alive(worker)
+
+    assert restart_stalled_chains() == 1
+    assert restarted(record)
+
+
+def test_a_chain_a_live_worker_has_held_for_too_long_is_resumed_anyway(worker):
+    record = late_request(ABANDONED_AFTER + GRACE)
+    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    holders.say_alive(worker)
+
+    assert restart_stalled_chains() == 1
+    assert restarted(record)
+
+
+def test_the_reconcilers_message_carries_when_beat_sent_it():
+    body = ((), {}, {})
+    before_task_publish.send(
+        sender="connections.reconcile", body=body, exchange="", routing_key="provisioning",
+        headers={}, properties={}, declare=[], retry_policy=None,
+    )  # fmt: skip
+
+    assert abs(body[1]["sent_at"] - time.time()) < 5
+
+
+def test_chains_due_after_the_reconcilers_message_was_sent_are_not_judged_by_it(worker):
+    record = late_request(GRACE * 2)  # due after the message below was sent, unheld
+
+    assert restart_stalled_chains(now=timezone.now() - GRACE * 3) == 0
+    assert not restarted(record)
