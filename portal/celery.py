@@ -13,6 +13,7 @@ from celery.signals import before_task_publish
 from kombu import Queue
 
 import portal.broker  # noqa: F401 - registers the embedded broker's portalfs:// transport
+from connections.workflows.holders import NewIdentityOnConnect
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -46,6 +47,9 @@ app.conf.update(
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )
 app.autodiscover_tasks()
+# Each connection of a worker to the broker holds its messages anew
+# (connections/workflows/holders.py).
+app.steps["consumer"].add(NewIdentityOnConnect)
 
 
 @before_task_publish.connect

@@ -26,11 +26,13 @@ RETRY_AFTER_SECONDS = 5
 
 
 def is_outage(exc: BaseException | None) -> bool:
-    """Is `exc` (or what it was raised from) the cache or the broker being out of reach?"""
+    """Is `exc` (or what it was raised from) the cache or the broker being out of reach? Only
+    explicit causes (`raise ... from`, as kombu wraps Redis's errors): a bug met while handling
+    an outage is still a bug."""
     while exc is not None:
         if isinstance(exc, OUTAGE_ERRORS):
             return True
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__
     return False
 
 

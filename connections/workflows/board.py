@@ -21,6 +21,7 @@ import time
 from django.core.cache import cache
 
 from connections.workflows.runner import Context
+from portal import outages
 
 # What the waiting steps read of an endpoint; the rest of a listing is not kept.
 FIELDS = ("EndpointId", "EndpointStatus", "ConnectionStatus", "EndpointDomain")
@@ -38,6 +39,15 @@ def endpoint(ctx: Context, endpoint_id: str) -> dict:
     (CloudNotFound when the cloud has no such endpoint)."""
     if ctx.read_since is None:
         return ctx.cloud.privatelink.get_endpoint(endpoint_id)
+    try:
+        return _from_listing(ctx, endpoint_id)
+    except outages.OUTAGE_ERRORS as exc:
+        # Without the cache, each request reads its own endpoint, as before the board.
+        outages.proceed_without("Sharing an account's endpoint listing", exc)
+        return ctx.cloud.privatelink.get_endpoint(endpoint_id)
+
+
+def _from_listing(ctx: Context, endpoint_id: str) -> dict:
     listing = cache.get(_key(ctx))
     if listing is None or listing["taken_at"] <= ctx.read_since:
         # Taken from the moment the call starts: it shows nothing older than that.

@@ -8,7 +8,7 @@ for nothing, so the reconciler (workflows/reconcile.py) asks here first:
 
 - each worker notes, when it receives a workflow's message (a countdown it will keep, or one to
   run now), that it holds that hop of that chain: a cache entry, written by the worker's main
-  process without touching the database;
+  process without touching the database, and removed once the hop has run;
 - each worker says it is alive every HEARTBEAT_SECONDS; it is taken for dead ALIVE_FOR seconds
   after its last word (killed, or cut off);
 - a chain past due is lost when nobody holds its hop, or its holder is dead. A message still in
@@ -19,12 +19,13 @@ for nothing, so the reconciler (workflows/reconcile.py) asks here first:
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
+import uuid
 
-from celery.signals import task_received, worker_ready
+from celery import bootsteps
+from celery.signals import task_postrun, task_received, worker_ready
 from django.core.cache import cache
 
 from portal import outages
@@ -54,9 +55,24 @@ def say_alive(worker: str) -> None:
     cache.set(_alive_key(worker), True, ALIVE_FOR)
 
 
+# This worker's name in the holds: new at each start (a supervisor's restart under the same
+# host name and pid, as in a container, is another worker) and at each new connection to the
+# broker (Celery drops the countdowns it kept when the connection is lost, so what it held
+# before is not held any more).
+_identity = {"name": ""}
+
+
+def new_identity() -> str:
+    _identity["name"] = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+    return _identity["name"]
+
+
 def this_worker() -> str:
-    """The worker's main process: a supervisor's restart under the same name is another one."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return _identity["name"] or new_identity()
+
+
+def release(task_name: str, record_id: int, token: str, hop: int) -> None:
+    cache.delete(hold_key(task_name, record_id, token, hop))
 
 
 def unattended(holds: dict[str, tuple]) -> set:
@@ -73,28 +89,53 @@ def unattended(holds: dict[str, tuple]) -> set:
 # --- in the worker ---
 
 
-@task_received.connect
-def note_held(sender=None, request=None, **_) -> None:
+def _chain_message(name: str, args, kwargs) -> tuple | None:
+    """(task name, record id, token, hop) of a workflow's message, else None."""
     from connections.workflows.registry import BY_TASK
 
-    if request is None or request.name not in BY_TASK:
+    if name not in BY_TASK or not args or len(args) < 2:
+        return None
+    return name, args[0], args[1], (kwargs or {}).get("hop", 0)
+
+
+@task_received.connect
+def note_held(sender=None, request=None, **_) -> None:
+    message = request and _chain_message(request.name, request.args, request.kwargs)
+    if not message:
         return
     try:
-        record_id, token = request.args[:2]
-        hold(request.name, record_id, token, request.kwargs.get("hop", 0), this_worker())
+        hold(*message, this_worker())
     except outages.OUTAGE_ERRORS as exc:
         # Unnoted, the chain is judged by its due time alone: at worst restarted once.
         outages.proceed_without("Noting a held message", exc)
 
 
+@task_postrun.connect
+def release_held(sender=None, args=None, kwargs=None, **_) -> None:
+    """A hop that ran holds nothing any more, whether it re-scheduled, finished or failed."""
+    message = sender is not None and _chain_message(sender.name, args, kwargs)
+    if not message:
+        return
+    try:
+        release(*message)
+    except outages.OUTAGE_ERRORS as exc:
+        outages.proceed_without("Releasing a held message", exc)
+
+
+class NewIdentityOnConnect(bootsteps.StartStopStep):
+    """A step of the worker's consumer, started at each connection to the broker (added in
+    portal/celery.py): the holds noted under the previous connection lapse with it."""
+
+    def start(self, consumer) -> None:
+        new_identity()
+
+
 @worker_ready.connect
 def start_heartbeat(sender=None, **_) -> None:
-    worker = this_worker()
-
     def beat() -> None:
         while True:
             try:
-                say_alive(worker)
+                say_alive(this_worker())  # the identity of the moment
             except Exception:
                 logger.warning("worker heartbeat not written", exc_info=True)
             time.sleep(HEARTBEAT_SECONDS)  # a period, not a wait for something

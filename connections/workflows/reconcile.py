@@ -29,6 +29,7 @@ from connections.workflows import holders, start_workflow
 from connections.workflows.access import CLEANUP
 from connections.workflows.registry import IN_FLIGHT
 from connections.workflows.service import CONFIGURE
+from portal import outages
 
 # With beat every 10 s, a lost chain is resumed at most 15 s after its message was due.
 GRACE = timedelta(seconds=5)
@@ -70,7 +71,12 @@ def _lost(stalled: QuerySet, workflow, now) -> set[tuple[int, str, int]]:
         for pk, token, hop, _ in rows
     }
     abandoned = {(pk, token, hop) for pk, token, hop, due in rows if due < now - ABANDONED_AFTER}
-    return holders.unattended(holds) | abandoned
+    try:
+        return holders.unattended(holds) | abandoned
+    except outages.OUTAGE_ERRORS as exc:
+        # Who holds what is unknown: only the abandoned are surely lost.
+        outages.proceed_without("Telling lost chains from late ones", exc)
+        return abandoned
 
 
 def _restart(stalled: QuerySet, workflow, now) -> int:

@@ -321,7 +321,7 @@ def run(
             timing.observed(awaiting, time.time() - step_started, not_yet)
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
-        waits, step_started, awaiting = 0, None, None
+        errors, erring_since, waits, step_started, awaiting = 0, None, 0, None, None
         ctx.read_since = None
         finished_here = step.name
     return "done"

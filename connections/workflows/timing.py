@@ -10,7 +10,8 @@ operation never seen is read from the start at that pace (some twenty reads for 
 operation, once). A wait that names no operation (another record, a lock) backs off from 0.5 s
 to 15 s.
 
-The cloud's own `x-acs-retry-after` always wins when it asks for longer.
+The cloud's own `x-acs-retry-after` always wins when it asks for longer. Without the cache
+(Redis restarting), waits read as for an operation never seen, and learn nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import random
 
 from django.core.cache import cache
+
+from portal import outages
 
 MIN_INTERVAL_SECONDS = 0.05
 MAX_INTERVAL_SECONDS = 5.0
@@ -39,7 +42,12 @@ def _key(operation: str) -> str:
 
 
 def typical_seconds(operation: str) -> float:
-    return cache.get(_key(operation), 0.0)
+    try:
+        return cache.get(_key(operation), 0.0)
+    except outages.OUTAGE_ERRORS as exc:
+        # Read from the start, as for an operation never seen.
+        outages.proceed_without(f"Reading the typical time of {operation}", exc)
+        return 0.0
 
 
 def observed(operation: str, seconds: float, not_yet_at: float | None) -> None:
@@ -52,9 +60,12 @@ def observed(operation: str, seconds: float, not_yet_at: float | None) -> None:
     gap = seconds - (not_yet_at or 0.0)
     close = gap <= max(2 * MIN_INTERVAL_SECONDS, 2 * LATENESS * seconds)
     ended = seconds - gap / 2 if close else seconds * (1 - LATENESS)
-    typical = cache.get(_key(operation))
-    learnt = ended if typical is None else typical + LEARNING_RATE * (ended - typical)
-    cache.set(_key(operation), learnt, CACHE_SECONDS)
+    try:
+        typical = cache.get(_key(operation))
+        learnt = ended if typical is None else typical + LEARNING_RATE * (ended - typical)
+        cache.set(_key(operation), learnt, CACHE_SECONDS)
+    except outages.OUTAGE_ERRORS as exc:
+        outages.proceed_without(f"Learning the typical time of {operation}", exc)
 
 
 def next_read(operation: str | None, waited: float, waits: int) -> float:

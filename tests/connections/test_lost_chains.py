@@ -100,3 +100,21 @@ def test_chains_due_after_the_reconcilers_message_was_sent_are_not_judged_by_it(
 
     assert restart_stalled_chains(now=timezone.now() - GRACE * 3) == 0
     assert not restarted(record)
+
+
+def test_a_hop_that_ran_holds_nothing_any_more(worker):
+    record = late_request(GRACE * 4)
+    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    holders.say_alive(worker)
+    holders.release(PROVISION.task_name, record.pk, TOKEN, 3)
+
+    assert restart_stalled_chains() == 1
+    assert restarted(record)
+
+
+def test_each_connection_to_the_broker_is_a_new_holder():
+    first = holders.this_worker()
+    second = holders.new_identity()
+
+    assert second != first
+    assert holders.this_worker() == second

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from connections.api import tokens
 from connections.api.errors import describe
+from connections.workflows import timing
 from tests.factories import PublishedServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +83,11 @@ def test_an_api_request_meeting_the_broker_away_is_a_problem_503_with_retry_afte
     assert (described.status, described.code) == (503, "temporarily_unavailable")
     assert described.headers == {"Retry-After": "5"}
     assert "6379" not in described.detail  # nothing about the servers reaches a client
+
+
+def test_waits_read_from_the_start_and_learn_nothing_while_the_cache_is_away(cache_away):
+    cache_away.stop()
+
+    assert timing.typical_seconds("CreateVpcEndpoint") == 0.0
+    timing.observed("CreateVpcEndpoint", 2.0, 1.9)  # no error: nothing learnt
+    assert timing.next_read("CreateVpcEndpoint", 1.0, 3) == pytest.approx(0.05)
