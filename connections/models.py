@@ -351,7 +351,11 @@ class PublishedService(WorkflowRecord):
     class Meta:
         ordering = ["name"]
         # The catalog's pages, by name (its cursor is the name, then the id).
-        indexes = [models.Index(fields=["name", "id"], name="service_by_name")]
+        indexes = [
+            models.Index(fields=["name", "id"], name="service_by_name"),
+            # The reconciler, every 10 s: the chains of a state past their due time.
+            models.Index(fields=["state", "task_due_at"], name="service_state_due"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["name"],
@@ -495,6 +499,8 @@ class AccessRequest(WorkflowRecord):
             # page costs the same at 100,000 requests as at 10,000 (bench/api_lists.py;
             # policies.requests_q keeps the visibility test a plain condition on each row).
             models.Index(fields=["-created_at", "-id"], name="request_newest"),
+            # The reconciler, every 10 s: the chains of a state past their due time.
+            models.Index(fields=["state", "task_due_at"], name="request_state_due"),
         ]
         constraints = [
             # The database's own guard against two live requests racing past the pre-flight check.

@@ -32,4 +32,12 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(due_as_before, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="accessrequest",
+            index=models.Index(fields=["state", "task_due_at"], name="request_state_due"),
+        ),
+        migrations.AddIndex(
+            model_name="publishedservice",
+            index=models.Index(fields=["state", "task_due_at"], name="service_state_due"),
+        ),
     ]
