@@ -38,7 +38,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("API_RATE_USER", "")
 
-from processes import CloudSim, Worker, scenario_with  # noqa: E402
+from processes import CloudSim, Worker, broker, request_body, scenario_with  # noqa: E402
 
 from cloudsim import scenario as cloudsim_scenario  # noqa: E402
 
@@ -85,7 +85,8 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
     from connections import demo
     from connections.api.tokens import issue_token
     from connections.choices import RequestState, ServiceState
-    from connections.models import AccessRequest, PublishedService, SecurityGroup, Vpc, VSwitch
+    from connections.demo import SEED_ZONES
+    from connections.models import AccessRequest, PublishedService, Vpc, VSwitch
 
     people = demo.create_people()
     for account in demo.create_accounts(path).values():
@@ -110,20 +111,6 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
             time.sleep(POLL_SECONDS)
         return reached
 
-    def request_body(vpc: Vpc, service_id: int) -> dict:
-        return {
-            "service": service_id,
-            "vpc_id": vpc.vpc_id,
-            "security_group_ids": [
-                g.security_group_id for g in SecurityGroup.objects.filter(vpc=vpc)
-            ],
-            "zones": [
-                {"zone_id": v.zone_id, "vswitch_id": v.vswitch_id}
-                for v in VSwitch.objects.filter(vpc=vpc, zone_id__in=demo_zones())
-            ],
-            "justification": "bench",
-        }
-
     figures = []
     vpc1, vpc2 = Vpc.objects.get(name="VPC1"), Vpc.objects.get(name="VPC2")
     endpoint = delays.delay("CreateVpcEndpoint")
@@ -136,7 +123,7 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
             "vpc_id": vpc2.vpc_id,
             "zones": [
                 {"zone_id": v.zone_id, "vswitch_id": v.vswitch_id}
-                for v in VSwitch.objects.filter(vpc=vpc2, zone_id__in=demo_zones())
+                for v in VSwitch.objects.filter(vpc=vpc2, zone_id__in=SEED_ZONES)
             ],
             "backends": [
                 {"instance_id": i, "port": 80, "weight": 100}
@@ -155,7 +142,7 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
     def request_and_approve(service_id: int) -> tuple[float, float]:
         started = time.monotonic()
         answer = clients["consumer"].post(
-            "/api/v1/access-requests/", request_body(vpc1, service_id), format="json"
+            "/api/v1/access-requests/", request_body(vpc1, service_id, "bench"), format="json"
         )
         assert answer.status_code == 201, answer.content
         pk = answer.json()["id"]
@@ -179,7 +166,7 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
 
     def at_once(count: int, label: str) -> None:
         vpcs = list(Vpc.objects.filter(name__startswith="B").order_by("pk")[:count])
-        bodies = [request_body(vpc, service_id) for vpc in vpcs]
+        bodies = [request_body(vpc, service_id, "bench") for vpc in vpcs]
         before, posted = cloudsim.control("GET", "stats")["calls"], {}
         started = time.monotonic()
         for body in bodies:  # each timed from its own POST: what its requester sees
@@ -218,14 +205,6 @@ def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> No
     for count, hops, gets, lists in reads:
         print(f"{count} at once: {hops} reads, {gets} GetVpcEndpointAttribute, ", end="")
         print(f"{lists} ListVpcEndpoints")
-
-
-def demo_zones() -> list[str]:
-    return ["cn-hangzhou-g", "cn-hangzhou-k"]
-
-
-def broker() -> str:
-    return "Redis" if os.environ.get("REDIS_URL") else "file-system"
 
 
 if __name__ == "__main__":

@@ -169,3 +169,24 @@ def scenario_with(var: Path, consumer_vpcs: int) -> Path:
     path = var / "bench-scenario.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def request_body(vpc, service_id: int, justification: str) -> dict:
+    """An access request from `vpc` in the seed's zones, as the API takes it."""
+    from connections.demo import SEED_ZONES
+    from connections.models import SecurityGroup, VSwitch
+
+    return {
+        "service": service_id,
+        "vpc_id": vpc.vpc_id,
+        "security_group_ids": [g.security_group_id for g in SecurityGroup.objects.filter(vpc=vpc)],
+        "zones": [
+            {"zone_id": v.zone_id, "vswitch_id": v.vswitch_id}
+            for v in VSwitch.objects.filter(vpc=vpc, zone_id__in=SEED_ZONES)
+        ],
+        "justification": justification,
+    }
+
+
+def broker() -> str:
+    return "Redis" if os.environ.get("REDIS_URL") else "file-system"

@@ -41,6 +41,8 @@ PEOPLE = {
 TEAM_TAG = "team"
 
 SEED_SERVICE = "nginx-hangzhou"
+# The seed's two zones, where its service and the requests to it have their vSwitches.
+SEED_ZONES = ("cn-hangzhou-g", "cn-hangzhou-k")
 SEED_PROVIDER_UID = "1111111111111111"
 
 
@@ -140,9 +142,7 @@ def publish_seed_service(provider) -> PublishedService | None:
     vpc = Vpc.objects.get(name="VPC2", account__uid=SEED_PROVIDER_UID)
     zones = [
         ZoneChoice(vswitch.zone_id, vswitch)
-        for vswitch in VSwitch.objects.filter(
-            vpc=vpc, zone_id__in=["cn-hangzhou-g", "cn-hangzhou-k"]
-        )
+        for vswitch in VSwitch.objects.filter(vpc=vpc, zone_id__in=SEED_ZONES)
     ]
     backends = [
         BackendChoice(instance, 80, 100)

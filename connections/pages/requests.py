@@ -59,7 +59,8 @@ def request_form(request, pk: int):
             except REFUSALS as error:
                 form.add_error(None, refusal_message(error))
             else:
-                messages.success(request, _("Requested: a worker is creating the endpoint."))
+                submitted = _("Request submitted: its steps show below as a worker takes them.")
+                messages.success(request, submitted)
                 return back_to(
                     request, reverse("connections:request_detail", args=[access_request.pk])
                 )

@@ -211,23 +211,25 @@ class Workflow:
             return None
         return record
 
+    @cached_property
+    def step_names(self) -> list[str]:
+        return [step.name for step in self.steps]
+
     def is_ahead(self, step: Step, progress: str) -> bool:
         """Is `step` after the last finished one? (An `always` step run again is not: finishing
         it again is no progress.)"""
-        names = [each.name for each in self.steps]
+        names = self.step_names
         return progress not in names or names.index(step.name) > names.index(progress)
 
     def step_before(self, step: Step) -> str | None:
-        names = [each.name for each in self.steps]
-        at = names.index(step.name)
-        return names[at - 1] if at else None
+        at = self.step_names.index(step.name)
+        return self.step_names[at - 1] if at else None
 
     def remaining_steps(self, progress: str) -> list[Step]:
         """The steps after `progress`, and before them those that run at every start."""
-        names = [step.name for step in self.steps]
-        if progress not in names:
+        if progress not in self.step_names:
             return self.steps
-        done = names.index(progress) + 1
+        done = self.step_names.index(progress) + 1
         return [step for step in self.steps[:done] if step.always] + self.steps[done:]
 
 
