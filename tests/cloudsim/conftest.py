@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -53,3 +53,16 @@ def net_a(account_a: Clients) -> Network:
 @pytest.fixture
 def net_b(account_b: Clients) -> Network:
     return discover(account_b)
+
+
+@pytest.fixture
+def freeze_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[CloudSim], None]:
+    """Stop an emulator's clock where it is: then only `POST /_sim/clock` moves it, so the real
+    time a slow machine spends between calls cannot use up an operation's delay. The SDKs' calls
+    still pass: signatures carry no checked timestamp, and sessions expire on this same clock."""
+
+    def freeze(emulator: CloudSim) -> None:
+        stopped = emulator.store._clock()
+        monkeypatch.setattr(emulator.store, "_clock", lambda: stopped)
+
+    return freeze

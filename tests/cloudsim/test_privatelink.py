@@ -251,9 +251,10 @@ def test_concurrent_repeats_of_one_client_token_create_one_endpoint(sim, account
     assert created_count(sim, "vpcendpoint") == 1
 
 
-def test_statuses_move_with_the_clock():
+def test_statuses_move_with_the_clock(freeze_clock):
     # Real delays (scale 1), stepped through with the emulator clock instead of sleeping.
     with CloudSim(delay_scale=1) as sim:
+        freeze_clock(sim)  # only the ticks move time: a slow machine cannot finish a delay early
         clients = clients_for(sim, *ACCOUNT_A)
         net = discover(clients)
         pl = clients.privatelink
@@ -337,8 +338,9 @@ def test_auto_accept_connects_without_a_provider_call(account_a, net_a):
     assert endpoint_attribute(account_a, endpoint.endpoint_id).connection_status == "Connected"
 
 
-def test_service_operations_wait_for_an_active_service():
+def test_service_operations_wait_for_an_active_service(freeze_clock):
     with CloudSim(delay_scale=1) as sim:
+        freeze_clock(sim)  # the service's 1 s creation must not run out on a slow machine
         clients = clients_for(sim, *ACCOUNT_A)
         net = discover(clients)
         lb_id = seed.create_load_balancer(clients, net)
@@ -449,10 +451,11 @@ def service_status(clients, service_id: str) -> str:
     ).body.service_status
 
 
-def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch):
+def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch, freeze_clock):
     published = seed.publish(account_a, net_a)
     other_lb = seed.create_load_balancer(account_a, net_a)
     monkeypatch.setattr(sim.store, "delay_scale", 1.0)
+    freeze_clock(sim)  # after a 0.4 s advance only 0.1 s is left: real time must not take it
     pl = account_a.privatelink
     changes = [
         lambda: pl.update_vpc_endpoint_service_attribute(

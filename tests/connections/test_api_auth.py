@@ -3,8 +3,10 @@ the browsable API and its CSRF refusal, and the rate limits: per person, per add
 without valid credentials, on the token endpoint, and failed sign-ins per username."""
 
 import hashlib
+import time
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
@@ -14,6 +16,7 @@ from rest_framework.test import APIClient
 
 from connections.api import tokens
 from connections.models import ApiToken
+from portal import signin
 from portal.signin import FailedSignIns
 from tests.api.support import api_test_settings, assert_problem, build_api_world, field_codes
 
@@ -37,6 +40,14 @@ def api():
         user.set_password(PASSWORD)
         user.save()
     return world
+
+
+@pytest.fixture
+def pinned_signin_clock(monkeypatch):
+    # Failures count in fixed windows: pin signin's clock mid-minute/mid-hour, no straddling.
+    pinned = time.time() // 3600 * 3600 + 30 * 60 + 30
+    monkeypatch.setattr(signin, "time", SimpleNamespace(time=lambda: pinned))
+    return pinned
 
 
 def sign_in(api, username="consumer", password=PASSWORD, **extra):
@@ -268,7 +279,7 @@ def test_behind_a_configured_proxy_the_forwarded_address_is_the_client(api, sett
     assert other_client.status_code == 200
 
 
-def test_failed_sign_ins_lock_the_username_from_every_address(api, settings):
+def test_failed_sign_ins_lock_the_username_from_every_address(api, settings, pinned_signin_clock):
     settings.REST_FRAMEWORK = {
         **django_settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**TIGHT_RATES, "token": "100/min", "signin_failure": "2/min"},
@@ -292,7 +303,7 @@ def test_failed_sign_ins_lock_the_username_from_every_address(api, settings):
     )
 
     assert_problem(locked, 429, "throttled")
-    assert 1 <= int(locked["Retry-After"]) <= 60  # until the oldest failure ages out
+    assert int(locked["Retry-After"]) == 30  # until the pinned minute's window ends
     assert not ApiToken.objects.filter(user=api.users["consumer"]).exists()
     # Another username is not affected, and successful sign-ins never count.
     for _ in range(3):
@@ -428,7 +439,7 @@ def test_a_password_rehashed_on_sign_in_keeps_the_tokens(api, settings):
     assert with_key(api, key).get(SERVICES).status_code == 200
 
 
-def test_attempts_sent_at_once_are_all_counted(settings):
+def test_attempts_sent_at_once_are_all_counted(settings, pinned_signin_clock):
     # Each attempt counts before its (slow) password check: three requests that all started
     # before any finished still spend three of the budget.
     settings.REST_FRAMEWORK = {

@@ -54,7 +54,9 @@ def test_a_state_already_reached_answers_at_once(api):
 
     body = api.client("consumer").get(detail(access_request.pk, "wait_for=connected")).json()
 
-    assert time.monotonic() - started < 1
+    # The server's own measure is tight; the whole request only has to beat the 30 s default.
+    assert body["wait"]["waited_seconds"] < 1
+    assert time.monotonic() - started < 5
     assert body["wait"]["outcome"] == "reached"
     assert body["wait"]["state"] == "connected"
 
@@ -75,7 +77,9 @@ def test_a_state_that_cannot_come_answers_at_once_and_says_why(api, state, outco
         detail(access_request.pk, "wait_for=connected&timeout=30")
     )
 
-    assert time.monotonic() - started < 1
+    # The server's own measure is tight; the whole request only has to beat the 30 s timeout.
+    assert response.json()["wait"]["waited_seconds"] < 1
+    assert time.monotonic() - started < 5
     assert response.status_code == 200
     assert response.json()["wait"]["outcome"] == outcome
     assert words in response.json()["wait"]["detail"]
@@ -91,21 +95,26 @@ def test_the_wait_ends_at_the_timeout(api):
         .json()
     )
 
-    elapsed = time.monotonic() - started
-    assert 0.6 <= elapsed < 1.5
+    # The server's measure proves the full 0.6 s; the request only has to beat the 30 s default.
+    assert 0.6 <= body["wait"]["waited_seconds"] < 3
+    assert time.monotonic() - started < 5
     assert body["wait"]["outcome"] == "timeout"
     assert body["wait"]["detail"] == "The request is still pending approval after 0.6 s."
     assert body["state"] == "pending_approval"
 
 
-def test_an_invisible_request_is_404_before_any_wait(api):
+def test_an_invisible_request_is_404_before_any_wait(api, monkeypatch):
     access_request = api.make_request()
+    waits = []
+    monkeypatch.setattr("connections.api.views.wait_for_state", lambda *args: waits.append(args))
     started = time.monotonic()
 
     response = api.client("partner").get(detail(access_request.pk, "wait_for=connected&timeout=5"))
 
     assert_problem(response, 404, "not_found")
-    assert time.monotonic() - started < 1
+    # Proved without timing: no wait began. The clock only has to show it beat the 5 s timeout.
+    assert waits == []
+    assert time.monotonic() - started < 4
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,7 +144,8 @@ def test_the_wait_returns_as_soon_as_another_process_moves_the_state():
     assert body["wait"]["outcome"] == "reached"
     assert body["state"] == "connected"
     assert body["events"][-1]["verb"] == "connected"
-    assert 0.7 <= elapsed < 2.5
+    # Only has to beat the 20 s timeout: a loaded machine answers late, never early.
+    assert 0.7 <= elapsed < 5
 
 
 def test_the_poll_never_sleeps_past_the_deadline_and_the_timeout_is_capped(api):

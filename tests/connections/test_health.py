@@ -91,18 +91,25 @@ def test_backends_stopping_and_starting_turn_a_request_degraded_down_and_healthy
     cloudsim.control("POST", "instances/ECS04/web/start", {})
     health_after_sweep(connected, Health.HEALTHY)
 
-    assert health_events(connected) == [
+    events = health_events(connected)
+    assert events[:3] == [
         ("health healthy", "every check passes"),
         ("health degraded", "1 of 2 backends are unhealthy."),
         ("health down", "No backend is healthy."),
-        ("health healthy", "every check passes"),
     ]
+    # Two separate starts: a sweep may see one backend healthy a check round before the other.
+    recovered = [("health healthy", "every check passes")]
+    halfway = [("health degraded", "1 of 2 backends are unhealthy.")]
+    assert events[3:] in (recovered, halfway + recovered)
     # Every change is a point of the history.
-    assert list(
+    samples = list(
         HealthSample.objects.filter(access_request=connected)
         .order_by("at")
         .values_list("health", flat=True)
-    ) == [Health.HEALTHY, Health.DEGRADED, Health.DOWN, Health.HEALTHY]
+    )
+    assert samples[:3] == [Health.HEALTHY, Health.DEGRADED, Health.DOWN]
+    assert samples[3:] in ([Health.HEALTHY], [Health.DEGRADED, Health.HEALTHY])
+    assert len(samples) == len(events)  # the same changes, the optional halfway one included
 
 
 def test_an_endpoint_deleted_in_the_cloud_makes_the_request_revoked(world, connected):

@@ -132,10 +132,12 @@ def test_a_requests_page_shows_its_health_reason_latency_and_last_day(world):
         health_checked_at=now,
         probe_latency_ms=0.84,
     )
+    # Both points of three hours ago sit mid-hour, so they share an hour whatever the clock says.
+    three_hours_ago = now.replace(minute=30, second=0, microsecond=0) - timedelta(hours=3)
     HealthSample.objects.bulk_create(
         [
-            HealthSample(access_request=access_request, at=now - timedelta(hours=3), health="down"),
-            HealthSample(access_request=access_request, at=now - timedelta(hours=3, minutes=1),
+            HealthSample(access_request=access_request, at=three_hours_ago, health="down"),
+            HealthSample(access_request=access_request, at=three_hours_ago - timedelta(minutes=1),
                          health="healthy"),
             HealthSample(access_request=access_request, at=now, health="degraded"),
         ]

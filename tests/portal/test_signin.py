@@ -1,12 +1,15 @@
 """Failed sign-ins: the sign-in page, the admin's and the API's token endpoint spend one budget per
 username, and a spent budget is said plainly (429 with Retry-After on the site's page)."""
 
+import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from portal import signin
 from tests.api.support import GENEROUS_RATES, api_test_settings
 from tests.factories import UserFactory
 
@@ -16,8 +19,11 @@ BUDGET = 3
 
 
 @pytest.fixture
-def person(settings):
+def person(settings, monkeypatch):
     api_test_settings(settings)  # a cache of this test's own
+    # Failures count in fixed hourly windows: pin signin's clock mid-hour, no straddling hh:00.
+    pinned = time.time() // 3600 * 3600 + 30 * 60 + 30
+    monkeypatch.setattr(signin, "time", SimpleNamespace(time=lambda: pinned))
     settings.REST_FRAMEWORK = {
         **django_settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**GENEROUS_RATES, "signin_failure": f"{BUDGET}/hour"},
