@@ -11,7 +11,8 @@ allows it (`state_allows`, from the transition maps of `connections.choices`):
 `allowed_actions` is both. The verbs refuse with `require` (403) before they look at the state
 (409), the API's links and the pages' buttons show `allowed_actions`, and the querysets filter
 with the `*_q` conditions below. This module reads the database only for a person's memberships,
-once per user object, so a list page can ask about every row.
+once per user object (or inside the query that finds the person: `memberships_list`), so a list
+page can ask about every row.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Q
+from django.db.models import Exists, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from connections.choices import (
@@ -40,6 +41,7 @@ from connections.choices import (
     ServiceState,
     resume_state,
 )
+from connections.json_lists import related_json_list
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,28 @@ def roles_of(user) -> Roles:
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    if not (user.is_authenticated and user.is_active):
+    memberships = None
+    if user.is_authenticated and user.is_active:
+        memberships = user.memberships.values_list("team_id", "role")
+    return remember_memberships(user, memberships)
+
+
+def memberships_list(user_column: str) -> Subquery:
+    """The memberships of the person in the outer query's `user_column`, as a JSON list of
+    [team id, role]: read with the row that finds the person (an API token's), they cost no
+    query of their own. Hand them to `remember_memberships`."""
+    return related_json_list(
+        apps.get_model("connections", "Membership").objects.all(), "user",
+        ["team_id", "role"], ["team_id"], outer=user_column,
+    )  # fmt: skip
+
+
+def remember_memberships(user, memberships) -> Roles:
+    """Keep the person's roles, from their memberships as (team id, role) pairs (None: none)."""
+    if not (memberships is not None and user.is_authenticated and user.is_active):
         roles = NOBODY
     else:
-        memberships = list(user.memberships.values_list("team_id", "role"))
+        memberships = list(memberships)
         roles = Roles(
             platform_admin=user.is_superuser,
             member_of=frozenset(team for team, _ in memberships),
@@ -163,6 +183,11 @@ def sees_owner_fields(user, service) -> bool:
     """A service's backends, last error and timeline are its owners' business: the cloud's
     messages name the owner's account, NLB and vSwitches."""
     return roles_of(user).manages(service.owner_team_id)
+
+
+def sees_every_owner_field(user) -> bool:
+    """Does the person see the owner fields of every service (a list may read them for all)?"""
+    return roles_of(user).platform_admin
 
 
 def owner_fields_q(user, prefix: str = "") -> Q:

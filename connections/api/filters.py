@@ -1,6 +1,7 @@
 """The API's list filters: the filtersets of `connections.filtersets` (the pages' own) and the
 ordering, both strict: a value they cannot use is a 400, never silently ignored."""
 
+import django_filters
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -11,6 +12,9 @@ class FilterBackend(DjangoFilterBackend):
     """django-filter, with each refused filter value reported under its own code."""
 
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not self.is_asked(filterset_class, request):
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
@@ -22,6 +26,15 @@ class FilterBackend(DjangoFilterBackend):
                 }
             )
         return filterset.qs
+
+    @staticmethod
+    def is_asked(filterset_class, request) -> bool:
+        """Does the request name one of the filters, or does the filterset filter by default
+        (its own `qs`)? If neither, it would filter nothing, and building it (a form, a deep
+        copy of every filter) is most of a plain list's cost."""
+        if filterset_class.qs is not django_filters.FilterSet.qs:
+            return True
+        return any(name in request.query_params for name in filterset_class.base_filters)
 
 
 class StrictOrderingFilter(OrderingFilter):

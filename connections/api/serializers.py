@@ -7,7 +7,8 @@ the same number of queries whatever its length. Links offer only what the viewer
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+from functools import cached_property
 
 from django.db.models import Manager
 from django.urls import reverse
@@ -18,7 +19,7 @@ from rest_framework import serializers
 
 from connections import policies
 from connections.api import tokens
-from connections.choices import ListenerProtocol, RequestState
+from connections.choices import Health, ListenerProtocol, RequestState, ServiceState
 from connections.models import (
     AccessRequest,
     ApiToken,
@@ -31,7 +32,6 @@ from connections.models import (
     RequestZone,
     SecurityGroup,
     ServiceBackend,
-    ServiceZone,
     Team,
     Vpc,
     VSwitch,
@@ -98,12 +98,13 @@ class AccountSerializer(Representation):
         fields = ["name", "uid"]
 
 
-def _datetime(value: datetime | None) -> str | None:
+def _datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
     """What a DateTimeField answers (ISO 8601 in the current time zone, "Z" for UTC), for the
-    representations built by hand, at a third of its cost (a page has 150 of them)."""
+    representations built by hand, at a third of its cost (a page has 150 of them). A page
+    passes the current `zone`, read once."""
     if value is None:
         return None
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -208,44 +209,52 @@ class ServiceLinksSerializer(serializers.Serializer):
 @dataclasses.dataclass
 class ServiceRelations:
     """The zones (zone, vSwitch), trusted teams and backends of services, as plain values by
-    service id: for a page, one query each (`of_page`); for one service, its prefetched rows."""
+    service id: for a page, from the rows' own JSON lists and one query for the backends the
+    person may see (`of_page`); for one service, its prefetched rows."""
 
+    owner_teams: dict[int, dict] = dataclasses.field(default_factory=dict)
+    vpc_ids: dict[int, str] = dataclasses.field(default_factory=dict)
     zones: dict[int, list[tuple[str, str]]] = dataclasses.field(default_factory=dict)
     trusted_teams: dict[int, list[dict]] = dataclasses.field(default_factory=dict)
     backends: dict[int, list[dict]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of_page(cls, services: list[PublishedService], user) -> ServiceRelations:
-        ids = [service.pk for service in services]
-        related = cls()
-        zones = ServiceZone.objects.filter(service_id__in=ids)
-        for service_id, zone_id, vswitch_id in zones.values_list(
-            "service_id", "zone_id", "vswitch__vswitch_id"
-        ):
-            related.zones.setdefault(service_id, []).append((zone_id, vswitch_id))
-        trusted = PublishedService.trusted_teams.through.objects.filter(
-            publishedservice_id__in=ids
-        ).order_by(*(f"team__{name}" for name in Team._meta.ordering), "team_id")
-        for service_id, team_id, slug, name in trusted.values_list(
-            "publishedservice_id", "team_id", "team__slug", "team__name"
-        ):
-            related.trusted_teams.setdefault(service_id, []).append(
-                {"id": team_id, "slug": slug, "name": name}
-            )
-        # Backends are their owners' business: fetched for the services the person owns.
-        backends = ServiceBackend.objects.filter(
-            policies.owner_fields_q(user, "service__"), service_id__in=ids
+        """From rows of `with_row_relations()`, and the backends of the rows the person owns."""
+        related = cls(
+            owner_teams={
+                s.pk: {"id": s.owner_team_id, "slug": s.owner_team_slug, "name": s.owner_team_name}
+                for s in services
+            },
+            vpc_ids={s.pk: s.vpc_cloud_id for s in services},
+            zones={s.pk: [tuple(zone) for zone in s.zone_list or ()] for s in services},
+            trusted_teams={
+                s.pk: [{"id": pk, "slug": slug, "name": name} for pk, slug, name in teams]
+                for s in services
+                if (teams := s.trusted_team_list)
+            },
         )
-        for service_id, *values in backends.values_list("service_id", *_BACKEND_VALUES):
-            related.backends.setdefault(service_id, []).append(
-                dict(zip(_BACKEND_FIELDS, values, strict=True))
-            )
+        # Backends are their owners' business: inside the rows when the person sees every
+        # row's (with_backend_lists), else fetched for the services the person owns.
+        if services and hasattr(services[0], "backend_list"):
+            rows = [(s.pk, *backend) for s in services for backend in s.backend_list or ()]
+        else:
+            owned = [s.pk for s in services if policies.sees_owner_fields(user, s)]
+            rows = _BACKEND_ROWS.filter(service_id__in=owned) if owned else ()
+        for service_id, *values in rows:
+            backend = dict(zip(_BACKEND_FIELDS, values, strict=True))
+            # SQLite's JSON has no booleans: its 0 and 1 are the column's False and True.
+            if backend["healthy"] is not None:
+                backend["healthy"] = bool(backend["healthy"])
+            related.backends.setdefault(service_id, []).append(backend)
         return related
 
     @classmethod
     def prefetched(cls, service: PublishedService) -> ServiceRelations:
         pk = service.pk
         return cls(
+            owner_teams={pk: _team(service.owner_team)},
+            vpc_ids={pk: service.vpc.vpc_id},
             zones={pk: [(zone.zone_id, zone.vswitch.vswitch_id) for zone in service.zones.all()]},
             trusted_teams={
                 pk: [
@@ -284,6 +293,19 @@ _BACKEND_VALUES = (
 )  # fmt: skip
 
 
+# The labels of choices, as get_FOO_display() gives them, without its per-call flattening.
+SERVICE_STATE_LABELS = dict(ServiceState.choices)
+HEALTH_LABELS = dict(Health.choices)
+
+
+def _label(labels: dict, value: str) -> str:
+    return str(labels.get(value, value))
+
+
+# Built once (its joins resolved), filtered per page.
+_BACKEND_ROWS = ServiceBackend.objects.values_list("service_id", *_BACKEND_VALUES)
+
+
 def _team(team: Team) -> dict:
     return {"id": team.pk, "slug": team.slug, "name": team.name}
 
@@ -295,8 +317,8 @@ def _attribute(obj, path: str):
 
 
 class ServiceListSerializer(serializers.ListSerializer):
-    """A page of the catalog: its rows' zones, trusted teams and backends in one values query
-    each (ServiceRelations), with no model object per related row."""
+    """A page of the catalog: its rows' zones, trusted teams and backends as plain values
+    (ServiceRelations), with no model object per related row."""
 
     def to_representation(self, data) -> list[dict]:
         services = list(data.all() if isinstance(data, Manager) else data)
@@ -352,7 +374,17 @@ class ServiceSerializer(Representation):
         list_serializer_class = ServiceListSerializer
 
     def _sees_owner_fields(self, service: PublishedService) -> bool:
-        return policies.sees_owner_fields(self.context["request"].user, service)
+        return policies.sees_owner_fields(self.viewer, service)
+
+    # Read once for a page's rows (one serializer serves them all): each is a lookup through
+    # DRF's request or a thread-local, a few microseconds a row that a page multiplies.
+    @cached_property
+    def viewer(self):
+        return self.context["request"].user
+
+    @cached_property
+    def zone(self) -> tzinfo:
+        return timezone.get_current_timezone()
 
     def to_representation(self, service: PublishedService) -> dict:
         return self.represent(service, ServiceRelations.prefetched(service))
@@ -363,18 +395,19 @@ class ServiceSerializer(Representation):
         and a signature inspection per field per row. Equal to the generic output
         (tests/connections/test_api_services.py checks it, for every role)."""
         owner = self._sees_owner_fields(service)
+        zone = self.zone
         return {
             "id": service.pk,
             "name": service.name,
             "description": service.description,
             "state": service.state,
-            "state_label": service.get_state_display(),
+            "state_label": _label(SERVICE_STATE_LABELS, service.state),
             "health": service.health,
-            "health_label": service.get_health_display(),
+            "health_label": _label(HEALTH_LABELS, service.health),
             "health_reason": service.health_reason,
-            "health_checked_at": _datetime(service.health_checked_at),
-            "owner_team": _team(service.owner_team),
-            "vpc_id": service.vpc.vpc_id if owner else None,
+            "health_checked_at": _datetime(service.health_checked_at, zone),
+            "owner_team": related.owner_teams[service.pk],
+            "vpc_id": related.vpc_ids[service.pk] if owner else None,
             "zones": [
                 {"zone_id": zone_id, "vswitch_id": vswitch_id if owner else None}
                 for zone_id, vswitch_id in related.zones.get(service.pk, ())
@@ -387,8 +420,8 @@ class ServiceSerializer(Representation):
             "endpoint_service_name": service.endpoint_service_name,
             "backends": related.backends.get(service.pk, []) if owner else None,
             "last_error": _last_error(service) if owner else None,
-            "created_at": _datetime(service.created_at),
-            "updated_at": _datetime(service.updated_at),
+            "created_at": _datetime(service.created_at, zone),
+            "updated_at": _datetime(service.updated_at, zone),
             "links": self.get_links(service),
         } | self._detail_fields(service)
 
@@ -421,7 +454,7 @@ class ServiceSerializer(Representation):
     @extend_schema_field(ServiceLinksSerializer)
     def get_links(self, service: PublishedService) -> dict:
         request = self.context["request"]
-        actions = policies.allowed_actions(request.user, service)
+        actions = policies.allowed_actions(self.viewer, service)
         links = {"self": _url(request, "service-detail", pk=service.pk)}
         if "request_access" in actions:
             links["request_access"] = _url(request, "accessrequest-list")

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from connections import policies
 from connections.models import ApiToken
 
 KEY_PREFIX = "plp_"
@@ -67,9 +68,20 @@ def issue_token(user, *, name: str = "", ttl: timedelta | None = None) -> tuple[
     return token, key
 
 
+# A token with its person, and the person's memberships read in the same query. Built once:
+# resolving the subquery costs more than running it; each lookup takes a copy.
+_TOKENS_WITH_ROLES = ApiToken.objects.select_related("user").annotate(
+    user_memberships=policies.memberships_list("user_id")
+)
+
+
 def find_token(key: str) -> ApiToken | None:
-    """The token with this key, whatever its state (the caller tells expired from revoked)."""
-    return ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+    """The token with this key, whatever its state (the caller tells expired from revoked); its
+    user's roles are known to `policies` without another query."""
+    token = _TOKENS_WITH_ROLES.filter(key_hash=hash_key(key)).first()
+    if token is not None:
+        policies.remember_memberships(token.user, token.user_memberships or ())
+    return token
 
 
 def is_expired(token: ApiToken) -> bool:

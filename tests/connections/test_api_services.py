@@ -152,19 +152,33 @@ def test_detail_etag_gives_304_until_the_service_changes(api):
     assert changed["ETag"] != first["ETag"]
 
 
-def test_list_queries_do_not_grow_with_the_services(api, django_assert_max_num_queries):
+# The token with its person's memberships, then the page with its zones and trusted teams in
+# its rows; the backends of the rows one owns are one more query, or inside the rows for a
+# platform admin.
+@pytest.mark.parametrize(("role", "queries", "backends"), [
+    ("provider", 3, 1), ("consumer", 2, None), ("admin", 2, 1),
+])  # fmt: skip
+def test_list_queries_do_not_grow_with_the_services(
+    api, django_assert_num_queries, role, queries, backends
+):
     for _ in range(8):
         service = PublishedServiceFactory(owner_team=api.teams["platform"])
         service.trusted_teams.add(api.teams["apps"])
         service.backends.create(instance=InstanceFactory(vpc=service.vpc), port=80)
-    client = api.client("provider")
+    client = api.client(role)
     client.get(LIST)  # the token's first use records it once
 
-    with django_assert_max_num_queries(7):
+    with django_assert_num_queries(queries):
         response = client.get(LIST)
 
-    assert len(response.json()["results"]) == 9
-    assert all(len(item["backends"]) == 1 for item in response.json()["results"][1:])
+    results = response.json()["results"]
+    assert len(results) == 9
+    assert all(len(item["zones"]) == 2 for item in results)
+    assert all(item["trusted_teams"][0]["slug"] == "apps" for item in results[1:])
+    assert all(
+        (item["backends"] if backends is None else len(item["backends"])) == backends
+        for item in results[1:]
+    )
 
 
 # --- publish -------------------------------------------------------------------------------------
@@ -312,13 +326,15 @@ def test_the_hand_built_representation_is_the_declared_fields_output(api, role):
     from rest_framework.test import APIRequestFactory
 
     from connections.api.serializers import ServiceDetailSerializer, ServiceSerializer
+    from connections.api.views import CATALOG_ROWS, CATALOG_ROWS_WITH_BACKENDS
 
     # Every branch filled in: backends with health, trusted teams, an error, health checked.
     api.service.backends.create(
         instance=api.vpcs["VPC2"].instances.get(name="ECS03"), port=80, healthy=False,
         health_reason="CONNECT_FAILED",
     )  # fmt: skip
-    api.service.trusted_teams.add(api.teams["apps"])
+    # Two, so the order of a row's JSON list is checked against the prefetched one.
+    api.service.trusted_teams.add(api.teams["partners"], api.teams["apps"])
     PublishedService.objects.filter(pk=api.service.pk).update(
         last_error_code="Throttling", last_error_message="slow down",
         health="degraded", health_reason="1 of 2 backends are unhealthy.",
@@ -338,6 +354,8 @@ def test_the_hand_built_representation_is_the_declared_fields_output(api, role):
             assert serializer.data == expected
             generic[serializer_class, service.pk] = expected
     assert len(generic) == 4
-    # A page, as the list builds it (no prefetch: a values query per relation).
-    page = ServiceSerializer(PublishedService.objects.order_by("pk"), many=True, context=context)
-    assert page.data == [generic[ServiceSerializer, service.pk] for service in services]
+    # A page, as the list builds it (its relations inside its rows, as JSON lists), with the
+    # backends queried for the rows one owns or inside every row.
+    for rows in (CATALOG_ROWS, CATALOG_ROWS_WITH_BACKENDS):
+        page = ServiceSerializer(rows.order_by("pk"), many=True, context=context)
+        assert page.data == [generic[ServiceSerializer, service.pk] for service in services]
