@@ -332,7 +332,7 @@ class PublishedServiceQuerySet(models.QuerySet):
                 ServiceBackend.objects.all(), "service",
                 ["instance__instance_id", "instance__name", "instance__private_ip", "port",
                  "weight", "healthy", "health_reason"],
-                [*ServiceBackend._meta.ordering, "id"],
+                ServiceBackend._meta.ordering,
             )
         )  # fmt: skip
 
@@ -444,7 +444,9 @@ class ServiceBackend(models.Model):
     health_reason = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        ordering = ["instance__name", "port"]
+        # The id last: instances may share a (blank) name, and every reader of a service's
+        # backends (a list's JSON, a detail's prefetch) must see one order.
+        ordering = ["instance__name", "port", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "instance", "port"], name="one_backend_per_port"

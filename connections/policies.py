@@ -71,10 +71,10 @@ def roles_of(user) -> Roles:
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    memberships = None
-    if user.is_authenticated and user.is_active:
-        memberships = user.memberships.values_list("team_id", "role")
-    return remember_memberships(user, memberships)
+    if not (user.is_authenticated and user.is_active):
+        setattr(user, _CACHE_ATTRIBUTE, NOBODY)
+        return NOBODY
+    return remember_memberships(user, user.memberships.values_list("team_id", "role"))
 
 
 def memberships_list(user_column: str) -> Subquery:
@@ -88,8 +88,9 @@ def memberships_list(user_column: str) -> Subquery:
 
 
 def remember_memberships(user, memberships) -> Roles:
-    """Keep the person's roles, from their memberships as (team id, role) pairs (None: none)."""
-    if not (memberships is not None and user.is_authenticated and user.is_active):
+    """Keep the person's roles, from their memberships as (team id, role) pairs (none at all:
+    an empty list; a platform admin needs none)."""
+    if not (user.is_authenticated and user.is_active):
         roles = NOBODY
     else:
         memberships = list(memberships)
@@ -193,10 +194,9 @@ def sees_every_owner_field(user) -> bool:
 def owner_fields_q(user, prefix: str = "") -> Q:
     """The services whose owner fields the person sees (`sees_owner_fields`), as a condition:
     a list fetches backends for those rows alone."""
-    roles = roles_of(user)
-    if roles.platform_admin:
+    if sees_every_owner_field(user):
         return Q()
-    return Q(**{f"{prefix}owner_team_id__in": roles.manager_of})
+    return Q(**{f"{prefix}owner_team_id__in": roles_of(user).manager_of})
 
 
 def sees_request(user, access_request) -> bool:

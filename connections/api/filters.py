@@ -2,6 +2,7 @@
 ordering, both strict: a value they cannot use is a 400, never silently ignored."""
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -15,9 +16,7 @@ class FilterBackend(DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None or not self.is_asked(filterset_class, request):
             return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return queryset
+        filterset = filterset_class(**self.get_filterset_kwargs(request, queryset, view))
         if not filterset.is_valid():
             raise ValidationError(
                 {
@@ -29,12 +28,25 @@ class FilterBackend(DjangoFilterBackend):
 
     @staticmethod
     def is_asked(filterset_class, request) -> bool:
-        """Does the request name one of the filters, or does the filterset filter by default
-        (its own `qs`)? If neither, it would filter nothing, and building it (a form, a deep
-        copy of every filter) is most of a plain list's cost."""
-        if filterset_class.qs is not django_filters.FilterSet.qs:
+        """Would the filterset change anything? Building one (a form, a deep copy of every
+        filter) is most of a plain list's cost, and with none of its parameters given a stock
+        filterset filters nothing. One that may filter by default (its own `qs`,
+        `filter_queryset`, `__init__` or form, a required filter) is always built."""
+        stock = django_filters.FilterSet
+        if (
+            filterset_class.qs is not stock.qs
+            or filterset_class.filter_queryset is not stock.filter_queryset
+            or filterset_class.__init__ is not stock.__init__
+            or filterset_class._meta.form is not forms.Form
+            or any(f.extra.get("required") for f in filterset_class.base_filters.values())
+        ):
             return True
-        return any(name in request.query_params for name in filterset_class.base_filters)
+        # A filter's parameters are its name, or its name and a suffix (a range's _min, _max).
+        return any(
+            parameter == name or parameter.startswith(f"{name}_")
+            for parameter in request.query_params
+            for name in filterset_class.base_filters
+        )
 
 
 class StrictOrderingFilter(OrderingFilter):

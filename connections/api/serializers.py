@@ -98,13 +98,13 @@ class AccountSerializer(Representation):
         fields = ["name", "uid"]
 
 
-def _datetime(value: datetime | None, zone: tzinfo | None = None) -> str | None:
+def _datetime(value: datetime | None, time_zone: tzinfo | None = None) -> str | None:
     """What a DateTimeField answers (ISO 8601 in the current time zone, "Z" for UTC), for the
     representations built by hand, at a third of its cost (a page has 150 of them). A page
-    passes the current `zone`, read once."""
+    passes the current `time_zone`, read once."""
     if value is None:
         return None
-    text = value.astimezone(zone or timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(time_zone or timezone.get_current_timezone()).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -234,16 +234,17 @@ class ServiceRelations:
                 if (teams := s.trusted_team_list)
             },
         )
-        # Backends are their owners' business: inside the rows when the person sees every
-        # row's (with_backend_lists), else fetched for the services the person owns.
-        if services and hasattr(services[0], "backend_list"):
+        # Backends are their owners' business: inside the rows (with_backend_lists, which the
+        # view asks for) when the person sees every row's, else fetched for the rows they own.
+        if policies.sees_every_owner_field(user):
             rows = [(s.pk, *backend) for s in services for backend in s.backend_list or ()]
         else:
             owned = [s.pk for s in services if policies.sees_owner_fields(user, s)]
             rows = _BACKEND_ROWS.filter(service_id__in=owned) if owned else ()
         for service_id, *values in rows:
             backend = dict(zip(_BACKEND_FIELDS, values, strict=True))
-            # SQLite's JSON has no booleans: its 0 and 1 are the column's False and True.
+            # JSON lists from SQLite give 0 and 1 for the column's False and True (SQLite's
+            # JSON has no booleans); for every other source this changes nothing.
             if backend["healthy"] is not None:
                 backend["healthy"] = bool(backend["healthy"])
             related.backends.setdefault(service_id, []).append(backend)
@@ -318,7 +319,9 @@ def _attribute(obj, path: str):
 
 class ServiceListSerializer(serializers.ListSerializer):
     """A page of the catalog: its rows' zones, trusted teams and backends as plain values
-    (ServiceRelations), with no model object per related row."""
+    (ServiceRelations), with no model object per related row. The rows must come from
+    `with_row_relations()` (and `with_backend_lists()` for a person who sees every row's
+    backends), as the view's CATALOG_ROWS do."""
 
     def to_representation(self, data) -> list[dict]:
         services = list(data.all() if isinstance(data, Manager) else data)
@@ -383,7 +386,7 @@ class ServiceSerializer(Representation):
         return self.context["request"].user
 
     @cached_property
-    def zone(self) -> tzinfo:
+    def time_zone(self) -> tzinfo:
         return timezone.get_current_timezone()
 
     def to_representation(self, service: PublishedService) -> dict:
@@ -395,7 +398,7 @@ class ServiceSerializer(Representation):
         and a signature inspection per field per row. Equal to the generic output
         (tests/connections/test_api_services.py checks it, for every role)."""
         owner = self._sees_owner_fields(service)
-        zone = self.zone
+        time_zone = self.time_zone
         return {
             "id": service.pk,
             "name": service.name,
@@ -405,7 +408,7 @@ class ServiceSerializer(Representation):
             "health": service.health,
             "health_label": _label(HEALTH_LABELS, service.health),
             "health_reason": service.health_reason,
-            "health_checked_at": _datetime(service.health_checked_at, zone),
+            "health_checked_at": _datetime(service.health_checked_at, time_zone),
             "owner_team": related.owner_teams[service.pk],
             "vpc_id": related.vpc_ids[service.pk] if owner else None,
             "zones": [
@@ -420,8 +423,8 @@ class ServiceSerializer(Representation):
             "endpoint_service_name": service.endpoint_service_name,
             "backends": related.backends.get(service.pk, []) if owner else None,
             "last_error": _last_error(service) if owner else None,
-            "created_at": _datetime(service.created_at, zone),
-            "updated_at": _datetime(service.updated_at, zone),
+            "created_at": _datetime(service.created_at, time_zone),
+            "updated_at": _datetime(service.updated_at, time_zone),
             "links": self.get_links(service),
         } | self._detail_fields(service)
 
