@@ -22,6 +22,7 @@ from connections.pages import live
 from connections.pages.forms import AccessRequestForm, RejectForm
 from connections.pages.paging import paginate
 from connections.pages.refusals import REFUSALS, attempt, back_to, refusal_message
+from connections.workflows.access import AUTO_ACCEPTED, AUTO_APPROVED
 
 # The steps a request goes through, as its page shows them (docs/design.md's state diagram).
 STEPS = [
@@ -32,6 +33,9 @@ STEPS = [
     (RequestState.CONNECTED, gettext_lazy("Connected")),
 ]
 STEP_ORDER = [state for state, _label in STEPS]
+# Once passed, the approval step says whether a person approved or the service's own rules did.
+APPROVED_BY_A_PERSON = gettext_lazy("Approved")
+APPROVED_AUTOMATICALLY = gettext_lazy("Approved automatically")
 
 
 @live.page()
@@ -127,8 +131,9 @@ def _request_for(user, pk: int) -> AccessRequest:
     return access_request
 
 
-def steps_of(access_request: AccessRequest) -> list[tuple[str, str]]:
-    """(label, done/current/failed/todo) for each step of the happy path."""
+def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
+    """(label, done/current/failed/todo) for each step of the happy path; its `events` tell
+    how it was approved."""
     state = access_request.state
     if state in STEP_ORDER:
         reached = STEP_ORDER.index(state)
@@ -139,8 +144,9 @@ def steps_of(access_request: AccessRequest) -> list[tuple[str, str]]:
         reached = STEP_ORDER.index(
             RequestState.CONNECTED if access_request.connected_at else RequestState.PROVISIONING
         )
+    automatic = any(event.verb in (AUTO_ACCEPTED, AUTO_APPROVED) for event in events)
     marks = []
-    for index, (_state, label) in enumerate(STEPS):
+    for index, (step, label) in enumerate(STEPS):
         if index < reached or (index == reached and state == RequestState.CONNECTED):
             mark = "done"
         elif index == reached:
@@ -149,6 +155,8 @@ def steps_of(access_request: AccessRequest) -> list[tuple[str, str]]:
                 mark = "done"
         else:
             mark = "todo"
+        if step == RequestState.PENDING_APPROVAL and mark == "done":
+            label = APPROVED_AUTOMATICALLY if automatic else APPROVED_BY_A_PERSON
         marks.append((label, mark))
     return marks
 
@@ -164,13 +172,14 @@ def request_detail(request, pk: int):
             return render(request, "connections/partials/gone.html", status=200)
         raise
     service = access_request.service
+    events = list(access_request.events.select_related("actor").order_by("created_at", "id"))
     context = {
         "nav": "requests",
         "access_request": access_request,
         "service": service,
-        "steps": steps_of(access_request),
+        "steps": steps_of(access_request, events),
         "actions": policies.allowed_actions(request.user, access_request),
-        "events": access_request.events.select_related("actor").order_by("created_at", "id"),
+        "events": events,
         "test": access_request.connection_tests.select_related("requested_by").first(),
         "test_version": live.test_version(pk),
         "reject_form": RejectForm(),

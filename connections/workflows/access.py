@@ -256,14 +256,18 @@ def record_zones(ctx: Context) -> Wait | None:
     return None
 
 
+# The events of a request that went on without a person's approval (the request page says so).
+AUTO_ACCEPTED, AUTO_APPROVED = "auto-accepted", "auto-approved"
+
+
 def accept_or_await_approval(ctx: Context) -> Wait | None:
     """Auto-accepting services and trusted teams go straight on; everyone else waits for step 6."""
     record = ctx.record
     service = record.service
     if service.auto_accept:
-        verb, detail = "auto-accepted", "the service accepts every endpoint"
+        verb, detail = AUTO_ACCEPTED, "the service accepts every endpoint"
     elif service.trusted_teams.filter(pk=record.consumer_team_id).exists():
-        verb, detail = "auto-approved", f"{record.consumer_team} is trusted"
+        verb, detail = AUTO_APPROVED, f"{record.consumer_team} is trusted"
     else:
         ctx.finish(RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready")
         return None

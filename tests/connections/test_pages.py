@@ -659,3 +659,23 @@ def test_a_name_taken_meanwhile_is_caught_at_the_review(world):
         published.content.decode()
     )
     assert PublishedService.objects.filter(name="orders-api").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("state", "verb", "step"),
+    [
+        (RequestState.PENDING_APPROVAL, None, 'aria-current="step">Awaiting approval</li>'),
+        (RequestState.CONNECTED, "approve", '<li class="done">Approved</li>'),
+        (RequestState.CONNECTED, "auto-approved", '<li class="done">Approved automatically</li>'),
+        (RequestState.CONNECTING, "auto-accepted", '<li class="done">Approved automatically</li>'),
+    ],
+)  # fmt: skip
+def test_the_approval_step_says_whether_a_person_approved(world, state, verb, step):
+    access_request = world.make_request(state=state)
+    if verb:
+        Event.objects.create(access_request=access_request, verb=verb, to_state="connecting")
+
+    page = signed_in_as(world, "consumer").get(f"/requests/{access_request.pk}/").content.decode()
+
+    steps = page.split('<ol class="steps"')[1].split("</ol>")[0]
+    assert step in steps
