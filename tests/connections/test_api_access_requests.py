@@ -510,3 +510,42 @@ def test_a_vpc_gone_from_the_cloud_is_refused_as_gone(api):
 
     problem = assert_problem(response, 400, "validation_failed")
     assert ("vpc_id", "vpc_gone") in field_codes(problem)
+
+
+@pytest.mark.parametrize("role", ["consumer", "provider", "admin", "partner"])
+def test_the_hand_built_representation_is_the_declared_fields_output(api, role):
+    from rest_framework import serializers
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from connections.api.serializers import AccessRequestDetailSerializer, AccessRequestSerializer
+    from connections.api.views import AccessRequestViewSet
+
+    # Every branch filled in: a connected one with its endpoint, zones with ENIs, health,
+    # latency, expiry and an error; a pending one; a closed one whose requester is gone.
+    now = timezone.now()
+    closed = api.make_request(state=RequestState.REVOKED, closed_at=now, decision_reason="done")
+    AccessRequest.objects.filter(pk=closed.pk).update(requester=None)
+    connected = api.make_request(
+        state=RequestState.CONNECTED, endpoint_id="ep-1", endpoint_domain="ep-1.example",
+        health=Health.DEGRADED, health_reason="1 of 2 backends are unhealthy.",
+        health_checked_at=now, probe_latency_ms=3, expires_at=now + timedelta(days=3),
+        connected_at=now, last_error_code="Throttling", last_error_message="slow down",
+    )  # fmt: skip
+    connected.zones.update(status="Connected", eni_id="eni-1", eni_ip="10.0.23.1", zone_domain="z")
+    api.make_request(vpc="VPC3", who="partner", state=RequestState.PENDING_APPROVAL)
+    request = Request(APIRequestFactory().get(LIST))
+    request.user = api.users[role]
+    context = {"request": request, "wait": None}
+
+    view = AccessRequestViewSet(action="list", request=request)
+    rows = view.get_queryset().order_by("pk")
+    assert rows, "the person sees some requests"
+    for serializer_class in (AccessRequestSerializer, AccessRequestDetailSerializer):
+        for access_request in rows:
+            serializer = serializer_class(access_request, context=context)
+            expected = serializers.ModelSerializer.to_representation(serializer, access_request)
+            assert serializer.data == expected
+    page = AccessRequestSerializer(rows, many=True, context=context).data
+    assert [item["id"] for item in page] == [r.pk for r in rows]
+    assert any(item["probe_latency_ms"] == 3.0 for item in page) == (connected in rows)
