@@ -35,23 +35,20 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-VAR = Path(os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-lists-")))
-SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "bench.lists_site",
-    "SECRET_KEY": "bench-only-not-a-secret",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",
-    "DEBUG": "false",
+import environment
+
+VAR = environment.prepare(
+    "lists",
+    DJANGO_SETTINGS_MODULE="bench.lists_site",
+    ALLOWED_HOSTS="127.0.0.1",
+    SECURE_SSL_REDIRECT="false",
+    DEBUG="false",
     # The benchmark asks far faster than a person: no rate limit may answer for the portal.
-    "API_RATE_USER": "",
-}
-os.environ.update({k: os.environ.get(k, v) for k, v in SERVER_ENV.items()})
+    API_RATE_USER="",
+)
+ROOT = environment.ROOT
 
 import django  # noqa: E402
 
@@ -60,6 +57,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from fill import percentile, populate, set_up_people  # noqa: E402
+from processes import free_port  # noqa: E402
 
 from connections.api.tokens import issue_token  # noqa: E402
 from connections.choices import Role  # noqa: E402
@@ -74,9 +72,7 @@ LISTS = [
 
 class Gunicorn:
     def __init__(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.log = VAR / "gunicorn.log"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",

@@ -24,21 +24,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-VAR = Path(os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-e2e-")))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("API_RATE_USER", "")
+import environment
 
-from processes import CloudSim, Worker, broker, request_body, scenario_with  # noqa: E402
+VAR = environment.prepare("e2e", **environment.PORTAL, API_RATE_USER="")
+
+from processes import (  # noqa: E402
+    CloudSim,
+    Worker,
+    broker,
+    request_body,
+    scenario_with,
+    seeded_world,
+)
 
 from cloudsim import scenario as cloudsim_scenario  # noqa: E402
 
@@ -80,21 +80,12 @@ def main() -> None:
 def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> None:
     from django.db import connection
     from django.db.models import Sum
-    from rest_framework.test import APIClient
 
-    from connections import demo
-    from connections.api.tokens import issue_token
     from connections.choices import RequestState, ServiceState
     from connections.demo import SEED_ZONES
     from connections.models import AccessRequest, PublishedService, Vpc, VSwitch
 
-    people = demo.create_people()
-    for account in demo.create_accounts(path).values():
-        demo.sync_inventory(account)
-    clients = {}
-    for name in ("provider", "consumer"):
-        clients[name] = APIClient()
-        clients[name].credentials(HTTP_AUTHORIZATION=f"Token {issue_token(people[name])[1]}")
+    _people, clients = seeded_world(path)
 
     def wait_for(model, pks, state, timeout=600) -> dict[int, float]:
         """When (time.monotonic()) each row reached `state`, polled every POLL_SECONDS."""

@@ -23,20 +23,15 @@ The database is the embedded SQLite under a temporary folder unless DATABASE_URL
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-pages-"))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-os.environ.setdefault("API_RATE_USER", "")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+import environment
+
+environment.prepare(
+    "pages", DJANGO_SETTINGS_MODULE="tests.settings", API_RATE_USER="", ALLOWED_HOSTS="testserver"
+)
 
 import django  # noqa: E402
 

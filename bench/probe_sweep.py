@@ -25,19 +25,14 @@ The database is the embedded SQLite under a temporary folder unless DATABASE_URL
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-sweep-"))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+import environment
+
+environment.prepare("sweep", DJANGO_SETTINGS_MODULE="tests.settings")
 
 import django  # noqa: E402
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import redis
 import yaml
 
 from cloudsim import scenario
@@ -77,7 +79,7 @@ class CloudSim:
 
 
 class Beat:
-    """`celery beat` with the settings' schedule (the reconciler every 15 s, the sweep, ...)."""
+    """`celery beat` with the settings' schedule (the reconciler every 10 s, the sweep, ...)."""
 
     def __init__(self, log: Path, var: Path):
         self.process = subprocess.Popen(
@@ -94,28 +96,38 @@ class Beat:
 
 
 class RedisServer:
-    """A redis-server of the benchmark's own on a free loopback port, to stop and start again."""
+    """A redis-server of one's own on a free loopback port, without persistence, to stop and
+    start again (the soak's outage; the tests' stopped cache and broker)."""
 
-    def __init__(self, log: Path):
+    def __init__(self, log: Path | None = None):
+        self.binary = shutil.which("redis-server")
+        assert self.binary, "redis-server must be installed"
         self.port, self.log = free_port(), log
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
-        self.start()
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"],
-            stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+            stdout=self.log.open("a") if self.log else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_for_line(self.process, self.log, "Ready to accept connections", "redis-server")
+        client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # polling the server until it answers, within the deadline
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        # The next start looks for its own "Ready" line.
-        self.log.write_text("")
 
 
 class Worker:
@@ -190,3 +202,22 @@ def request_body(vpc, service_id: int, justification: str) -> dict:
 
 def broker() -> str:
     return "Redis" if os.environ.get("REDIS_URL") else "file-system"
+
+
+def seeded_world(scenario_path: Path, **client_options) -> tuple[dict, dict]:
+    """The seed's people and accounts, each account's inventory synced from cloudsim, and for
+    the provider and the consumer an API client signed in with a token of their own: (people,
+    clients). Django must be set up."""
+    from rest_framework.test import APIClient
+
+    from connections import demo
+    from connections.api.tokens import issue_token
+
+    people = demo.create_people()
+    for account in demo.create_accounts(scenario_path).values():
+        demo.sync_inventory(account)
+    clients = {}
+    for name in ("provider", "consumer"):
+        clients[name] = APIClient(**client_options)
+        clients[name].credentials(HTTP_AUTHORIZATION=f"Token {issue_token(people[name])[1]}")
+    return people, clients

@@ -2,7 +2,7 @@
 portal checked against the cloud.
 
 It starts its own stack on loopback: cloudsim (its fixed operation times, and a VPC for each
-request), a worker as the Procfile runs it (both queues), beat (the reconciler every 15 s, the
+request), a worker as the Procfile runs it (both queues), beat (the reconciler every 10 s, the
 health sweep), and with --redis a redis-server of its own as cache and broker; the database is
 PostgreSQL when DATABASE_URL names one, else SQLite, and without --redis the broker is the
 embedded file-system one. Requests and decisions go through the REST API in this process, with
@@ -35,21 +35,15 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-VAR = Path(os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-soak-")))
-os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+import environment
+
 # Rate limits on, but far above what the soak asks: they must let requests through while
 # Redis is away.
-os.environ.setdefault("API_RATE_USER", "100000/min")
+VAR = environment.prepare("soak", **environment.PORTAL, API_RATE_USER="100000/min")
 
 from processes import (  # noqa: E402
     Beat,
@@ -59,6 +53,7 @@ from processes import (  # noqa: E402
     broker,
     request_body,
     scenario_with,
+    seeded_world,
 )
 
 FAULTS = [
@@ -85,6 +80,7 @@ def main() -> None:
     count = 20 if args.short else 200
     redis = RedisServer(VAR / "redis.log") if args.redis else None
     if redis:
+        redis.start()
         os.environ["REDIS_URL"] = redis.url
     path = scenario_with(VAR, count)
     cloudsim = CloudSim(VAR / "cloudsim.log", scenario=path)
@@ -155,20 +151,13 @@ class Soak:
 
     def run(self) -> bool:
         from django.db.models import Count
-        from rest_framework.test import APIClient
 
         from connections import demo
-        from connections.api.tokens import issue_token
         from connections.choices import RequestState, ServiceState
         from connections.models import AccessRequest, Event, PublishedService, Vpc
 
-        people = demo.create_people()
-        for account in demo.create_accounts(self.path).values():
-            demo.sync_inventory(account)
-        clients = {}
-        for name in ("provider", "consumer"):
-            clients[name] = APIClient(raise_request_exception=False)
-            clients[name].credentials(HTTP_AUTHORIZATION=f"Token {issue_token(people[name])[1]}")
+        # A 5xx must be counted as the client saw it, not raised in this process.
+        people, clients = seeded_world(self.path, raise_request_exception=False)
         worker = self.start_worker()
         self.processes.append(Beat(VAR / "beat.log", VAR))
 
@@ -259,7 +248,9 @@ class Soak:
         refused = [(what, status) for what, status in self.answers if 400 <= status < 500]
         asked = sum(row.state == wanted[plans[pk]] for pk, row in rows.items())
 
-        print(f"soak: {len(plans)} requests ({broker()} broker, {database()}), "
+        from django.db import connection
+
+        print(f"soak: {len(plans)} requests ({broker()} broker, {connection.vendor}), "
               f"{fired} cloud faults, 1 worker killed"
               f"{', Redis stopped for 5 s' if self.redis else ''}")  # fmt: skip
         print(f"  {len(self.answers)} API answers, {len(refused)} 4xx, {len(server_errors)} 5xx; "
@@ -315,10 +306,6 @@ class Soak:
         """Seconds from the last recovery before `at` (or the start of faults) to `at`."""
         before = [when for _, when in self.recoveries if when <= at]
         return at - max(before) if before else float("inf")
-
-
-def database() -> str:
-    return "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
 
 
 if __name__ == "__main__":

@@ -6,13 +6,11 @@ from datetime import UTC, datetime
 
 from celery import shared_task
 
-from connections.workflows import holders, runner
+from connections.workflows import runner
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 
 logger = logging.getLogger(__name__)
-# Connected to the worker's signals: which messages it holds, and that it is alive.
-assert holders
 
 
 @shared_task(name=PUBLISH.task_name)

@@ -17,9 +17,10 @@ class SessionStore(cached_db.SessionStore):
         try:
             return super().load()
         except outages.OUTAGE_ERRORS as exc:
+            # cached_db read the row already; only putting it back in the cache failed. Read
+            # again as the database store does: a second small query, while the cache is away.
             outages.proceed_without("Caching a session", exc)
-            stored = self._get_session_from_db()
-            return self.decode(stored.session_data) if stored else {}
+            return db.SessionStore.load(self)
 
     def exists(self, session_key):
         try:

@@ -4,7 +4,6 @@ process, and free loopback ports."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,10 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
+from bench.processes import RedisServer, free_port
 from portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +47,6 @@ def pytest_sessionstart(session):
     for folder in (ROOT / "var" / "test").glob("run-*"):
         if folder != Path(settings.VAR_DIR) and time.time() - folder.stat().st_mtime > 3600:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url_for_subprocess() -> str:
@@ -245,43 +238,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, cloudsim):
     worker.stop()
 
 
-class PrivateRedis:
-    """A Redis server of a test's own on a free loopback port, to stop and start again."""
-
-    def __init__(self):
-        self.binary = shutil.which("redis-server")
-        assert self.binary, "redis-server must be installed to test a stopped broker"
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(host="127.0.0.1", port=self.port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
 def private_redis():
     """A Redis of the test's own, so that stopping it disturbs nobody else."""
-    server = PrivateRedis()
+    server = RedisServer()
     server.start()
     yield server
     server.stop()

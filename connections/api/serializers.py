@@ -80,10 +80,11 @@ class Representation(OutputOnly, serializers.ModelSerializer):
     pass
 
 
-class ReadOncePerPage:
-    """What every row of a page asks alike, read once: one serializer serves a page's rows, and
-    each read is a lookup through DRF's request or a thread-local, a few microseconds a row
-    that a page multiplies. For the representations built by hand."""
+class HandBuilt:
+    """For representations built by hand (a list's most asked-for rows): what every row of a
+    page asks alike, read once — one serializer serves a page's rows, and each read is a lookup
+    through DRF's request or a thread-local, a few microseconds a row that a page multiplies —
+    and the fields a detail serializer declares on top of its list's, built as DRF would."""
 
     @cached_property
     def viewer(self):
@@ -92,6 +93,17 @@ class ReadOncePerPage:
     @cached_property
     def time_zone(self) -> tzinfo:
         return timezone.get_current_timezone()
+
+    def with_declared_rest(self, obj, row: dict) -> dict:
+        """`row`, and the fields this serializer declares beyond it (a detail serializer's
+        events, say) built as DRF builds them. Which those are is found at the first row."""
+        rest = self.__dict__.get("_declared_rest")
+        if rest is None:
+            rest = self._declared_rest = [(n, f) for n, f in self.fields.items() if n not in row]
+        for name, field in rest:
+            attribute = field.get_attribute(obj)
+            row[name] = None if attribute is None else field.to_representation(attribute)
+        return row
 
 
 class Shape(OutputOnly, serializers.Serializer):
@@ -112,13 +124,13 @@ class AccountSerializer(Representation):
         fields = ["name", "uid"]
 
 
-def _datetime(value: datetime | None, time_zone: tzinfo | None = None) -> str | None:
+def _datetime(value: datetime | None, time_zone: tzinfo) -> str | None:
     """What a DateTimeField answers (ISO 8601 in the current time zone, "Z" for UTC), for the
-    representations built by hand, at a third of its cost (a page has 150 of them). A page
-    passes the current `time_zone`, read once."""
+    representations built by hand, at a third of its cost (a page has 150 of them); the time
+    zone is read once a page (HandBuilt.time_zone)."""
     if value is None:
         return None
-    text = value.astimezone(time_zone or timezone.get_current_timezone()).isoformat()
+    text = value.astimezone(time_zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -256,17 +268,14 @@ class ServiceRelations:
         # Backends are their owners' business: inside the rows (with_backend_lists, which the
         # view asks for) when the person sees every row's, else fetched for the rows they own.
         if policies.sees_every_owner_field(user):
-            rows = [(s.pk, *backend) for s in services for backend in s.backend_list or ()]
+            rows = [(s.pk, *_json_backend(b)) for s in services for b in s.backend_list or ()]
         else:
             owned = [s.pk for s in services if policies.sees_owner_fields(user, s)]
             rows = _BACKEND_ROWS.filter(service_id__in=owned) if owned else ()
         for service_id, *values in rows:
-            backend = dict(zip(_BACKEND_FIELDS, values, strict=True))
-            # JSON lists from SQLite give 0 and 1 for the column's False and True (SQLite's
-            # JSON has no booleans); for every other source this changes nothing.
-            if backend["healthy"] is not None:
-                backend["healthy"] = bool(backend["healthy"])
-            related.backends.setdefault(service_id, []).append(backend)
+            related.backends.setdefault(service_id, []).append(
+                dict(zip(_BACKEND_FIELDS, values, strict=True))
+            )
         return related
 
     @classmethod
@@ -323,6 +332,15 @@ def _label(labels: dict, value: str) -> str:
     return str(labels.get(value, value))
 
 
+def _json_backend(values: list) -> list:
+    """A backend from a JSON list (with_backend_lists) as its columns give it: SQLite's JSON
+    has no booleans, so `healthy` comes as 0 or 1."""
+    healthy = values[_BACKEND_FIELDS.index("healthy")]
+    if healthy is not None:
+        values[_BACKEND_FIELDS.index("healthy")] = bool(healthy)
+    return values
+
+
 # Built once (its joins resolved), filtered per page.
 _BACKEND_ROWS = ServiceBackend.objects.values_list("service_id", *_BACKEND_VALUES)
 
@@ -349,7 +367,7 @@ class ServiceListSerializer(serializers.ListSerializer):
         return [self.child.represent(service, related) for service in services]
 
 
-class ServiceSerializer(ReadOncePerPage, Representation):
+class ServiceSerializer(HandBuilt, Representation):
     """A published service of the catalog. Backends and events are for its owners only."""
 
     state_label = serializers.CharField(source="get_state_display")
@@ -409,7 +427,7 @@ class ServiceSerializer(ReadOncePerPage, Representation):
         (tests/connections/test_api_services.py checks it, for every role)."""
         owner = self._sees_owner_fields(service)
         time_zone = self.time_zone
-        return {
+        row = {
             "id": service.pk,
             "name": service.name,
             "description": service.description,
@@ -436,10 +454,8 @@ class ServiceSerializer(ReadOncePerPage, Representation):
             "created_at": _datetime(service.created_at, time_zone),
             "updated_at": _datetime(service.updated_at, time_zone),
             "links": self.get_links(service),
-        } | self._detail_fields(service)
-
-    def _detail_fields(self, service: PublishedService) -> dict:
-        return {}
+        }
+        return self.with_declared_rest(service, row)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_vpc_id(self, service: PublishedService) -> str | None:
@@ -488,9 +504,6 @@ class ServiceDetailSerializer(ServiceSerializer):
 
     class Meta(ServiceSerializer.Meta):
         fields = [*ServiceSerializer.Meta.fields, "events"]
-
-    def _detail_fields(self, service: PublishedService) -> dict:
-        return {"events": self.get_events(service)}
 
     @extend_schema_field(EventSerializer(many=True, allow_null=True))
     def get_events(self, service: PublishedService) -> list | None:
@@ -541,7 +554,7 @@ class WaitSerializer(Shape):
     detail = serializers.CharField()
 
 
-class AccessRequestSerializer(ReadOncePerPage, Representation):
+class AccessRequestSerializer(HandBuilt, Representation):
     """A team's access to a service: its state, health, endpoint and zones, and what can be done."""
 
     state_label = serializers.CharField(source="get_state_display")
@@ -594,7 +607,7 @@ class AccessRequestSerializer(ReadOncePerPage, Representation):
         (tests/connections/test_api_access_requests.py checks it, for both sides and states)."""
         time_zone = self.time_zone
         vpc = access_request.vpc
-        return {
+        row = {
             "id": access_request.pk,
             "state": access_request.state,
             "state_label": _label(REQUEST_STATE_LABELS, access_request.state),
@@ -631,10 +644,8 @@ class AccessRequestSerializer(ReadOncePerPage, Representation):
             "connected_at": _datetime(access_request.connected_at, time_zone),
             "closed_at": _datetime(access_request.closed_at, time_zone),
             "links": self.get_links(access_request),
-        } | self._detail_fields(access_request)
-
-    def _detail_fields(self, access_request: AccessRequest) -> dict:
-        return {}
+        }
+        return self.with_declared_rest(access_request, row)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_requester(self, access_request: AccessRequest) -> str | None:
@@ -681,13 +692,6 @@ class AccessRequestDetailSerializer(AccessRequestSerializer):
 
     class Meta(AccessRequestSerializer.Meta):
         fields = [*AccessRequestSerializer.Meta.fields, "events", "health_history", "wait"]
-
-    def _detail_fields(self, access_request: AccessRequest) -> dict:
-        return {
-            "events": EventSerializer(access_request.events.all(), many=True).data,
-            "health_history": self.get_health_history(access_request),
-            "wait": self.get_wait(access_request),
-        }
 
     @extend_schema_field(HealthSampleSerializer(many=True))
     def get_health_history(self, access_request: AccessRequest) -> list:

@@ -78,6 +78,8 @@ def release(task_name: str, record_id: int, token: str, hop: int) -> None:
 def unattended(holds: dict[str, tuple]) -> set:
     """Of {hold key: record}, the records that no live worker holds."""
     holders = cache.get_many(list(holds))
+    if not holders:
+        return set(holds.values())
     alive = cache.get_many([_alive_key(worker) for worker in set(holders.values())])
     return {
         record
@@ -91,9 +93,9 @@ def unattended(holds: dict[str, tuple]) -> set:
 
 def _chain_message(name: str, args, kwargs) -> tuple | None:
     """(task name, record id, token, hop) of a workflow's message, else None."""
-    from connections.workflows.registry import BY_TASK
+    from connections.workflows.registry import TASK_NAMES
 
-    if name not in BY_TASK or not args or len(args) < 2:
+    if name not in TASK_NAMES or not args or len(args) < 2:
         return None
     return name, args[0], args[1], (kwargs or {}).get("hop", 0)
 

@@ -66,6 +66,8 @@ def _lost(stalled: QuerySet, workflow, now) -> set[tuple[int, str, int]]:
     """Of the chains past due, those no live worker holds (workflows/holders.py), and those
     past due for so long that even a live holder has dropped them."""
     rows = list(stalled.values_list("pk", "task_token", "task_hop", "task_due_at"))
+    if not rows:  # the usual case: no question for the cache, no warning while it is away
+        return set()
     holds = {
         holders.hold_key(workflow.task_name, pk, token, hop): (pk, token, hop)
         for pk, token, hop, _ in rows

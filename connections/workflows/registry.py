@@ -15,8 +15,8 @@ WORKFLOWS: dict[str, Workflow] = {
     for workflow in (PUBLISH, CONFIGURE, RETIRE, PROVISION, CONNECT, REVOKE, CLEANUP)
 }
 
-# The task that runs each workflow's hops → the workflow (workflows/holders.py).
-BY_TASK: dict[str, Workflow] = {workflow.task_name: workflow for workflow in WORKFLOWS.values()}
+# The tasks that run workflows' hops: how workflows/holders.py tells a chain's message.
+TASK_NAMES = frozenset(workflow.task_name for workflow in WORKFLOWS.values())
 
 # (model, state) → the workflow a record in that state is carried on by.
 IN_FLIGHT: dict[tuple[type, str], Workflow] = {

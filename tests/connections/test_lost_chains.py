@@ -5,12 +5,14 @@ or that nobody holds, is resumed. (The real worker's side, end to end: bench/soa
 import time
 import uuid
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, task_postrun, task_received
 from django.utils import timezone
 
 from connections.choices import RequestState
+from connections.tasks import provision_request
 from connections.workflows import holders
 from connections.workflows.access import PROVISION
 from connections.workflows.reconcile import ABANDONED_AFTER, GRACE, restart_stalled_chains
@@ -25,7 +27,21 @@ TOKEN = uuid.uuid4().hex
 
 @pytest.fixture
 def worker() -> str:
-    return f"worker-host:{uuid.uuid4().hex}"
+    """This process as a worker of its own: a new identity, that no earlier test said alive."""
+    return holders.new_identity()
+
+
+def receive(record, hop: int = 3) -> None:
+    """The worker receives the chain's message for `hop`, as Celery tells it (task_received)."""
+    request = SimpleNamespace(
+        name=PROVISION.task_name, args=(record.pk, TOKEN), kwargs={"hop": hop}
+    )
+    task_received.send(sender=None, request=request)
+
+
+def finish(record, hop: int = 3) -> None:
+    """The worker ran that hop (task_postrun)."""
+    task_postrun.send(sender=provision_request, args=(record.pk, TOKEN), kwargs={"hop": hop})
 
 
 def late_request(past_due: timedelta):
@@ -44,7 +60,7 @@ def restarted(record) -> bool:
 
 def test_a_late_chain_held_by_a_live_worker_is_left_to_it(worker):
     record = late_request(GRACE * 4)
-    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    receive(record)
     holders.say_alive(worker)
 
     assert restart_stalled_chains() == 0
@@ -53,7 +69,7 @@ def test_a_late_chain_held_by_a_live_worker_is_left_to_it(worker):
 
 def test_a_chain_held_by_a_worker_that_went_silent_is_resumed(worker):
     record = late_request(GRACE * 4)
-    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)  # and never said it lives
+    receive(record)  # and never said it lives
 
     assert restart_stalled_chains() == 1
     assert restarted(record)
@@ -69,7 +85,7 @@ def test_a_chain_nobody_holds_is_resumed_once_grace_has_passed():
 
 def test_the_hold_of_an_older_hop_does_not_cover_the_chain(worker):
     record = late_request(GRACE * 4)
-    holders.hold(PROVISION.task_name, record.pk, TOKEN, 2, worker)
+    receive(record, hop=2)
     holders.say_alive(worker)
 
     assert restart_stalled_chains() == 1
@@ -78,7 +94,7 @@ def test_the_hold_of_an_older_hop_does_not_cover_the_chain(worker):
 
 def test_a_chain_a_live_worker_has_held_for_too_long_is_resumed_anyway(worker):
     record = late_request(ABANDONED_AFTER + GRACE)
-    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    receive(record)
     holders.say_alive(worker)
 
     assert restart_stalled_chains() == 1
@@ -104,9 +120,9 @@ def test_chains_due_after_the_reconcilers_message_was_sent_are_not_judged_by_it(
 
 def test_a_hop_that_ran_holds_nothing_any_more(worker):
     record = late_request(GRACE * 4)
-    holders.hold(PROVISION.task_name, record.pk, TOKEN, 3, worker)
+    receive(record)
     holders.say_alive(worker)
-    holders.release(PROVISION.task_name, record.pk, TOKEN, 3)
+    finish(record)
 
     assert restart_stalled_chains() == 1
     assert restarted(record)
