@@ -11,8 +11,10 @@ from connections.choices import RequestState, Role, ServiceState
 from connections.models import (
     AccessRequest,
     CloudAccount,
+    Instance,
     Membership,
     PublishedService,
+    ServiceBackend,
     ServiceZone,
     Team,
     Vpc,
@@ -29,12 +31,14 @@ STATES = [
 
 
 def populate(services: int, requests: int, start: int = 0, first_request: int = 0) -> None:
-    """`services` services over 10 teams, `requests` requests from 10 teams' VPCs (bulk). With
-    no new services, the requests go to the existing ones, numbered on from `first_request`."""
+    """`services` services over 10 teams, each with its VPC's zones and two backends, every other
+    one trusting a team; `requests` requests from 10 teams' VPCs (bulk). With no new services,
+    the requests go to the existing ones, numbered on from `first_request`."""
     account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
     teams = list(Team.objects.order_by("pk"))
     vpcs = list(Vpc.objects.order_by("pk"))
     vswitches = {vpc.pk: list(vpc.vswitches.order_by("zone_id")) for vpc in vpcs}
+    instances = {vpc.pk: list(vpc.instances.order_by("instance_id")) for vpc in vpcs}
     batch = []
     for number in range(start, start + services):
         team = teams[number % len(teams)]
@@ -53,11 +57,29 @@ def populate(services: int, requests: int, start: int = 0, first_request: int = 
     created = PublishedService.objects.bulk_create(batch, batch_size=2000) or list(
         PublishedService.objects.order_by("pk")
     )
+    new = created if services else []
     ServiceZone.objects.bulk_create(
         [
             ServiceZone(service=service, zone_id=vswitch.zone_id, vswitch=vswitch)
-            for service in (created if services else [])
+            for service in new
             for vswitch in vswitches[service.vpc_id]
+        ],
+        batch_size=5000,
+    )
+    ServiceBackend.objects.bulk_create(
+        [
+            ServiceBackend(service=service, instance=instance, port=80)
+            for service in new
+            for instance in instances[service.vpc_id]
+        ],
+        batch_size=5000,
+    )
+    trust = PublishedService.trusted_teams.through
+    trust.objects.bulk_create(
+        [
+            trust(publishedservice_id=service.pk, team_id=teams[(number + 1) % len(teams)].pk)
+            for number, service in enumerate(new, start)
+            if number % 2 == 0
         ],
         batch_size=5000,
     )
@@ -80,14 +102,19 @@ def populate(services: int, requests: int, start: int = 0, first_request: int = 
 
 
 def set_up_people() -> object:
-    """Ten teams with a VPC each; the measuring person owns Platform and is in Apps."""
+    """Ten teams with a VPC each (two zones, two instances); the measuring person owns Platform
+    and is in Apps."""
     account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
     names = ["Platform", "Apps"] + [f"Team {n}" for n in range(8)]
     for index, name in enumerate(names):
         team = Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
         vpc = Vpc.objects.create(account=account, team=team, vpc_id=f"vpc-{index:04d}", name=name)
-        for zone in ("cn-hangzhou-g", "cn-hangzhou-k"):
+        for number, zone in enumerate(("cn-hangzhou-g", "cn-hangzhou-k")):
             VSwitch.objects.create(vpc=vpc, vswitch_id=f"vsw-{index:04d}-{zone[-1]}", zone_id=zone)
+            Instance.objects.create(
+                vpc=vpc, instance_id=f"i-{index:04d}-{zone[-1]}", name=f"{name} web {number}",
+                zone_id=zone, private_ip=f"10.{index}.{number}.10", status="Running",
+            )  # fmt: skip
     person = get_user_model().objects.create_user("bench", password="bench", is_staff=True)
     person.is_superuser = True  # the admin's lists need a superuser; the pages treat one alike
     person.save()

@@ -96,14 +96,21 @@ class HandBuilt:
 
     def with_declared_rest(self, obj, row: dict) -> dict:
         """`row`, and the fields this serializer declares beyond it (a detail serializer's
-        events, say) built as DRF builds them. Which those are is found at the first row."""
-        rest = self.__dict__.get("_declared_rest")
+        events, say) built as DRF builds them. Which those are depends on the class alone and is
+        found at its first row; a class with none never builds its fields (DRF builds them
+        afresh for every serializer, which costs a list page more than its rows' dicts)."""
+        rest = _DECLARED_REST.get(type(self))
         if rest is None:
-            rest = self._declared_rest = [(n, f) for n, f in self.fields.items() if n not in row]
-        for name, field in rest:
+            rest = _DECLARED_REST[type(self)] = [name for name in self.fields if name not in row]
+        for name in rest:
+            field = self.fields[name]
             attribute = field.get_attribute(obj)
             row[name] = None if attribute is None else field.to_representation(attribute)
         return row
+
+
+# Per hand-built serializer class, the names of its declared fields beyond its hand-built row.
+_DECLARED_REST: dict[type, list[str]] = {}
 
 
 class Shape(OutputOnly, serializers.Serializer):

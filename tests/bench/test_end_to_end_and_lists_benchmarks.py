@@ -68,8 +68,20 @@ def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(e
 
 def test_the_short_list_benchmark_measures_every_list_for_both_people(tmp_path):
     out = run_bench("api_lists.py", tmp_path)
-    rows = re.findall(r"^(admin|member)\s+(services|access-requests|events)\s", out, re.M)
-    assert len(rows) == 6, out
+    rows = re.findall(
+        r"^(admin|member)\s+(services|access-requests|events)\s+(same rows|columns)\s", out, re.M
+    )
+    assert sorted(set(rows)) == sorted(
+        (who, *measured)
+        for who in ("admin", "member")
+        for measured in (
+            ("services", "same rows"),
+            ("services", "columns"),
+            ("access-requests", "columns"),
+            ("events", "columns"),
+        )
+    ), out
+    assert len(rows) == 8, out
 
 
 def test_the_short_soak_holds_on_the_embedded_defaults(tmp_path):
