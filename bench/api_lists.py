@@ -1,4 +1,4 @@
-"""The REST API's lists against bare views of the same rows, served by one gunicorn in one run.
+"""The REST API's lists against bare views of their rows, served by one gunicorn in one run.
 
 gunicorn (2 sync workers, production settings, DEBUG off) serves the portal and, beside it, bare
 views (bench/lists_site_urls.py): plain Django views answering a JsonResponse, with no
@@ -11,11 +11,13 @@ authentication, throttling or serializer. Clients on keep-alive connections ask,
 | `GET /api/v1/access-requests/` | columns | `/bench/bare/access-requests/` |
 | `GET /api/v1/events/` | columns | `/bench/bare/events/` |
 
-"same rows": every field the API answers that person (zones, trusted teams, labels, links; the
-backends and VPC for the admin), as a plain view would build them: the page, then its related
-rows one query each (tests/bench/test_list_yardsticks.py checks the two answer the same). This
-is the yardstick of the services target (at least 0.5). "columns": the page's own columns and
-its owning team in one query, no related rows: a floor that answers less than the API does.
+"same rows": every field and link the API answers that person (zones, trusted teams, labels;
+the backends, VPC and owners' links for the admin), as a plain view would build them: the page,
+then its related rows one query each (tests/bench/test_list_yardsticks.py checks the two answer
+equal JSON). This is the yardstick of the services target (at least 0.5). "columns": the
+page's own columns and its owning team in one query, no related rows: a floor that answers less
+than the API does. The bare views write dates as strings themselves, so JsonResponse's encoder
+never calls back into Python.
 
 It prints each list's requests per second and p50 beside its bare view's and the ratio, as a
 platform admin (sees every row) and as a team member, first with 1,000 services and 10,000

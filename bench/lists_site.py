@@ -1,6 +1,6 @@
-"""The site bench/api_lists.py serves with gunicorn: the portal as it is, plus bare views that
-answer the same rows as a plain JsonResponse (no authentication, throttling or serializer), the
-floor each API list is measured against.
+"""The site bench/api_lists.py serves with gunicorn: the portal as it is, plus the bare views
+each API list is measured against: plain JsonResponse views (no authentication, throttling or
+serializer) of the catalog's same rows, and of each list's own columns.
 
 Settings: DJANGO_SETTINGS_MODULE=bench.lists_site and ROOT_URLCONF from here (`urls` below)."""
 

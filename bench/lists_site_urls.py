@@ -1,13 +1,15 @@
 """The portal's URLs and the bare views of bench/api_lists.py (see bench/lists_site.py): for
 each list its own columns in one query ("columns"), and for the catalog every field the API
-answers too ("same rows")."""
+answers too ("same rows"). Plain Django views answering a JsonResponse; dates are written as
+the API writes them before the encoder sees them, so that it never calls back into Python."""
 
 from collections import defaultdict
+from datetime import UTC
 
 from django.http import JsonResponse
-from django.urls import path, reverse
+from django.urls import path
 
-from connections.choices import Health, ServiceState
+from connections.choices import SERVICE_RETIRABLE, Health, ServiceState
 from connections.models import (
     AccessRequest,
     Event,
@@ -20,13 +22,23 @@ from portal.urls import urlpatterns as portal_urls
 PAGE = 50
 
 
+def _iso(moment) -> str | None:
+    """A date as the API answers it (UTC, the portal's time zone here, written with a Z)."""
+    return moment and moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _answer(rows, *dates: str) -> JsonResponse:
+    results = [{**row, **{name: _iso(row[name]) for name in dates}} for row in rows]
+    return JsonResponse({"results": results})
+
+
 def bare_services(request):
     rows = PublishedService.objects.order_by("name", "id").values(
         "id", "name", "description", "state", "health", "owner_team__slug", "owner_team__name",
         "listener_protocol", "listener_port", "auto_accept", "endpoint_service_id",
         "endpoint_service_name", "created_at", "updated_at",
     )[:PAGE]  # fmt: skip
-    return JsonResponse({"results": list(rows)})
+    return _answer(rows, "created_at", "updated_at")
 
 
 def _grouped(rows) -> dict[int, list[tuple]]:
@@ -37,10 +49,10 @@ def _grouped(rows) -> dict[int, list[tuple]]:
 
 
 def bare_service_rows(request):
-    """The catalog's page with every field the API answers (zones, trusted teams, labels, the
-    owners' backends and VPC with `?as=admin`, as a platform admin sees them), written as a
-    plain Django view would: the page's columns, then its zones, trusted teams and backends in
-    one query each. tests/bench/test_list_yardsticks.py checks it answers what the API does."""
+    """The catalog's page with every field and link the API answers a team member, or with
+    `?as=admin` a platform admin (the owners' backends, VPC, last error and links too), written
+    as a plain Django view would: the page's columns, then its zones, trusted teams and backends
+    in one query each. tests/bench/test_list_yardsticks.py checks it answers what the API does."""
     owner = request.GET.get("as") == "admin"
     rows = list(
         PublishedService.objects.order_by("name", "id").values(
@@ -48,9 +60,11 @@ def bare_service_rows(request):
             "health_checked_at", "owner_team_id", "owner_team__slug", "owner_team__name",
             "listener_protocol", "listener_port", "auto_accept", "connection_limit",
             "endpoint_service_id", "endpoint_service_name", "created_at", "updated_at",
-            *(("vpc__vpc_id", "last_error_code", "last_error_message") if owner else ()),
-        )[:PAGE]
+            *(("vpc__vpc_id", "last_error_code", "last_error_message", "failed_phase")
+              if owner else ()),
+        )[: PAGE + 1]
     )  # fmt: skip
+    rows, more = rows[:PAGE], len(rows) > PAGE
     ids = [row["id"] for row in rows]
     zones = _grouped(
         ServiceZone.objects.filter(service_id__in=ids)
@@ -73,10 +87,26 @@ def bare_service_rows(request):
         else {}
     )  # fmt: skip
     states, healths = dict(ServiceState.choices), dict(Health.choices)
-    detail = request.build_absolute_uri(reverse("api:service-detail", kwargs={"pk": 0}))
+    api = request.build_absolute_uri("/api/v1/")
     backend_fields = (
         "instance_id", "name", "private_ip", "port", "weight", "healthy", "health_reason",
     )  # fmt: skip
+
+    def links(row: dict) -> dict:
+        # Both people are in a team; an admin may do to every service what its owners may.
+        own = f"{api}services/{row['id']}/"
+        found = {"self": own}
+        if row["state"] == ServiceState.AVAILABLE:
+            found["request_access"] = f"{api}access-requests/"
+        if owner:
+            found["events"] = f"{api}events/?service={row['id']}"
+            found["findings"] = f"{api}findings/?service={row['id']}"
+            if row["state"] in SERVICE_RETIRABLE:
+                found["retire"] = own
+            if row["state"] == ServiceState.FAILED and row["failed_phase"]:
+                found["retry"] = f"{own}retry/"
+        return found
+
     results = [
         {
             "id": row["id"],
@@ -87,7 +117,7 @@ def bare_service_rows(request):
             "health": row["health"],
             "health_label": healths[row["health"]],
             "health_reason": row["health_reason"],
-            "health_checked_at": row["health_checked_at"],
+            "health_checked_at": _iso(row["health_checked_at"]),
             "owner_team": {
                 "id": row["owner_team_id"],
                 "slug": row["owner_team__slug"],
@@ -116,13 +146,16 @@ def bare_service_rows(request):
                 if owner and (row["last_error_code"] or row["last_error_message"])
                 else None
             ),
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "links": {"self": detail.replace("/0/", f"/{row['id']}/")},
+            "created_at": _iso(row["created_at"]),
+            "updated_at": _iso(row["updated_at"]),
+            "links": links(row),
         }
         for row in rows
     ]
-    return JsonResponse({"results": results})
+    # The next page by the last row's position, as a keyset page asks for it.
+    last = rows[-1] if more else None
+    after = f"{request.path}?after={last['name']}&id={last['id']}" if last else None
+    return JsonResponse({"next": after, "previous": None, "results": results})
 
 
 def bare_access_requests(request):
@@ -131,7 +164,7 @@ def bare_access_requests(request):
         "vpc__vpc_id", "endpoint_id", "endpoint_domain", "justification", "created_at",
         "updated_at",
     )[:PAGE]  # fmt: skip
-    return JsonResponse({"results": list(rows)})
+    return _answer(rows, "created_at", "updated_at")
 
 
 def bare_events(request):
@@ -139,7 +172,7 @@ def bare_events(request):
         "id", "verb", "service_id", "access_request_id", "from_state", "to_state", "detail",
         "created_at",
     )[:PAGE]  # fmt: skip
-    return JsonResponse({"results": list(rows)})
+    return _answer(rows, "created_at")
 
 
 urlpatterns = [

@@ -96,8 +96,9 @@ class HandBuilt:
 
     def with_declared_rest(self, obj, row: dict) -> dict:
         """`row`, and the fields this serializer declares beyond it (a detail serializer's
-        events, say) built as DRF builds them. Which those are depends on the class alone and is
-        found at its first row; a class with none never builds its fields (DRF builds them
+        events, say) built as DRF builds them. Which those are depends on the class alone (no
+        serializer here picks its fields by context: one that did would need its own rule) and
+        is found at its first row; a class with none never builds its fields (DRF builds them
         afresh for every serializer, which costs a list page more than its rows' dicts)."""
         rest = _DECLARED_REST.get(type(self))
         if rest is None:
