@@ -17,7 +17,9 @@ the cloud's own wait for the same operations, measured side by side in one run:
     .venv/bin/python bench/end_to_end.py            # with 500 at once
     .venv/bin/python bench/end_to_end.py --short    # without (CI)
 
-Embedded defaults (SQLite, file-system broker) unless DATABASE_URL and REDIS_URL name others.
+Embedded defaults (SQLite, file-system broker) unless DATABASE_URL and REDIS_URL name others:
+an empty PostgreSQL database, and a Redis database of the benchmark's own, which it empties
+first (the typical times learnt by a run before would make the first-time rows known ones).
 """
 
 from __future__ import annotations
@@ -69,6 +71,9 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        from django.core.cache import cache
+
+        cache.clear()  # a folder of its own, or the Redis database given to the benchmark
         workers.append(Worker(VAR / "worker-1.log", "bench-1"))
         run(cloudsim, workers, path, delays, burst)
     finally:

@@ -115,6 +115,14 @@ class NlbApi(ProductApi):
                 servers.extend(group.get("NonNormalServers") or [])
         return servers
 
+    # --- what the waiting steps read, one account at a time (workflows/board.py) ---
+    # NLB lists take up to 100 items a page (docs/cloud-api.md).
+    def all_load_balancers(self) -> list[dict]:
+        return self.pages("ListLoadBalancers", "LoadBalancers", 100)
+
+    def all_listeners(self) -> list[dict]:
+        return self.pages("ListListeners", "Listeners", 100)
+
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_load_balancers(self, tags: dict[str, str]) -> list[str]:
         return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", tags)

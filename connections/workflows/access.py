@@ -87,7 +87,7 @@ def endpoint_gone(ctx: Context) -> Wait | None:
         ctx,
         "endpoint",
         endpoint_id,
-        read_status=lambda: board.endpoint(ctx, endpoint_id).get("EndpointStatus"),
+        read_status=lambda: board.read(ctx, board.ENDPOINTS, endpoint_id).get("EndpointStatus"),
         delete=lambda: api.delete_endpoint(endpoint_id),
         busy=frozenset({"Creating"}),
         operation="DeleteVpcEndpoint",
@@ -215,7 +215,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
 
 def endpoint_active(ctx: Context) -> Wait | None:
     record = ctx.record
-    attributes = board.endpoint(ctx, record.endpoint_id)
+    attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id)
     status = attributes.get("EndpointStatus")
     if status == "Active":
         if attributes.get("EndpointDomain"):
@@ -322,7 +322,7 @@ def accept_connection(ctx: Context) -> Wait | None:
 
 
 def connection_connected(ctx: Context) -> Wait | None:
-    status = board.endpoint(ctx, ctx.record.endpoint_id).get("ConnectionStatus")
+    status = board.read(ctx, board.ENDPOINTS, ctx.record.endpoint_id).get("ConnectionStatus")
     if status == "Connected":
         return None
     return Wait(f"connection {status}", operation="EnableVpcEndpointConnection")

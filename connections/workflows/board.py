@@ -1,62 +1,107 @@
-"""Endpoint statuses read in batches: requests waiting in one account share its list calls.
+"""Cloud statuses read in batches: records waiting in one account share its list calls.
 
-A step waiting on an endpoint (to be Active, Connected, or gone) reads it here. A step that has
-not waited yet reads the endpoint itself (GetVpcEndpointAttribute): the portal holds nothing
-newer than the call that just changed it. A read after a wait needs only a view of the account
-taken after the step's previous read: the account's latest listing (ListVpcEndpoints, paged,
-kept in the cache for every worker) when it is newer, and otherwise a new listing, which every
-other waiting request of the account then reads too. The calls made while endpoints wait so
-grow with accounts and with the reads of one request, not with the requests waiting: 500
-waiting requests in one account cost about the list calls one of them would.
+A step waiting on a resource (an endpoint to be Active, Connected or gone; a load balancer, a
+listener or an endpoint service to be Active, Running or gone) reads it here. A step that has
+not waited yet reads the resource itself (Get…Attribute): the portal holds nothing newer than
+the call that just changed it. A read after a wait needs only a view of the account taken after
+the step's previous read: the account's latest listing of that kind (List…, paged, kept in the
+cache for every worker) when it is newer, and otherwise a new listing, which every other waiting
+record of the account then reads too. The calls made while resources wait so grow with accounts
+and with the reads of one record, not with the records waiting: 500 waiting requests in one
+account cost about the list calls one of them would. Server groups and their servers are read
+one by one: those reads already name the group, and a service waits on one group.
 
 Two workers that find the listing old at the same moment may both list: at most one listing
-per worker thread, and no lock to wait on. An endpoint the listing does not hold (gone) is read
-on its own, so that "not found" is the cloud's answer about that endpoint, not a list's.
+per worker thread, and no lock to wait on. A resource the listing does not hold (gone) is read
+on its own, so that "not found" is the cloud's answer about that resource, not a list's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from connections.cloud import CloudSession
 from connections.workflows.runner import Context
 from portal import outages
 
-# What the waiting steps read of an endpoint; the rest of a listing is not kept.
-FIELDS = ("EndpointId", "EndpointStatus", "ConnectionStatus", "EndpointDomain")
 # A listing older than any waiting step's previous read is of no use; this only bounds the
 # cache's memory once nothing waits.
 LISTING_SECONDS = 60
 
 
-def _key(ctx: Context) -> str:
-    return f"cloud-board:endpoints:{ctx.cloud.account.pk}"
+@dataclass(frozen=True)
+class Kind:
+    """A kind of resource the waiting steps read: how to list an account's, how to read one,
+    and what of each the steps read (the rest of a listing is not kept)."""
+
+    name: str
+    id_field: str
+    fields: tuple[str, ...]
+    list_all: Callable[[CloudSession], list[dict]]
+    read_one: Callable[[CloudSession, str], dict]
 
 
-def endpoint(ctx: Context, endpoint_id: str) -> dict:
-    """The endpoint's status, connection status and domain, no older than the step's last read
-    (CloudNotFound when the cloud has no such endpoint)."""
+ENDPOINTS = Kind(
+    "endpoints",
+    "EndpointId",
+    ("EndpointId", "EndpointStatus", "ConnectionStatus", "EndpointDomain"),
+    lambda cloud: cloud.privatelink.all_endpoints(),
+    lambda cloud, endpoint_id: cloud.privatelink.get_endpoint(endpoint_id),
+)
+ENDPOINT_SERVICES = Kind(
+    "endpoint-services",
+    "ServiceId",
+    ("ServiceId", "ServiceStatus"),
+    lambda cloud: cloud.privatelink.all_endpoint_services(),
+    lambda cloud, service_id: cloud.privatelink.get_endpoint_service(service_id),
+)
+LISTENERS = Kind(
+    "listeners",
+    "ListenerId",
+    ("ListenerId", "ListenerStatus"),
+    lambda cloud: cloud.nlb.all_listeners(),
+    lambda cloud, listener_id: cloud.nlb.get_listener(listener_id),
+)
+LOAD_BALANCERS = Kind(
+    "load-balancers",
+    "LoadBalancerId",
+    ("LoadBalancerId", "LoadBalancerStatus"),
+    lambda cloud: cloud.nlb.all_load_balancers(),
+    lambda cloud, nlb_id: cloud.nlb.get_load_balancer(nlb_id),
+)
+
+
+def _key(ctx: Context, kind: Kind) -> str:
+    return f"cloud-board:{kind.name}:{ctx.cloud.account.pk}"
+
+
+def read(ctx: Context, kind: Kind, resource_id: str) -> dict:
+    """The resource's fields the steps read, no older than the step's last read (CloudNotFound
+    when the cloud has no such resource)."""
     if ctx.read_since is None:
-        return ctx.cloud.privatelink.get_endpoint(endpoint_id)
+        return kind.read_one(ctx.cloud, resource_id)
     try:
-        return _from_listing(ctx, endpoint_id)
+        return _from_listing(ctx, kind, resource_id)
     except outages.OUTAGE_ERRORS as exc:
-        # Without the cache, each request reads its own endpoint, as before the board.
-        outages.proceed_without("Sharing an account's endpoint listing", exc)
-        return ctx.cloud.privatelink.get_endpoint(endpoint_id)
+        # Without the cache, each record reads its own resource, as before the board.
+        outages.proceed_without(f"Sharing an account's listing of {kind.name}", exc)
+        return kind.read_one(ctx.cloud, resource_id)
 
 
-def _from_listing(ctx: Context, endpoint_id: str) -> dict:
-    listing = cache.get(_key(ctx))
+def _from_listing(ctx: Context, kind: Kind, resource_id: str) -> dict:
+    listing = cache.get(_key(ctx, kind))
     if listing is None or listing["taken_at"] <= ctx.read_since:
         # Taken from the moment the call starts: it shows nothing older than that.
         taken_at = time.time()
-        endpoints = {
-            found["EndpointId"]: {field: found.get(field) for field in FIELDS}
-            for found in ctx.cloud.privatelink.all_endpoints()
+        resources = {
+            found[kind.id_field]: {field: found.get(field) for field in kind.fields}
+            for found in kind.list_all(ctx.cloud)
         }
-        listing = {"taken_at": taken_at, "endpoints": endpoints}
-        cache.set(_key(ctx), listing, LISTING_SECONDS)
-    found = listing["endpoints"].get(endpoint_id)
-    return found if found is not None else ctx.cloud.privatelink.get_endpoint(endpoint_id)
+        listing = {"taken_at": taken_at, "resources": resources}
+        cache.set(_key(ctx, kind), listing, LISTING_SECONDS)
+    found = listing["resources"].get(resource_id)
+    return found if found is not None else kind.read_one(ctx.cloud, resource_id)

@@ -15,6 +15,7 @@ from connections.choices import (
     ServiceState,
 )
 from connections.models import PublishedService
+from connections.workflows import board
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
 
@@ -76,7 +77,7 @@ def create_load_balancer(ctx: Context) -> Wait | None:
 
 
 def load_balancer_active(ctx: Context) -> Wait | None:
-    status = ctx.cloud.nlb.get_load_balancer(ctx.record.nlb_id).get("LoadBalancerStatus")
+    status = board.read(ctx, board.LOAD_BALANCERS, ctx.record.nlb_id).get("LoadBalancerStatus")
     if status == "Active":
         return None
     if status in ("CreateFailed", "Deleting", "Deleted"):
@@ -171,7 +172,7 @@ def create_listener(ctx: Context) -> Wait | None:
 
 
 def listener_running(ctx: Context) -> Wait | None:
-    status = ctx.cloud.nlb.get_listener(ctx.record.listener_id).get("ListenerStatus")
+    status = board.read(ctx, board.LISTENERS, ctx.record.listener_id).get("ListenerStatus")
     if status in ("Deleting", "Deleted"):
         _discard(ctx, "listener_id", "listener", status)
     return None if status == "Running" else Wait(f"listener {status}", operation="CreateListener")
@@ -201,9 +202,8 @@ def create_endpoint_service(ctx: Context) -> Wait | None:
 
 
 def endpoint_service_active(ctx: Context) -> Wait | None:
-    status = ctx.cloud.privatelink.get_endpoint_service(ctx.record.endpoint_service_id).get(
-        "ServiceStatus"
-    )
+    service_id = ctx.record.endpoint_service_id
+    status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
     if status == "Deleting":
         _discard(ctx, "endpoint_service_id", "endpoint service", status)
     if status == "Active":
@@ -323,7 +323,9 @@ def endpoint_service_gone(ctx: Context) -> Wait | None:
         ctx,
         "endpoint service",
         service_id,
-        read_status=lambda: api.get_endpoint_service(service_id).get("ServiceStatus"),
+        read_status=lambda: board.read(ctx, board.ENDPOINT_SERVICES, service_id).get(
+            "ServiceStatus"
+        ),
         delete=lambda: api.delete_endpoint_service(service_id),
         busy=frozenset({"Creating", "Pending"}),
         operation="DeleteVpcEndpointService",
@@ -338,7 +340,7 @@ def listener_gone(ctx: Context) -> Wait | None:
         ctx,
         "listener",
         listener_id,
-        read_status=lambda: api.get_listener(listener_id).get("ListenerStatus"),
+        read_status=lambda: board.read(ctx, board.LISTENERS, listener_id).get("ListenerStatus"),
         delete=lambda: api.delete_listener(
             listener_id, client_token=ctx.record.client_token("delete-listener")
         ),
@@ -372,7 +374,7 @@ def load_balancer_gone(ctx: Context) -> Wait | None:
         ctx,
         "load balancer",
         nlb_id,
-        read_status=lambda: api.get_load_balancer(nlb_id).get("LoadBalancerStatus"),
+        read_status=lambda: board.read(ctx, board.LOAD_BALANCERS, nlb_id).get("LoadBalancerStatus"),
         delete=lambda: api.delete_load_balancer(
             nlb_id, client_token=ctx.record.client_token("delete-nlb")
         ),

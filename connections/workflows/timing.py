@@ -54,14 +54,26 @@ def observed(operation: str, seconds: float, not_yet_at: float | None) -> None:
     """A wait on `operation` was seen over `seconds` after it began, and was still going at
     `not_yet_at` (the read before): move its typical time towards when it really ended.
 
-    Between two close reads, it ended halfway. After a long gap (the first read, at the
-    typical time, found it done) it may have ended well before: aim a little earlier, so that
-    the estimate does not only ever grow by the lateness of each read."""
+    Between two close reads, it ended halfway. After a long gap it ended somewhere between the
+    two reads, and the gap says nothing of where: the typical time moves only as far as the
+    reads prove. Up to the read before, which found it still going (the cloud got slower);
+    down to a little before this read, when this read came before the typical time's end (the
+    first read, at the typical time, found it done: aim a little earlier, so the estimate does
+    not only ever grow by each read's lateness). A read late for the worker's own reasons (a
+    burst queued ahead of it) so teaches nothing: it would have held up the requests after."""
     gap = seconds - (not_yet_at or 0.0)
     close = gap <= max(2 * MIN_INTERVAL_SECONDS, 2 * LATENESS * seconds)
-    ended = seconds - gap / 2 if close else seconds * (1 - LATENESS)
     try:
         typical = cache.get(_key(operation))
+        if close:
+            ended = seconds - gap / 2
+        else:
+            before_this_read = seconds * (1 - LATENESS)
+            ended = (
+                before_this_read
+                if typical is None
+                else min(max(typical, not_yet_at or 0.0), before_this_read)
+            )
         learnt = ended if typical is None else typical + LEARNING_RATE * (ended - typical)
         cache.set(_key(operation), learnt, CACHE_SECONDS)
     except outages.OUTAGE_ERRORS as exc:

@@ -1,0 +1,121 @@
+"""Reads after a wait share the account's listing (connections/workflows/board.py), for every
+kind a workflow waits on, against cloudsim through the SDKs: many records waiting in one account
+cost one list call, not a read each."""
+
+import time
+from collections import Counter
+from types import SimpleNamespace
+
+import pytest
+
+from connections import demo
+from connections.cloud import CloudNotFound, CloudSession, forget_sessions
+from connections.workflows import board
+
+pytestmark = pytest.mark.django_db
+
+WAITING = 5
+ZONES = ["cn-hangzhou-g", "cn-hangzhou-k"]
+
+
+@pytest.fixture
+def account(cloudsim):
+    cloudsim.reset()
+    forget_sessions()
+    account = demo.create_accounts()["A"]
+    demo.sync_inventory(account)
+    return account
+
+
+def made_load_balancers(cloud: CloudSession, account) -> list[str]:
+    vpc = account.vpcs.get(name="VPC2")
+    zones = [(z.zone_id, z.vswitch_id) for z in vpc.vswitches.filter(zone_id__in=ZONES)]
+    return [
+        cloud.nlb.create_load_balancer(
+            name=f"board-{n}", vpc_id=vpc.vpc_id, zones=zones, tags=[], client_token=f"lb-{n}"
+        )["LoadbalancerId"]
+        for n in range(WAITING)
+    ]
+
+
+def made_endpoint_services(cloud: CloudSession, nlb_ids: list[str]) -> list[str]:
+    return [
+        cloud.privatelink.create_endpoint_service(
+            nlb_id=nlb_id, zones=ZONES, auto_accept=False, description="",
+            tags=[], client_token=f"eps-{n}",
+        )["ServiceId"]
+        for n, nlb_id in enumerate(nlb_ids)
+    ]  # fmt: skip
+
+
+def made_listeners(cloud: CloudSession, account, nlb_ids: list[str]) -> list[str]:
+    vpc_id = account.vpcs.get(name="VPC2").vpc_id
+    listeners = []
+    for n, nlb_id in enumerate(nlb_ids):
+        group = cloud.nlb.create_server_group(
+            name=f"board-{n}", vpc_id=vpc_id, protocol="TCP", tags=[], client_token=f"sgp-{n}"
+        )["ServerGroupId"]
+        listeners.append(
+            cloud.nlb.create_listener(
+                nlb_id=nlb_id, server_group_id=group, protocol="TCP", port=80, tags=[],
+                client_token=f"lsn-{n}",
+            )["ListenerId"]
+        )  # fmt: skip
+    return listeners
+
+
+MADE = {
+    "load-balancers": lambda cloud, account, nlb_ids: nlb_ids,
+    "listeners": made_listeners,
+    "endpoint-services": lambda cloud, account, nlb_ids: made_endpoint_services(cloud, nlb_ids),
+}
+
+
+def calls(cloudsim) -> Counter:
+    return Counter(cloudsim.stats()["calls"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "status_field", "get_action", "list_action"),
+    [
+        (board.LOAD_BALANCERS, "LoadBalancerStatus", "GetLoadBalancerAttribute",
+         "ListLoadBalancers"),
+        (board.LISTENERS, "ListenerStatus", "GetListenerAttribute", "ListListeners"),
+        (board.ENDPOINT_SERVICES, "ServiceStatus", "GetVpcEndpointServiceAttribute",
+         "ListVpcEndpointServices"),
+    ],
+)  # fmt: skip
+def test_records_waiting_in_one_account_are_read_from_one_listing(
+    cloudsim, account, kind, status_field, get_action, list_action
+):
+    cloud = CloudSession(account)
+    nlb_ids = made_load_balancers(cloud, account)
+    ids = MADE[kind.name](cloud, account, nlb_ids)
+    before = calls(cloudsim)
+
+    # Each record has read its resource once and waited since: a listing taken now will do.
+    waited = SimpleNamespace(cloud=cloud, read_since=time.time())
+    statuses = [board.read(waited, kind, resource_id)[status_field] for resource_id in ids]
+
+    made = calls(cloudsim) - before
+    assert statuses == [("Running" if kind is board.LISTENERS else "Active")] * WAITING
+    assert (made[list_action], made[get_action]) == (1, 0)
+
+    # A read that must be newer than that listing lists again; one that has not waited reads its
+    # own resource (the portal knows nothing newer than its own last call).
+    again = SimpleNamespace(cloud=cloud, read_since=time.time())
+    board.read(again, kind, ids[0])
+    board.read(SimpleNamespace(cloud=cloud, read_since=None), kind, ids[0])
+    made = calls(cloudsim) - before
+    assert (made[list_action], made[get_action]) == (2, 1)
+
+
+def test_a_resource_the_listing_does_not_hold_is_read_on_its_own_and_not_found(cloudsim, account):
+    cloud = CloudSession(account)
+    waited = SimpleNamespace(cloud=cloud, read_since=time.time())
+
+    with pytest.raises(CloudNotFound):
+        board.read(waited, board.LOAD_BALANCERS, "nlb-gone0000000000000")
+
+    made = calls(cloudsim)
+    assert (made["ListLoadBalancers"], made["GetLoadBalancerAttribute"]) == (1, 1)
