@@ -82,6 +82,7 @@ def _key(ctx: Context, kind: Kind) -> str:
 def read(ctx: Context, kind: Kind, resource_id: str) -> dict:
     """The resource's fields the steps read, no older than the step's last read (CloudNotFound
     when the cloud has no such resource)."""
+    ctx.seen_at = None  # a read of its own is true when it is made
     if ctx.read_since is None:
         return kind.read_one(ctx.cloud, resource_id)
     try:
@@ -104,4 +105,9 @@ def _from_listing(ctx: Context, kind: Kind, resource_id: str) -> dict:
         listing = {"taken_at": taken_at, "resources": resources}
         cache.set(_key(ctx, kind), listing, LISTING_SECONDS)
     found = listing["resources"].get(resource_id)
-    return found if found is not None else kind.read_one(ctx.cloud, resource_id)
+    if found is None:
+        return kind.read_one(ctx.cloud, resource_id)
+    # True when the listing was taken, maybe a while before this step ran: a wait is timed
+    # by that, not by when the step read it.
+    ctx.seen_at = listing["taken_at"]
+    return found

@@ -114,6 +114,9 @@ class Context:
         # When the running step last read the cloud (it has waited before), else None: what it
         # reads now must be newer than that, and may be shared with others (workflows/board.py).
         self.read_since: float | None = None
+        # When what the step last read was true, if not when it read: the time of the shared
+        # listing it was answered from (workflows/board.py). A wait is timed by it.
+        self.seen_at: float | None = None
 
     @cached_property
     def cloud(self) -> CloudSession:
@@ -245,6 +248,7 @@ def run(
     step_started: float | None = None,
     awaiting: str | None = None,
     last_read: float | None = None,
+    seen_at: float | None = None,
 ) -> str:
     """Advance the workflow as far as it goes now; returns what happened, for logs and tests."""
     record = workflow.load(record_id, token, hop)
@@ -319,12 +323,14 @@ def run(
             return f"wait {step.name}: {outcome.reason}"
         if step_started is not None and awaiting:
             # What the next wait on this operation expects (workflows/timing.py).
-            not_yet = last_read - step_started if last_read else None
-            timing.observed(awaiting, time.time() - step_started, not_yet)
+            # Timed by when what was read was true (a shared listing may be older than the
+            # read), so that a read the worker made late teaches nothing (workflows/timing.py).
+            not_yet = (seen_at or last_read) - step_started if last_read else None
+            timing.observed(awaiting, (ctx.seen_at or time.time()) - step_started, not_yet)
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, erring_since, waits, step_started, awaiting = 0, None, 0, None, None
-        ctx.read_since = None
+        ctx.read_since = ctx.seen_at = None
         finished_here = step.name
     return "done"
 
@@ -398,6 +404,7 @@ def _reschedule(
             "step_started": step_started,
             "awaiting": awaiting,
             "last_read": time.time(),
+            "seen_at": ctx.seen_at,
         },
         countdown=countdown,
     )

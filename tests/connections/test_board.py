@@ -94,8 +94,16 @@ def test_records_waiting_in_one_account_are_read_from_one_listing(
     before = calls(cloudsim)
 
     # Each record has read its resource once and waited since: a listing taken now will do.
-    waited = SimpleNamespace(cloud=cloud, read_since=time.time())
-    statuses = [board.read(waited, kind, resource_id)[status_field] for resource_id in ids]
+    asked_from = time.time()
+    waited = SimpleNamespace(cloud=cloud, read_since=asked_from)
+    statuses, seen = [], set()
+    for resource_id in ids:
+        statuses.append(board.read(waited, kind, resource_id)[status_field])
+        seen.add(waited.seen_at)
+    # Each answer is true as of the one listing, taken at the first read: what a wait is
+    # timed by, not when each step read it.
+    [listed_at] = seen
+    assert asked_from < listed_at < time.time()
 
     made = calls(cloudsim) - before
     assert statuses == [("Running" if kind is board.LISTENERS else "Active")] * WAITING
@@ -105,7 +113,9 @@ def test_records_waiting_in_one_account_are_read_from_one_listing(
     # own resource (the portal knows nothing newer than its own last call).
     again = SimpleNamespace(cloud=cloud, read_since=time.time())
     board.read(again, kind, ids[0])
-    board.read(SimpleNamespace(cloud=cloud, read_since=None), kind, ids[0])
+    first = SimpleNamespace(cloud=cloud, read_since=None)
+    board.read(first, kind, ids[0])
+    assert first.seen_at is None  # its own read: true now
     made = calls(cloudsim) - before
     assert (made[list_action], made[get_action]) == (2, 1)
 
