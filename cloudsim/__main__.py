@@ -45,14 +45,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--latency-ms", type=int, help="add this latency to every call")
     serve.add_argument("--fault-seed", type=int, help="make injected faults repeatable")
     serve.add_argument("--access-log", action="store_true", help="log every request to stderr")
-    serve.add_argument(
-        "--accept-hold-ms",
-        type=int,
-        default=0,
-        metavar="N",
-        help="keep each EnableVpcEndpointConnection in flight N ms; an overlapping one in the "
-        "same account is refused with ConcurrentCallNotSupported",
-    )
 
     check = commands.add_parser("check", help="validate a scenario file")
     check.add_argument("scenario")
@@ -81,8 +73,6 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         )
     if args.delay_scale < 0 or args.health_interval_scale <= 0:
         parser.error("--delay-scale must be >= 0 and --health-interval-scale > 0")
-    if not 0 <= args.accept_hold_ms <= 60_000:
-        parser.error("--accept-hold-ms must be between 0 and 60000")
     faults = []
     try:
         faults.extend(json.loads(text) for text in args.fault)
@@ -112,7 +102,6 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             fault_seed=args.fault_seed,
             allow_non_loopback=args.allow_non_loopback,
             access_log=args.access_log,
-            accept_hold_ms=args.accept_hold_ms,
         )
     except (ScenarioError, StateError) as exc:
         print(f"cloudsim: {exc}", file=sys.stderr)

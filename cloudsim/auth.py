@@ -1,4 +1,4 @@
-"""Who is calling: request signatures, STS sessions and RAM-style allow lists.
+"""Who is calling: request signatures, STS sessions, and the RAM policy each caller acts under.
 
 Two signatures are checked, exactly as the clients compute them:
 - ACS3-HMAC-SHA256 (alibabacloud-tea-openapi): the `Authorization` header over the method, the
@@ -9,6 +9,9 @@ Two signatures are checked, exactly as the clients compute them:
 STS credentials (`STS.` access keys) come from AssumeRole and carry a security token
 (`x-acs-security-token`, or the `SecurityToken` parameter with the older signature) that must
 match the key and must not have expired on the emulator's clock.
+
+Each access key and role carries a RAM policy (cloudsim/ram.py): the scenario's, or one given at
+run time through the control API (`PUT /_sim/policies/<access key id>`), which wins until reset.
 
 Timestamps and nonces are not checked: the emulator's clock can be moved forward on purpose
 (`POST /_sim/clock`), and replay protection proves nothing locally.
@@ -21,17 +24,15 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from urllib.parse import quote
 
 from cloudsim import ids
 from cloudsim.errors import ApiError
+from cloudsim.ram import ALLOW, FULL_ACCESS, Policy
 from cloudsim.scenario import Account, Role, Scenario
 
 ACS3 = "ACS3-HMAC-SHA256"
 STS_PREFIX = "STS."
-# As in RAM: any identity may ask who it is.
-ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,15 @@ class Identity:
     identity_type: str  # "Account", "RAMUser" or "AssumedRoleUser", as GetCallerIdentity says
     principal_id: str
     access_key_id: str
-    allow: tuple[str, ...] = ("*",)
+    policy: Policy = FULL_ACCESS
     role_id: str = ""
 
-    def may_call(self, product: str, action: str) -> bool:
-        target = f"{product}:{action}"
-        if target in ALWAYS_ALLOWED:
-            return True
-        return any(fnmatchcase(target, pattern) for pattern in self.allow)
+    def decide(self, action: str, context: Mapping[str, str] | None = None) -> str:
+        """RAM's decision on `product:Action` for this caller (ram.ALLOW or a kind of deny)."""
+        return self.policy.decide(action, context)
+
+    def may(self, action: str, context: Mapping[str, str] | None = None) -> bool:
+        return self.decide(action, context) == ALLOW
 
 
 HeaderGetter = Callable[[str], "str | None"]
@@ -59,13 +61,21 @@ HeaderGetter = Callable[[str], "str | None"]
 class Authenticator:
     """Checks signatures against the scenario's access keys and the live STS sessions."""
 
-    def __init__(self, scenario: Scenario, sessions: Callable[[], dict], now: Callable[[], float]):
-        self._keys: dict[str, tuple[Account, str, str | None, tuple[str, ...]]] = {}
+    def __init__(
+        self,
+        scenario: Scenario,
+        sessions: Callable[[], dict],
+        now: Callable[[], float],
+        policies: Callable[[], dict] = dict,
+    ):
+        self._keys: dict[str, tuple[Account, str, str | None, Policy]] = {}
         for account in scenario.accounts:
             for key in account.access_keys:
-                self._keys[key.id] = (account, key.secret, key.user, key.allow)
+                self._keys[key.id] = (account, key.secret, key.user, key.policy)
         self._sessions = sessions
         self._now = now
+        # Access key id → a policy document set at run time (the control API), over the scenario's.
+        self._policies = policies
 
     def authenticate(
         self,
@@ -190,7 +200,10 @@ class Authenticator:
                 "InvalidSecurityToken.MismatchWithAccessKey",
                 "The security token does not belong to this access key.",
             )
-        account, secret, user, allow = found
+        account, secret, user, policy = found
+        given = self._policies().get(access_key_id)
+        if given is not None:
+            policy = Policy.parse(given)
         if user:
             user_id = ids.stable_digits(16, account.uid, "user", user)
             identity = Identity(
@@ -199,11 +212,18 @@ class Authenticator:
                 "RAMUser",
                 user_id,
                 access_key_id,
-                allow,
+                policy,
             )
         else:
+            # The key's policy binds the account's own key too (the scenario's `allow`/`policy`,
+            # PUT /_sim/policies): without one it is FULL_ACCESS, as an Alibaba Cloud account is.
             identity = Identity(
-                account.uid, f"acs:ram::{account.uid}:root", "Account", account.uid, access_key_id
+                account.uid,
+                f"acs:ram::{account.uid}:root",
+                "Account",
+                account.uid,
+                access_key_id,
+                policy,
             )
         return identity, secret
 
@@ -236,7 +256,7 @@ class Authenticator:
             "AssumedRoleUser",
             session["PrincipalId"],
             access_key_id,
-            tuple(session["Allow"]),
+            Policy.parse(session["Policy"]),
             session["RoleId"],
         )
         return identity, session["AccessKeySecret"]
@@ -258,7 +278,7 @@ def new_session(
         "SessionName": session_name,
         "Arn": f"acs:ram::{account.uid}:role/{role.name.lower()}/{session_name}",
         "PrincipalId": f"{role.role_id}:{session_name}",
-        "Allow": list(role.allow),
+        "Policy": role.policy.document,
         "AssumedBy": caller.arn,
     }
 

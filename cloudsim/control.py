@@ -23,7 +23,18 @@ page can send without a CORS preflight that cloudsim never grants.
   until the connection is Connected; 409 when H is the ENI address of more than one Connected
   endpoint (overlapping VPCs) and no `vpc` says which client VPC is asking;
 - `POST /_sim/resolve` with `{"targets": [{"host", "port", "vpc"?}, …]}`: the same for many
-  targets in one call (a health sweep's), `{"answers": [{"host", "port"} or {"error", "message"}]}`.
+  targets in one call (a health sweep's), `{"answers": [{"host", "port"} or {"error", "message"}]}`;
+- `GET /_sim/policies`; `PUT /_sim/policies/<access key id>` with a RAM policy document: the key
+  acts under it (over the scenario's) until reset or `DELETE /_sim/policies/<access key id>`;
+- `POST /_sim/accounts/<uid>` with `{"privatelink_activated": bool, "service_linked_roles":
+  [service names]}` (either): an account's settings, as the console would change them;
+- `POST /_sim/zones/<zone id>` with `{"products": ["nlb", "privatelink"]}`: the products the
+  zone offers (what each product's DescribeZones lists), until reset;
+- `POST /_sim/delays` with `{"delays": {"CreateVpcEndpoint": 3.0, …}}`: real seconds for those
+  operations (null: back to the scenario's), until reset;
+- `POST /_sim/locks` with `{"resource": id, "lock": "FinancialLocked" | …}`, `DELETE
+  /_sim/locks/<id>`: lock a load balancer, endpoint or endpoint service, as the cloud does when
+  an account is overdue (cloudsim/products/locks.py).
 """
 
 from __future__ import annotations
@@ -37,6 +48,9 @@ from urllib.parse import parse_qsl
 
 from cloudsim import ids
 from cloudsim.network import AmbiguousAddress, NetworkError
+from cloudsim.products import locks
+from cloudsim.ram import Policy, PolicyError
+from cloudsim.scenario import DEFAULT_DELAYS, PRODUCTS_WITH_ZONES
 
 if TYPE_CHECKING:
     from cloudsim.server import CloudSim
@@ -58,7 +72,7 @@ def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
     if not _loopback_host(environ.get("HTTP_HOST")):
         return _error(403, "Forbidden", "The control API answers requests to a loopback host.")
     method = environ.get("REQUEST_METHOD", "GET")
-    if method in ("POST", "DELETE") and not _is_json(environ.get("CONTENT_TYPE", "")):
+    if method in ("POST", "PUT", "DELETE") and not _is_json(environ.get("CONTENT_TYPE", "")):
         return _error(
             415,
             "UnsupportedMediaType",
@@ -100,6 +114,16 @@ def handle(sim: CloudSim, environ: dict[str, Any], path: str) -> Answer:
             return _resolve(sim, query)
         if route == ("POST", ("resolve",)):
             return _resolve_many(sim, environ)
+        if parts[:1] == ["policies"]:
+            return _policies(sim, method, parts[1:], environ)
+        if route == ("POST", ("accounts",)) and len(parts) == 2:
+            return _account(sim, parts[1], _json_body(environ))
+        if route == ("POST", ("zones",)) and len(parts) == 2:
+            return _zone(sim, parts[1], _json_body(environ))
+        if route == ("POST", ("delays",)):
+            return _delays(sim, _json_body(environ))
+        if parts[:1] == ["locks"]:
+            return _locks(sim, method, parts[1:], environ)
     except AmbiguousAddress as exc:
         return _error(409, "Ambiguous", str(exc))
     except NetworkError as exc:
@@ -171,6 +195,109 @@ def _faults(sim: CloudSim, method: str, rest: list[str], environ: dict[str, Any]
             return _error(404, "NotFound", f"No fault {rest[0]!r}.")
         return 200, {"removed": rest[0]}, {}
     return _error(405, "MethodNotAllowed", "Use GET, POST or DELETE on /_sim/faults.")
+
+
+def _policies(sim: CloudSim, method: str, rest: list[str], environ: dict[str, Any]) -> Answer:
+    store = sim.store
+    if method == "GET" and not rest:
+        with store.lock:
+            return 200, {"policies": dict(store.policies())}, {}
+    if len(rest) != 1 or method not in ("PUT", "DELETE"):
+        return _error(405, "MethodNotAllowed", "PUT or DELETE /_sim/policies/<access key id>.")
+    key = rest[0]
+    if not any(key == k.id for account in sim.scenario.accounts for k in account.access_keys):
+        return _error(404, "NotFound", f"No access key {key!r} in the scenario.")
+    with store.lock:
+        if method == "DELETE":
+            store.policies().pop(key, None)
+        else:
+            document = _json_body(environ)
+            try:
+                Policy.parse(document)
+            except PolicyError as exc:
+                raise _BadRequest(f"not a policy cloudsim can judge: {exc}") from None
+            store.policies()[key] = document
+        store.dirty = True
+    return 200, {"access_key": key, "policy": method == "PUT"}, {}
+
+
+def _account(sim: CloudSim, uid: str, body: Any) -> Answer:
+    if not isinstance(body, dict) or not body:
+        raise _BadRequest("give privatelink_activated and/or service_linked_roles")
+    unknown = set(body) - {"privatelink_activated", "service_linked_roles"}
+    if unknown:
+        raise _BadRequest(f"unknown settings {sorted(unknown)}")
+    activated = body.get("privatelink_activated", True)
+    roles = body.get("service_linked_roles", [])
+    if not isinstance(activated, bool) or not (
+        isinstance(roles, list) and all(isinstance(r, str) for r in roles)
+    ):
+        raise _BadRequest("privatelink_activated is a boolean, service_linked_roles a list")
+    with sim.store.lock:
+        if uid not in sim.store.data["accounts"]:
+            return _error(404, "NotFound", f"No account {uid!r} in the scenario.")
+        settings = sim.store.account(uid)
+        settings.update({key: body[key] for key in body})
+        sim.store.dirty = True
+        return 200, dict(settings), {}
+
+
+def _zone(sim: CloudSim, zone_id: str, body: Any) -> Answer:
+    products = body.get("products") if isinstance(body, dict) else None
+    if not isinstance(products, list) or not set(products) <= set(PRODUCTS_WITH_ZONES):
+        raise _BadRequest(f"give products, a list of {', '.join(PRODUCTS_WITH_ZONES)}")
+    with sim.store.lock:
+        if zone_id not in sim.store.data["zones"]:
+            return _error(404, "NotFound", f"No zone {zone_id!r} in the scenario.")
+        sim.store.data["zones"][zone_id] = sorted(set(products))
+        sim.store.dirty = True
+    return 200, {"zone": zone_id, "products": sorted(set(products))}, {}
+
+
+def _delays(sim: CloudSim, body: Any) -> Answer:
+    given = body.get("delays") if isinstance(body, dict) else None
+    if not isinstance(given, dict):
+        raise _BadRequest('give {"delays": {operation: seconds or null}}')
+    for operation, seconds in given.items():
+        if operation not in DEFAULT_DELAYS:
+            raise _BadRequest(f"unknown operation {operation!r}")
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= 3600
+        ):
+            raise _BadRequest(f"the delay of {operation} is seconds between 0 and 3600, or null")
+    with sim.store.lock:
+        delays = sim.store.data["delays"]
+        for operation, seconds in given.items():
+            if seconds is None:
+                delays.pop(operation, None)
+            else:
+                delays[operation] = float(seconds)
+        sim.store.dirty = True
+        return 200, {"delays": dict(delays)}, {}
+
+
+def _locks(sim: CloudSim, method: str, rest: list[str], environ: dict[str, Any]) -> Answer:
+    if method == "POST" and not rest:
+        body = _json_body(environ)
+        resource = body.get("resource") if isinstance(body, dict) else None
+        lock = body.get("lock", "FinancialLocked") if isinstance(body, dict) else None
+        if not isinstance(resource, str) or lock not in locks.LOCK_TYPES:
+            raise _BadRequest(f"give resource (an id) and lock (one of {locks.LOCK_TYPES})")
+        with sim.store.lock:
+            sim.store.advance()
+            if not locks.lock(sim.store, resource, lock):
+                return _error(404, "NotFound", f"No lockable resource {resource!r}.")
+            sim.store.dirty = True
+        return 200, {"resource": resource, "lock": lock}, {}
+    if method == "DELETE" and len(rest) == 1:
+        with sim.store.lock:
+            if not locks.unlock(sim.store, rest[0]):
+                return _error(404, "NotFound", f"No lockable resource {rest[0]!r}.")
+            sim.store.dirty = True
+        return 200, {"resource": rest[0], "lock": None}, {}
+    return _error(405, "MethodNotAllowed", "POST /_sim/locks or DELETE /_sim/locks/<id>.")
 
 
 def _web(sim: CloudSim, method: str, key: str, verb: str) -> Answer:

@@ -21,6 +21,8 @@ from cloudsim.store import Record, Store
 LOOPBACK = "127.0.0.1"
 # Servers still carrying traffic: those being added are not yet, those being removed no longer.
 _SERVING = ("Available", "Configuring")
+# Endpoints that carry traffic: Active ones, and those whose zones are changing.
+_CARRYING = ("Active", "Pending")
 
 
 class NetworkError(LookupError):
@@ -152,7 +154,11 @@ class Network:
         endpoint, zones = index.by_domain.get(host) or self._endpoint_for(host, vpc_id)
         if vpc_id is not None and endpoint["VpcId"] != vpc_id:
             endpoint, zones = self._endpoint_for(host, vpc_id)
-        if endpoint["EndpointStatus"] != "Active" or endpoint["ConnectionStatus"] != "Connected":
+        # An endpoint whose zones change (Pending) still carries traffic in its other zones.
+        if (
+            endpoint["EndpointStatus"] not in _CARRYING
+            or endpoint["ConnectionStatus"] != "Connected"
+        ):
             raise NetworkError(
                 f"{host} belongs to endpoint {endpoint['EndpointId']}, whose connection is "
                 f"{endpoint['ConnectionStatus']} (endpoint {endpoint['EndpointStatus']})"
@@ -219,7 +225,7 @@ class _Index:
 
 def _connected(endpoint: Record, zones: list[dict[str, Any]]) -> bool:
     return (
-        endpoint["EndpointStatus"] == "Active"
+        endpoint["EndpointStatus"] in _CARRYING
         and endpoint["ConnectionStatus"] == "Connected"
         and any(zone["ZoneStatus"] == "Connected" for zone in zones)
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from cloudsim import ids
+from cloudsim.ram import FULL_ACCESS, Policy, PolicyError
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "scenarios" / "default.yaml"
 
@@ -48,6 +49,13 @@ DEFAULT_DELAYS: dict[str, float] = {
     "RemoveZoneFromVpcEndpoint": 1.0,
     "AttachSecurityGroupToVpcEndpoint": 0.5,
     "DetachSecurityGroupFromVpcEndpoint": 0.5,
+    "UpdateVpcEndpointConnectionAttribute": 0.5,
+    # Synchronous calls that the cloud refuses to overlap (ConcurrentCallNotSupported): how long
+    # one keeps its account's or its service's lock.
+    "AddUserToVpcEndpointService": 0.2,
+    "RemoveUserFromVpcEndpointService": 0.2,
+    # How long a resource just created stays unknown to reads (eventual consistency).
+    "ReadAfterCreate": 0.5,
 }
 
 _UID = re.compile(r"^[0-9]{16}$")
@@ -57,6 +65,9 @@ _ID_PATTERNS = {
     "sg": re.compile(r"^sg-[a-z0-9]{6,32}$"),
     "i": re.compile(r"^i-[a-z0-9]{6,32}$"),
 }
+
+
+ACCOUNT_KEYS = ("access_keys", "roles", "vpcs", "privatelink_activated", "service_linked_roles")
 
 
 class ScenarioError(ValueError):
@@ -112,7 +123,7 @@ class AccessKey:
     id: str
     secret: str
     user: str | None
-    allow: tuple[str, ...]
+    policy: Policy
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ class Role:
     name: str
     role_id: str
     trusted_accounts: tuple[str, ...]
-    allow: tuple[str, ...]
+    policy: Policy
     max_session_duration: int
 
 
@@ -131,12 +142,25 @@ class Account:
     access_keys: tuple[AccessKey, ...]
     roles: tuple[Role, ...]
     vpcs: tuple[Vpc, ...]
+    # PrivateLink must be activated in an account before it publishes a service
+    # (CheckProductOpen, OpenPrivateLinkService).
+    privatelink_activated: bool = True
+    # Service-linked roles the account already has (by service name, e.g. nlb.aliyuncs.com);
+    # the others are created by the first call that needs one, if its caller may.
+    service_linked_roles: tuple[str, ...] = ()
+
+
+# The products whose zones a scenario may limit (each has its own DescribeZones).
+PRODUCTS_WITH_ZONES = ("nlb", "privatelink")
 
 
 @dataclass(frozen=True)
 class Zone:
     id: str
     name: str
+    # The products that may be deployed in the zone: NLB and PrivateLink each support a subset
+    # of a region's zones (each product's DescribeZones and "regions and zones" page).
+    products: tuple[str, ...] = PRODUCTS_WITH_ZONES
 
 
 @dataclass(frozen=True)
@@ -265,14 +289,26 @@ class _Reader:
         region = self.text(top["region"], "region")
         zones: dict[str, Zone] = {}
         for node in self.sequence(top["zones"], "zones"):
-            fields = self.mapping(node, "a zone", ("id",), ("name",))
+            fields = self.mapping(node, "a zone", ("id",), ("name", "products"))
             zone_id = self.text(fields["id"], "zone id")
             if not zone_id.startswith(region + "-"):
                 raise self.fail(fields["id"], f"zone {zone_id!r} is not in region {region!r}")
             if zone_id in zones:
                 raise self.fail(fields["id"], f"zone {zone_id!r} is listed twice")
             name = self.text(fields["name"], "zone name") if "name" in fields else zone_id
-            zones[zone_id] = Zone(zone_id, name)
+            products = PRODUCTS_WITH_ZONES
+            if "products" in fields:
+                products = tuple(
+                    product for _, product in self.texts(fields["products"], "product")
+                )
+                unknown = set(products) - set(PRODUCTS_WITH_ZONES)
+                if unknown:
+                    raise self.fail(
+                        fields["products"],
+                        f"zone {zone_id!r} names unknown products {sorted(unknown)} "
+                        f"(known: {', '.join(PRODUCTS_WITH_ZONES)})",
+                    )
+            zones[zone_id] = Zone(zone_id, name, products)
         if not zones:
             raise self.fail(top["zones"], "a scenario needs at least one zone")
         delays = self.delays(top["delays"]) if "delays" in top else {}
@@ -280,9 +316,7 @@ class _Reader:
         account_nodes = self.sequence(top["accounts"], "accounts")
         uids: dict[str, yaml.Node] = {}
         for node in account_nodes:
-            fields = self.mapping(
-                node, "an account", ("name", "uid"), ("access_keys", "roles", "vpcs")
-            )
+            fields = self.mapping(node, "an account", ("name", "uid"), ACCOUNT_KEYS)
             uid = self.uid(fields["uid"])
             if uid in uids:
                 raise self.fail(fields["uid"], f"account uid {uid} is used twice")
@@ -322,7 +356,7 @@ class _Reader:
     def account(
         self, node: yaml.Node, zones: dict[str, Zone], uids: set[str], keys: set[str]
     ) -> Account:
-        fields = self.mapping(node, "an account", ("name", "uid"), ("access_keys", "roles", "vpcs"))
+        fields = self.mapping(node, "an account", ("name", "uid"), ACCOUNT_KEYS)
         name = self.text(fields["name"], "account name")
         uid = self.uid(fields["uid"])
         access_keys = []
@@ -344,31 +378,55 @@ class _Reader:
             if any(v.name == vpc.name for v in vpcs):
                 raise self.fail(vpc_node, f"VPC name {vpc.name!r} is used twice in account {name}")
             vpcs.append(vpc)
-        return Account(name, uid, tuple(access_keys), tuple(roles), tuple(vpcs))
+        activated = True
+        if "privatelink_activated" in fields:
+            activated = self.flag(fields["privatelink_activated"], "privatelink_activated")
+        linked = tuple(
+            service
+            for _, service in self.texts(fields.get("service_linked_roles", _EMPTY), "service name")
+        )
+        return Account(name, uid, tuple(access_keys), tuple(roles), tuple(vpcs), activated, linked)
+
+    def flag(self, node: yaml.Node, what: str) -> bool:
+        value = self.text(node, what).lower()
+        if value not in ("true", "false"):
+            raise self.fail(node, f"{what} must be true or false")
+        return value == "true"
 
     def access_key(self, node: yaml.Node) -> AccessKey:
-        fields = self.mapping(node, "an access key", ("id", "secret"), ("user", "allow"))
+        fields = self.mapping(node, "an access key", ("id", "secret"), ("user", "allow", "policy"))
         user = self.text(fields["user"], "user") if "user" in fields else None
         return AccessKey(
             self.text(fields["id"], "access key id"),
             self.text(fields["secret"], "access key secret"),
             user,
-            self.allow(fields),
+            self.policy(node, fields),
         )
 
-    def allow(self, fields: dict[str, yaml.Node]) -> tuple[str, ...]:
+    def policy(self, node: yaml.Node, fields: dict[str, yaml.Node]) -> Policy:
+        """`allow: [patterns]` (one Allow statement) or `policy: {a RAM policy document}`."""
+        if "allow" in fields and "policy" in fields:
+            raise self.fail(node, "give either allow or policy, not both")
+        if "policy" in fields:
+            try:
+                return Policy.parse(yaml.safe_load(yaml.serialize(fields["policy"])))
+            except PolicyError as error:
+                raise self.fail(fields["policy"], f"policy: {error}") from None
         if "allow" not in fields:
-            return ("*",)
+            return FULL_ACCESS
         patterns = []
         for item, pattern in self.texts(fields["allow"], "allow pattern"):
             if pattern != "*" and ":" not in pattern:
                 raise self.fail(item, f"allow pattern {pattern!r} must look like 'product:Action'")
             patterns.append(pattern)
-        return tuple(patterns)
+        return Policy.allowing(patterns)
 
     def role(self, node: yaml.Node, uid: str, uids: set[str]) -> Role:
         fields = self.mapping(
-            node, "a role", ("name",), ("trusted_accounts", "allow", "max_session_duration")
+            node,
+            "a role",
+            ("name",),
+            ("trusted_accounts", "allow", "policy", "max_session_duration"),
         )
         name = self.text(fields["name"], "role name")
         if not re.fullmatch(r"[A-Za-z0-9.\-]{1,64}", name):
@@ -384,7 +442,7 @@ class _Reader:
                 fields["max_session_duration"], "max_session_duration", 900, 43200
             )
         role_id = "3" + ids.stable_digits(16, uid, "role", name.lower())
-        return Role(name, role_id, tuple(trusted), self.allow(fields), duration)
+        return Role(name, role_id, tuple(trusted), self.policy(node, fields), duration)
 
     def vpc(self, node: yaml.Node, uid: str, zones: dict[str, Zone]) -> Vpc:
         fields = self.mapping(

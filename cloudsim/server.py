@@ -5,10 +5,12 @@ One endpoint serves every product, the way the portal points every SDK client at
 with the older signature) and the operation its action (`x-acs-action`, or `Action`). Paths under
 `/_sim/` are the control API (cloudsim/control.py).
 
-A call goes: parse → find the operation → authenticate → RAM allow list → injected faults →
-(under the store lock) apply due transitions, replay a ClientToken or run the handler, mark the
-state dirty (the store's flusher writes it, cloudsim/store.py). Every refusal is the cloud's JSON
-error with a 4xx; a bug becomes a JSON 500, never a traceback.
+A call goes: parse → find the operation → authenticate → RAM policy → required parameters →
+injected faults → (under the store lock) apply due transitions, replay a ClientToken or run the
+handler, mark the state dirty (the store's flusher writes it, cloudsim/store.py). Every refusal
+is the cloud's JSON error with a 4xx; a bug becomes a JSON 500, never a traceback. With a
+contract log, every answer is checked against the SDK's models and the metadata first
+(cloudsim/contract.py).
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from cloudsim import control, ids
 from cloudsim.auth import Authenticator, is_secret_name
+from cloudsim.contract import ContractLog
 from cloudsim.dataplane import DataPlane
-from cloudsim.errors import ApiError, invalid, missing
+from cloudsim.errors import ApiError, invalid, mandatory, missing, ram_denied
 from cloudsim.faults import FaultSet
+from cloudsim.metadata import required_parameters
 from cloudsim.network import Network
 from cloudsim.params import Params
 from cloudsim.products import PRODUCTS, Context, Product
+from cloudsim.ram import ALLOW
 from cloudsim.scenario import Scenario, load
 from cloudsim.store import Store, params_digest
 
@@ -45,9 +50,6 @@ JSON_TYPE = "application/json;charset=utf-8"
 _HEADER_KEYS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
 
 StartResponse = Callable[..., Any]
-
-# Operations that refuse to overlap with themselves in one account while `accept_hold_ms` > 0.
-SERIAL_ACTIONS = frozenset({"EnableVpcEndpointConnection"})
 
 
 def is_loopback(host: str) -> bool:
@@ -75,7 +77,7 @@ class CloudSim:
         fault_seed: int | None = None,
         allow_non_loopback: bool = False,
         access_log: bool = False,
-        accept_hold_ms: int = 0,
+        contract_log: str | Path | None = None,
     ) -> None:
         if not allow_non_loopback and not is_loopback(host):
             raise ValueError(
@@ -90,11 +92,13 @@ class CloudSim:
         self.faults = FaultSet(fault_seed)
         for spec in faults:
             self.faults.add(spec)
-        self.auth = Authenticator(self.scenario, self.store.sessions, self.store.now)
-        # > 0: an EnableVpcEndpointConnection stays in flight this long after its change, and
-        # another one in the same account meanwhile is refused with ConcurrentCallNotSupported.
-        self.accept_hold_ms = accept_hold_ms
-        self.in_flight = InFlight()
+        self.auth = Authenticator(
+            self.scenario, self.store.sessions, self.store.now, self.store.policies
+        )
+        # Every answer checked against the SDK's models and the metadata (cloudsim/contract.py).
+        self.contract = (
+            ContractLog(contract_log) if contract_log else ContractLog.from_environment()
+        )
         self.app = App(self)
         self.host = host
         self._port = port
@@ -187,28 +191,6 @@ class CloudSim:
             return self.store.fast_forward()
 
 
-class InFlight:
-    """Which (account, action) pairs have a call in flight, for SERIAL_ACTIONS."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._busy: set[tuple[str, str]] = set()
-
-    def claim(self, uid: str, action: str) -> None:
-        with self._lock:
-            if (uid, action) in self._busy:
-                raise ApiError(
-                    "ConcurrentCallNotSupported",
-                    f"Another {action} call of account {uid} is still in progress. "
-                    "Please try again later.",
-                )
-            self._busy.add((uid, action))
-
-    def release(self, uid: str, action: str) -> None:
-        with self._lock:
-            self._busy.discard((uid, action))
-
-
 class App:
     """The WSGI application."""
 
@@ -232,8 +214,9 @@ class App:
 
     def api(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         request_id = ids.request_id()
+        called: list[str] = []  # the product and action, once the request names them
         try:
-            product, operation, params, identity = self._prepare(environ)
+            product, operation, params, identity = self._prepare(environ, called)
             outcome = self.sim.faults.decide(product.name, operation.name, identity.uid)
             if outcome.latency_s:
                 time.sleep(outcome.latency_s)
@@ -241,16 +224,20 @@ class App:
                 _drop(environ)
             if outcome.error is not None:
                 raise outcome.error
-            body = self._serial(product, operation, params, identity, request_id)
+            body = self._run(product, operation.name, operation.write, params, identity, request_id)
             body["RequestId"] = request_id
+            self._check_contract(called, 200, body)
             return respond(start_response, 200, body, {"x-acs-request-id": request_id})
         except ApiError as error:
             with self.store.lock:
                 self.store.count_error(error.code)
+            body = error_body(error.code, error.message, request_id, self._host(environ))
+            body.update(error.extra)
+            self._check_contract(called, error.status, body)
             return respond(
                 start_response,
                 error.status,
-                error_body(error.code, error.message, request_id, self._host(environ)),
+                body,
                 {"x-acs-request-id": request_id, **error.headers},
             )
         except ConnectionError:
@@ -278,7 +265,16 @@ class App:
         product = PRODUCTS.get(version)
         return product.host(self.store.scenario.region) if product else "cloudsim"
 
-    def _prepare(self, environ: dict[str, Any]) -> tuple[Product, Any, Params, Any]:
+    def _check_contract(self, called: list[str], status: int, body: dict[str, Any]) -> None:
+        """With a contract log (cloudsim/contract.py), check the answer against the SDK's model
+        and the metadata's error codes. Refusals of a request that names no operation it could
+        check (no action, an unknown version) are the gateway's, not an operation's."""
+        if self.sim.contract is not None and len(called) == 2:
+            self.sim.contract.check(called[0], called[1], status, body)
+
+    def _prepare(
+        self, environ: dict[str, Any], called: list[str]
+    ) -> tuple[Product, Any, Params, Any]:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "POST"):
             raise ApiError("UnsupportedHTTPMethod", f"HTTP method {method} is not supported.")
@@ -310,6 +306,8 @@ class App:
                 f"{', '.join(f'{p.name} {v}' for v, p in PRODUCTS.items())}).",
             )
         operation = product.operations.get(action)
+        if operation is not None:
+            called.extend((product.name, action))
         if operation is None:
             raise ApiError(
                 "InvalidAction.NotFound",
@@ -322,37 +320,20 @@ class App:
             identity = self.sim.auth.authenticate(
                 method, environ.get("PATH_INFO") or "/", query, raw, header, body
             )
-        if not identity.may_call(product.name, action):
-            raise ApiError(
-                "Forbidden.RAM",
-                f"User not authorized to operate on the specified resource: {identity.arn} may "
-                f"not call {product.name}:{action}.",
-                status=403,
+        decision = identity.decide(f"{product.name}:{action}")
+        if decision != ALLOW:
+            raise ram_denied(
+                f"{product.name}:{action}", decision, identity.identity_type, identity.arn
             )
+        # The gateway checks the parameters the operation's metadata marks required (RegionId on
+        # every PrivateLink operation) before the operation runs (cloudsim/metadata).
+        for name in required_parameters(product.name, action):
+            if not _given(raw, name):
+                raise mandatory(name)
         region = raw.get("RegionId")
         if product.regional and region and region != self.store.scenario.region:
             raise ApiError("InvalidRegionId", f"The specified region {region!r} does not exist.")
         return product, operation, Params(raw), identity
-
-    def _serial(
-        self, product: Product, operation: Any, params: Params, identity: Any, request_id: str
-    ) -> dict[str, Any]:
-        """Run the call; one of SERIAL_ACTIONS also stays in flight for `accept_hold_ms`.
-
-        The cloud refuses an EnableVpcEndpointConnection that overlaps another in the same
-        account. Calls here hold the store lock and never overlap by themselves, so with a hold
-        the call claims its (account, action) first and keeps it for the hold, outside the lock.
-        """
-        hold_ms = self.sim.accept_hold_ms
-        if hold_ms <= 0 or operation.name not in SERIAL_ACTIONS:
-            return self._run(product, operation.name, operation.write, params, identity, request_id)
-        self.sim.in_flight.claim(identity.uid, operation.name)
-        try:
-            body = self._run(product, operation.name, operation.write, params, identity, request_id)
-            time.sleep(hold_ms / 1000)
-            return body
-        finally:
-            self.sim.in_flight.release(identity.uid, operation.name)
 
     def _run(
         self,
@@ -371,7 +352,9 @@ class App:
                 token = None
             digest = params_digest(params.raw) if token is not None else ""
             if token is not None:
-                replay = store.token_response(identity.uid, action, token, digest)
+                replay = store.token_response(
+                    identity.uid, action, token, digest, product.token_mismatch_code
+                )
                 if replay is not None:
                     return dict(replay)
             context = Context(store, identity, params, product, action, request_id)
@@ -442,6 +425,15 @@ def _parse_pairs(text: str, where: str) -> dict[str, str]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError("InvalidParameter", f"The {where} cannot be parsed: {exc}.") from None
     return dict(pairs)
+
+
+def _given(raw: dict[str, str], name: str) -> bool:
+    """A parameter is given as itself (`VpcId=…`) or, for a list or object, by its items
+    (`ZoneMappings.1.ZoneId=…`)."""
+    if raw.get(name):
+        return True
+    prefix = name + "."
+    return any(key.startswith(prefix) for key in raw)
 
 
 def _drop(environ: dict[str, Any]) -> None:

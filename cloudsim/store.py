@@ -196,10 +196,32 @@ class Store:
                 "sessions": {},
                 "stats": {"calls": {}, "calls_by_product": {}, "created": {}, "errors": {}},
             }
+            self._add_account_state(self.data)
             self._reindex()
             for account in self.scenario.accounts:
                 self._seed_account(account)
             self.dirty = True
+
+    def _add_account_state(self, data: dict[str, Any]) -> None:
+        """What an account's settings are now (they start as the scenario says; calls change
+        them), and the RAM policies given at run time. A state file written before these
+        existed gets the scenario's."""
+        accounts = data.setdefault("accounts", {})
+        for account in self.scenario.accounts:
+            accounts.setdefault(
+                account.uid,
+                {
+                    "privatelink_activated": account.privatelink_activated,
+                    "service_linked_roles": list(account.service_linked_roles),
+                },
+            )
+        data.setdefault("policies", {})
+        # Which products each zone offers (the scenario's, changed through the control API).
+        zones = data.setdefault("zones", {})
+        for zone in self.scenario.zones:
+            zones.setdefault(zone.id, list(zone.products))
+        data.setdefault("delays", {})
+        data.setdefault("busy", {})
 
     def _seed_account(self, account: Account) -> None:
         uid = account.uid
@@ -365,6 +387,7 @@ class Store:
                     # A file written before tokens carried their digest: replay it whatever
                     # the parameters, and forget it after the retention.
                     data["tokens"][key] = {"body": entry, "digest": None, "at": now}
+            self._add_account_state(data)
             self._reindex()
             self.dirty = False
 
@@ -387,7 +410,43 @@ class Store:
         return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def delay(self, operation: str) -> float:
+        """Seconds `operation` takes: a time given at run time (the control API's
+        `/_sim/delays`, real seconds), else the scenario's times the delay scale."""
+        given = self.data["delays"].get(operation)
+        if given is not None:
+            return float(given)
         return self.scenario.delay(operation) * self.delay_scale
+
+    # -- calls that may not overlap ---------------------------------------------------------------
+
+    def claim(self, scope: str, seconds: float) -> bool:
+        """Hold `scope` (e.g. one account's connection acceptances) for `seconds` of emulator
+        time; False, holding nothing, while an earlier claim still holds it. A claim of 0
+        seconds holds nothing but still finds an earlier one."""
+        busy = self.data["busy"]
+        now = self.now()
+        if busy.get(scope, 0.0) > now:
+            return False
+        if seconds > 0:
+            busy[scope] = now + seconds
+        else:
+            busy.pop(scope, None)
+        return True
+
+    def release(self, scope: str) -> None:
+        self.data["busy"].pop(scope, None)
+
+    # -- read after create ------------------------------------------------------------------------
+
+    def hide_until_consistent(self, record: Record) -> None:
+        """A resource just created is not found by reads for the ReadAfterCreate delay, as the
+        cloud's eventually consistent reads do right after a create."""
+        lag = self.delay("ReadAfterCreate")
+        if lag > 0:
+            record["_visible_at"] = self.now() + lag
+
+    def visible(self, record: Record) -> bool:
+        return record.get("_visible_at", 0.0) <= self.now()
 
     # -- resources ------------------------------------------------------------------------------
 
@@ -476,6 +535,11 @@ class Store:
         for vsw, ip in record.pop("_ips", []):
             self._used_ips.get(vsw, set()).discard(ip)
 
+    def release_ip(self, record: Record, vswitch_id: str, address: str) -> None:
+        """Give back one address of `record` (a zone removed from an endpoint)."""
+        record["_ips"] = [pair for pair in record.get("_ips", []) if pair != [vswitch_id, address]]
+        self._used_ips.get(vswitch_id, set()).discard(address)
+
     def used_ip_count(self, vswitch_id: str) -> int:
         return len(self._used_ips.get(vswitch_id, ()))
 
@@ -552,17 +616,20 @@ class Store:
 
     # -- idempotency, sessions, statistics ------------------------------------------------------
 
-    def token_response(self, uid: str, action: str, token: str, digest: str) -> dict | None:
+    def token_response(
+        self, uid: str, action: str, token: str, digest: str, mismatch_code: str | None
+    ) -> dict | None:
         """The answer first given to this ClientToken, or None when the token is new.
 
-        The same token with other parameters is refused, as the cloud refuses it.
+        The same token with other parameters is refused with `mismatch_code` where the product
+        documents one (NLB), and otherwise answered as the first time.
         """
         entry = self.data["tokens"].get(f"{uid}|{action}|{token}")
         if entry is None:
             return None
-        if entry["digest"] is not None and entry["digest"] != digest:
+        if mismatch_code and entry["digest"] is not None and entry["digest"] != digest:
             raise ApiError(
-                "IdempotentParameterMismatch",
+                mismatch_code,
                 f"The ClientToken {token!r} was used before by a {action} request with other "
                 "parameters; use a new ClientToken for a different request.",
             )
@@ -598,6 +665,9 @@ class Store:
             gone = [key for key, session in sessions.items() if session["ExpiresAt"] <= horizon]
             for key in gone:
                 del sessions[key]
+            busy = self.data["busy"]
+            for scope in [scope for scope, until in busy.items() if until <= now]:
+                del busy[scope]
             expired = 0
             for kind, rid in list(self._expiring):
                 record = self.get(kind, rid)
@@ -613,6 +683,17 @@ class Store:
 
     def sessions(self) -> dict[str, dict]:
         return self.data["sessions"]
+
+    def policies(self) -> dict[str, Any]:
+        """Access key id → the RAM policy document given at run time (the control API)."""
+        return self.data["policies"]
+
+    def zone_offers(self, zone_id: str, product: str) -> bool:
+        return product in self.data["zones"].get(zone_id, ())
+
+    def account(self, uid: str) -> dict[str, Any]:
+        """An account's settings: `privatelink_activated`, `service_linked_roles`."""
+        return self.data["accounts"][uid]
 
     def count_call(self, product: str, action: str) -> None:
         stats = self.data["stats"]

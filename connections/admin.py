@@ -5,6 +5,7 @@ State fields are read-only here: states change only through the services.
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from connections.api import tokens
 from connections.models import (
@@ -67,7 +68,37 @@ class CloudAccountForm(forms.ModelForm):
 @admin.register(CloudAccount)
 class CloudAccountAdmin(admin.ModelAdmin):
     form = CloudAccountForm
-    list_display = ["name", "uid", "region", "credential_source", "inventory_synced_at"]
+    list_display = [
+        "name", "uid", "region", "credential_source", "inventory_synced_at", "access_checked_at"
+    ]  # fmt: skip
+    readonly_fields = ["access_checks"]
+    actions = ["check_access"]
+
+    @admin.display(description="Access checks (manage.py check_cloud)")
+    def access_checks(self, account: CloudAccount) -> str:
+        """The last run of the checks: one line per permission or prerequisite."""
+        if not account.access_checked_at:
+            return "Not checked yet: select the account in the list and run “Check cloud access”."
+        rows = format_html_join(
+            "", "<li><strong>{}</strong> {}{}</li>",
+            (
+                (line["status"], line["what"], f": {line['detail']}" if line["detail"] else "")
+                for line in account.access_check
+            ),
+        )  # fmt: skip
+        return format_html("<p>Checked {}</p><ul>{}</ul>", account.access_checked_at, rows)
+
+    @admin.action(description="Check cloud access (credentials, activation, zones, permissions)")
+    def check_access(self, request, queryset):
+        from portal.celery import app
+
+        for account in queryset:
+            app.send_task("connections.check_cloud_account", args=(account.pk,))
+        self.message_user(
+            request,
+            f"Checking {queryset.count()} account(s) on a worker: reload the account's page to "
+            "see the results.",
+        )
 
 
 @admin.register(Vpc)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from connections import policies
 from connections.choices import REQUEST_LIVE, ListenerProtocol, ServiceState
-from connections.models import Instance, PublishedService, VSwitch
+from connections.models import Instance, PublishedService, VSwitch, Zone
 
 # An NLB needs two zones at least; the seed's service uses G and K.
 MIN_SERVICE_ZONES = 2
@@ -155,6 +155,50 @@ def service_available(problems: Problems, service) -> None:
             _("%(service)s is %(state)s, not available.")
             % {"service": service, "state": service.get_state_display().lower()},
         )
+
+
+def products_missing(zone: Zone, *, nlb: bool) -> list[str]:
+    """The products a zone does not offer, of those a service (an NLB and PrivateLink) or an
+    endpoint (PrivateLink) needs there."""
+    missing = ["NLB"] if nlb and not zone.nlb_offered else []
+    return missing + ([] if zone.privatelink_offered else ["PrivateLink"])
+
+
+def unsupported_zones(vpc, *, nlb: bool) -> dict[str, str]:
+    """Zone id → why it cannot be chosen, for the zones of `vpc`'s account that do not offer
+    what is needed there (the forms show these instead of a choice)."""
+    found = {}
+    for zone in Zone.objects.filter(account_id=vpc.account_id):
+        missing = products_missing(zone, nlb=nlb)
+        if missing:
+            found[zone.zone_id] = _("%(products)s is not offered in this zone.") % {
+                "products": " and ".join(missing)
+            }
+    return found
+
+
+def zones_supported(problems: Problems, vpc, zones: Sequence[ZoneChoice], *, nlb: bool) -> None:
+    """Each chosen zone offers what will be deployed in it (NLB's and PrivateLink's
+    DescribeZones, mirrored by the inventory sync): the cloud refuses the others
+    (UnauthorizedZone, EndpointServiceNotSupportedZone)."""
+    if vpc is None:
+        return  # vpc_of_team says what is wrong with the VPC
+    mirrored = {
+        zone.zone_id: zone
+        for zone in Zone.objects.filter(
+            account_id=vpc.account_id, zone_id__in=[choice.zone_id for choice in zones]
+        )
+    }
+    for choice in zones:
+        zone = mirrored.get(choice.zone_id)
+        missing = products_missing(zone, nlb=nlb) if zone is not None else []
+        if missing:
+            problems.add(
+                "zones",
+                "zone_not_supported",
+                _("%(products)s is not offered in zone %(zone)s; choose another zone.")
+                % {"products": " and ".join(missing), "zone": choice.zone_id},
+            )
 
 
 def zones_offered(problems: Problems, service, zones: Sequence[ZoneChoice]) -> None:
@@ -334,6 +378,7 @@ def request_problems(
     vpc_of_team(problems, user, team, vpc)
     same_region(problems, service, vpc)
     zones_offered(problems, service, zones)
+    zones_supported(problems, vpc, zones, nlb=False)
     vswitches_match(problems, vpc, zones)
     security_groups_in_vpc(problems, vpc, security_groups)
     justification_given(problems, justification)
@@ -360,6 +405,7 @@ def publish_problems(
     service_name(problems, name, taken=name_taken(name))
     vpc_of_team(problems, user, team, vpc)
     enough_zones(problems, zones)
+    zones_supported(problems, vpc, zones, nlb=True)
     vswitches_match(problems, vpc, zones)
     backends_in_vpc(problems, vpc, backends)
     listener(problems, listener_port, listener_protocol)

@@ -1,13 +1,16 @@
 """What the cloud holds that the portal's records do not account for (models.Finding).
 
-The health sweep (connections/sweep.py) records three kinds, for the owners of the service they
+The health sweep (connections/sweep.py) records four kinds, for the owners of the service they
 concern (platform admins for one no service accounts for):
 
 - a connection to a published service from an endpoint no request of the portal made
   (unmanaged: reported, never touched: someone created it in the console, perhaps on purpose);
 - an account on a service's whitelist that no live request needs (stale);
 - an endpoint with this portal's tags whose request the portal does not have (an orphan, left by
-  a request deleted from the database, or by a portal restored from an older backup).
+  a request deleted from the database, or by a portal restored from an older backup);
+- a published service changed outside the portal on the provider's side (a load balancer,
+  listener or endpoint service deleted, a listener stopped, a backend removed, the load
+  balancer detached, auto-accept switched: connections/provider_drift.py).
 
 An owner's "clean up" (services.clean_up_finding, then `clean_up` on a worker) removes a stale
 entry or an orphan only if the portal made it: an orphan's tags name this installation, and a
@@ -25,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.choices import INSTALLATION_TAG_KEY, MANAGED_BY_TAG, REQUEST_TAG_KEY
-from connections.cloud import CloudError, CloudSession
+from connections.cloud import CloudError, CloudSession, RetryableCloudError
 from connections.models import AccessRequest, Event, Finding, PublishedService
 from connections.workflows.access import (
     WHITELISTED,
@@ -36,6 +39,9 @@ from connections.workflows.access import (
 logger = logging.getLogger(__name__)
 
 Kind = Finding.Kind
+# What clean_up answers while its work needs another round (a zone still being removed, a busy
+# or throttled call): the task runs it again a little later (tasks.probe_clean_up).
+STILL_CLEANING = "in progress"
 
 
 def portal_request_of(resource: dict) -> str | None:
@@ -55,11 +61,12 @@ def whitelist_resource_id(service: PublishedService, uid: str) -> str:
 # --- recording (called by the sweep with what it read) -----------------------------------------
 
 
-def record_findings(views, services, whitelists: dict[int, list[str]], now) -> int:
+def record_findings(views, services, whitelists: dict[int, list[str]], drifts, now) -> int:
     """Open what is new, touch what is still there, resolve what is gone: in the accounts that
     could be read. `views` are the sweep's AccountViews by account id; `whitelists` the accounts
     on each service's whitelist, by service id (a service whose list could not be read is not
-    in it). Returns how many findings are open."""
+    in it); `drifts` what changed on each service's side (provider_drift.ServiceDrift, by
+    service id). Returns how many findings are open."""
     by_endpoint_service = {s.endpoint_service_id: s for s in services if s.endpoint_service_id}
     known_endpoints = set(
         AccessRequest.objects.filter(endpoint_id__gt="").values_list("endpoint_id", flat=True)
@@ -97,6 +104,10 @@ def record_findings(views, services, whitelists: dict[int, list[str]], now) -> i
                 ),
             }
     found.update(_stale_whitelists(services, whitelists))
+    for drift in drifts.values():
+        for change in drift.changes:
+            key = (Kind.SERVICE_CHANGED, drift.service.account_id, change.resource_id)
+            found[key] = {"service": drift.service, "detail": change.detail}
     return _save(found, views, services, whitelists, now)
 
 
@@ -163,6 +174,10 @@ def _looked_again(finding: Finding, views, services, whitelists) -> bool:
         return finding.service_id in whitelists or finding.service_id not in {
             s.pk for s in services
         }
+    if finding.kind == Kind.SERVICE_CHANGED:
+        # Looked at again only while the service is available (one that failed for it keeps
+        # its finding until it is published again).
+        return finding.service_id in {s.pk for s in services}
     return True
 
 
@@ -181,16 +196,28 @@ def clean_up(finding_id: int) -> str:
             outcome = _withdraw_stale_whitelisting(finding)
         else:
             outcome = "not the portal's to clean up"
+    except RetryableCloudError as error:
+        # Busy, throttled, or a zone change still under way: the task comes back (tasks.py).
+        return f"{STILL_CLEANING}: {error.code}"
     except CloudError as error:
         logger.warning("clean-up of %s failed: %s", finding, error)
         message = f"{error.code}: {error.message}"
         Finding.objects.filter(pk=finding.pk).update(cleaning=False, clean_up_error=message)
         _event(finding, "clean-up failed", f"{finding}: {message}")
         return f"failed: {message}"
+    if outcome.startswith(STILL_CLEANING):
+        return outcome
     Finding.objects.filter(pk=finding.pk).update(
         cleaning=False, clean_up_error="", resolved_at=timezone.now()
     )
     return outcome
+
+
+def give_up_cleaning(finding_id: int, outcome: str) -> str:
+    """A clean-up that kept needing another round: stop, and say why on the finding."""
+    message = f"The clean-up did not finish ({outcome}); try again later."
+    Finding.objects.filter(pk=finding_id).update(cleaning=False, clean_up_error=message)
+    return message
 
 
 def _delete_orphan_endpoint(finding: Finding) -> str:
@@ -205,14 +232,29 @@ def _delete_orphan_endpoint(finding: Finding) -> str:
         return "its tags no longer say this portal made it: left alone"
     if AccessRequest.objects.filter(uuid=request_uuid).exists():
         return "its request is known again: left alone"
-    if endpoint.get("EndpointStatus") != "Deleting":
-        result = session.privatelink.delete_endpoint(finding.resource_id)
-        _event(
-            finding,
-            "orphan endpoint deleted",
-            f"DeleteVpcEndpoint {finding.resource_id} (made for request {request_uuid})",
-            result.request_id,
-        )
+    status = endpoint.get("EndpointStatus")
+    if status == "Deleting":
+        return "deleted"
+    # Zones first, one at a time, as the cloud requires (workflows/access.endpoint_gone).
+    api = session.privatelink
+    zones = api.list_endpoint_zones(finding.resource_id)
+    if zones:
+        if status == "Active" and not any(z.get("ZoneStatus") == "Deleting" for z in zones):
+            result = api.remove_zone(finding.resource_id, zones[0]["ZoneId"])
+            _event(
+                finding,
+                "orphan endpoint zone removed",
+                f"RemoveZoneFromVpcEndpoint {finding.resource_id} {zones[0]['ZoneId']}",
+                result.request_id,
+            )
+        return f"{STILL_CLEANING}: removing the endpoint's zones"
+    result = api.delete_endpoint(finding.resource_id)
+    _event(
+        finding,
+        "orphan endpoint deleted",
+        f"DeleteVpcEndpoint {finding.resource_id} (made for request {request_uuid})",
+        result.request_id,
+    )
     return "deleted"
 
 

@@ -1,5 +1,8 @@
 """Mirror an account's network inventory (zones, VPCs, vSwitches, security groups, instances).
 
+Zones carry which of NLB and PrivateLink are offered in them (each product's DescribeZones), so
+that the forms offer only zones a service or an endpoint can use.
+
 Forms and pre-flight checks read the mirror, never the cloud, so a page never waits on an API.
 Things the cloud no longer lists are kept with `present=False`: requests may still refer to them.
 
@@ -110,6 +113,7 @@ def sync_account(account: CloudAccount, *, team_tag: str | None = None) -> SyncS
     cloud = CloudSession(account)
     cloud.verify_account()
     zones = cloud.vpc.zones()
+    nlb_zones, privatelink_zones = set(cloud.nlb.zones()), set(cloud.privatelink.zones())
     vpcs = list(cloud.vpc.vpcs())
     items = {
         "vswitches": list(cloud.vpc.vswitches()),
@@ -124,7 +128,11 @@ def sync_account(account: CloudAccount, *, team_tag: str | None = None) -> SyncS
             Zone.objects.update_or_create(
                 account=account,
                 zone_id=zone["ZoneId"],
-                defaults={"local_name": zone.get("LocalName") or ""},
+                defaults={
+                    "local_name": zone.get("LocalName") or "",
+                    "nlb_offered": zone["ZoneId"] in nlb_zones,
+                    "privatelink_offered": zone["ZoneId"] in privatelink_zones,
+                },
             )
         summary.counts["zones"] = len(zones)
         vpc_rows, assigned = {}, 0

@@ -95,6 +95,10 @@ class CloudAccount(models.Model):
     # What the last health sweep could not read in this account (credentials, throttling…).
     sweep_error = models.TextField(blank=True)
     swept_at = models.DateTimeField(null=True, blank=True)
+    # The last run of the access checks (connections/cloud_check.py): one {status, what,
+    # detail} per check, run by a worker when an admin asks for it.
+    access_check = models.JSONField(default=list, blank=True)
+    access_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -116,11 +120,15 @@ class CloudAccount(models.Model):
 
 
 class Zone(models.Model):
-    """A zone of an account's region, as DescribeZones lists it."""
+    """A zone of an account's region, as DescribeZones lists it, and whether NLB and
+    PrivateLink are offered in it (each product's own DescribeZones: each supports a subset of
+    the region's zones)."""
 
     account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="zones")
     zone_id = models.CharField(max_length=64)
     local_name = models.CharField(max_length=100, blank=True)
+    nlb_offered = models.BooleanField(default=True)
+    privatelink_offered = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["zone_id"]
@@ -629,6 +637,7 @@ class Finding(models.Model):
         UNMANAGED_CONNECTION = "unmanaged_connection", "Connection the portal does not manage"
         STALE_WHITELIST = "stale_whitelist", "Whitelisted account no live request needs"
         ORPHAN_ENDPOINT = "orphan_endpoint", "Endpoint made by the portal with no request"
+        SERVICE_CHANGED = "service_changed", "Service changed outside the portal"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="findings")
@@ -666,7 +675,10 @@ class Finding(models.Model):
 
     @property
     def cleanable(self) -> bool:
-        return self.made_by_portal and self.kind != self.Kind.UNMANAGED_CONNECTION
+        return self.made_by_portal and self.kind in (
+            self.Kind.STALE_WHITELIST,
+            self.Kind.ORPHAN_ENDPOINT,
+        )
 
     @property
     def state(self) -> str:

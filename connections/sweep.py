@@ -4,9 +4,10 @@ Beat runs it every PROBE_INTERVAL_SECONDS on the `probes` queue (connections.pro
 sweep reads the cloud account by account and service by service, never request by request:
 
 - per account: who the credentials are (STS, so a mis-keyed account is reported, not taken for an
-  account whose endpoints all vanished), its endpoints (ListVpcEndpoints, paged), the connections
-  to its endpoint services (ListVpcEndpointConnections, paged, with each zone's status), its
-  endpoint services (ListVpcEndpointServices, paged);
+  account whose endpoints all vanished), its endpoints (ListVpcEndpoints, paged); in an account
+  that publishes services, also the connections to its endpoint services
+  (ListVpcEndpointConnections, paged, with each zone's status), its endpoint services
+  (ListVpcEndpointServices), load balancers, listeners and servers (connections/provider_drift.py);
 - per available service: its backends' health (GetListenerHealthStatus), and for a service other
   accounts use, its whitelist (ListVpcEndpointServiceUsers);
 - the data plane: every connected endpoint probed (one batch of addresses, a pool of connects).
@@ -40,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from connections import provider_drift
 from connections.choices import (
     REQUEST_WORKFLOWS,
     ListenerProtocol,
@@ -90,6 +92,10 @@ class AccountView:
     endpoints: dict[str, dict] = field(default_factory=dict)
     connections: dict[str, dict] = field(default_factory=dict)
     endpoint_services: dict[str, dict] = field(default_factory=dict)
+    # Read only in accounts that host available services (connections/provider_drift.py).
+    load_balancers: dict[str, dict] = field(default_factory=dict)
+    listeners: dict[str, dict] = field(default_factory=dict)
+    servers: dict[str, list[dict]] = field(default_factory=dict)  # by server group id
     error: str = ""
 
 
@@ -161,19 +167,29 @@ REQUEST_FIELDS = (
 
 def _sweep(now, report: SweepReport) -> None:
     with report.timed("cloud"):
-        views = {account.pk: _read_account(account) for account in CloudAccount.objects.all()}
         services = list(
             PublishedService.objects.filter(state=ServiceState.AVAILABLE)
             .select_related("account")
-            .prefetch_related("backends__instance")
+            .prefetch_related("backends__instance", "zones")
         )
-        backends = {s.pk: _backends(s, views[s.account_id]) for s in services}
+        providers = {service.account_id for service in services}
+        views = {
+            account.pk: _read_account(account, provider=account.pk in providers)
+            for account in CloudAccount.objects.all()
+        }
+        drifts = {
+            s.pk: provider_drift.read(s, views[s.account_id])
+            for s in services
+            if not views[s.account_id].error
+        }
+        backends = {s.pk: _backends(s, views[s.account_id], drifts.get(s.pk)) for s in services}
         whitelists = _whitelists(services, views)
     report.accounts, report.services = len(views), len(services)
     report.unreadable_accounts = sorted(v.account.name for v in views.values() if v.error)
     with report.timed("write"):
         _record_account_errors(views.values(), now)
         _write_service_health(services, views, backends, now)
+        report.drift.extend(provider_drift.follow(list(drifts.values())))
         connected = (
             AccessRequest.objects.filter(state=RequestState.CONNECTED)
             .select_related("service", "vpc")
@@ -185,31 +201,52 @@ def _sweep(now, report: SweepReport) -> None:
     with report.timed("write"):
         _follow_drift(drift, report)
         _write_request_health(verdicts, now, report)
-        report.findings = record_findings(views, services, whitelists, now)
+        report.findings = record_findings(views, services, whitelists, drifts, now)
 
 
 # --- reading the cloud -------------------------------------------------------------------------
 
 
-def _read_account(account: CloudAccount) -> AccountView:
+def _read_account(account: CloudAccount, *, provider: bool) -> AccountView:
     view = AccountView(account, CloudSession(account))
     try:
         view.session.verify_account()
         api = view.session.privatelink
         view.endpoints = {e["EndpointId"]: e for e in api.all_endpoints()}
-        view.connections = {c["EndpointId"]: c for c in api.all_connections()}
-        view.endpoint_services = {s["ServiceId"]: s for s in api.all_endpoint_services()}
+        # The provider's side, only where services are published: a consumer account's
+        # credentials need not list endpoint services or load balancers (cloud/ram.py).
+        if provider:
+            view.connections = {c["EndpointId"]: c for c in api.all_connections()}
+            view.endpoint_services = {s["ServiceId"]: s for s in api.all_endpoint_services()}
+            nlb = view.session.nlb
+            view.load_balancers = {lb["LoadBalancerId"]: lb for lb in nlb.all_load_balancers()}
+            view.listeners = {lsn["ListenerId"]: lsn for lsn in nlb.all_listeners()}
+            for server in nlb.all_servers():
+                view.servers.setdefault(server.get("ServerGroupId"), []).append(server)
     except CloudError as error:
         logger.warning("health sweep: cannot read %s: %s", account, error)
         view.error = f"{error.code}: {error.message}"
     return view
 
 
-def _backends(service: PublishedService, view: AccountView) -> tuple[Verdict | None, dict] | None:
+# Health API statuses that are no verdict on a backend: weight 0 ("Unused": it takes no
+# traffic on purpose) and health checks turned off ("Unavailable").
+NOT_JUDGED = ("Unused", "Unavailable")
+
+
+def _backends(
+    service: PublishedService, view: AccountView, drift: provider_drift.ServiceDrift | None
+) -> tuple[Verdict | None, dict | None] | None:
     """The service's backends as its listener's health checks see them: (the verdict, and
-    (instance id, port) → the reason of each unhealthy one); None when it cannot be read."""
+    (instance id, port) → the reason of each unhealthy one); None when it cannot be read. A
+    backend removed from the server group outside the portal counts as unhealthy."""
     if view.error or not service.listener_id:
         return None
+    changed = drift.verdict() if drift else None
+    if changed is not None:
+        # Built from something changed outside the portal: that is its health, and its
+        # requests'; its backends are judged again once it is whole.
+        return changed, None
     try:
         servers = view.session.nlb.unhealthy_servers(service.listener_id)
     except CloudError as error:
@@ -220,7 +257,10 @@ def _backends(service: PublishedService, view: AccountView) -> tuple[Verdict | N
             (server.get("Reason") or {}).get("ReasonCode") or server.get("Status") or "Unhealthy"
         )
         for server in servers
+        if server.get("Status") not in NOT_JUDGED
     }
+    for key in drift.removed_backends if drift else ():
+        unhealthy[key] = "RemovedOutsidePortal"
     backends = service.backends.all()
     down = sum((b.instance.instance_id, b.port) in unhealthy for b in backends)
     return backends_verdict(len(backends), down), unhealthy
@@ -328,7 +368,7 @@ def _write_service_health(services, views, backends, now) -> None:
         if view.error or service_backends is None:
             continue
         backends_health, unhealthy = service_backends
-        for backend in service.backends.all():
+        for backend in service.backends.all() if unhealthy is not None else ():
             reason = unhealthy.get((backend.instance.instance_id, backend.port))
             if (backend.healthy, backend.health_reason) == (reason is None, reason or ""):
                 continue
@@ -347,6 +387,8 @@ def _write_service_health(services, views, backends, now) -> None:
             changed_backends.append(backend)
         attributes = view.endpoint_services.get(service.endpoint_service_id) or {}
         verdict = service_verdict(attributes.get("ServiceStatus"), backends_health)
+        if unhealthy is None and backends_health is not None:
+            verdict = backends_health  # changed outside the portal (provider_drift)
         fields = {"health_checked_at": now}
         if (service.health, service.health_reason) != (verdict.health, verdict.reason):
             fields.update(health=verdict.health, health_reason=verdict.reason)

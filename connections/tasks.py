@@ -73,12 +73,26 @@ def probe_history_compact() -> tuple[int, int]:
     return compact_history()
 
 
-@shared_task(name="connections.probe_clean_up")
-def probe_clean_up(finding_id: int) -> str:
-    """Remove what a finding names, if it is still the portal's (connections/findings.py)."""
-    from connections.findings import clean_up
+# A clean-up that needs more rounds (an orphan endpoint's zones go one at a time) comes back
+# this often, this many times at most, then gives up saying so.
+CLEAN_UP_ROUND_SECONDS = 5
+CLEAN_UP_ROUNDS = 120
 
-    return clean_up(finding_id)
+
+@shared_task(name="connections.probe_clean_up")
+def probe_clean_up(finding_id: int, round_number: int = 0) -> str:
+    """Remove what a finding names, if it is still the portal's (connections/findings.py)."""
+    from connections.findings import STILL_CLEANING, clean_up, give_up_cleaning
+
+    outcome = clean_up(finding_id)
+    if not outcome.startswith(STILL_CLEANING):
+        return outcome
+    if round_number >= CLEAN_UP_ROUNDS:
+        return give_up_cleaning(finding_id, outcome)
+    probe_clean_up.apply_async(
+        args=(finding_id, round_number + 1), countdown=CLEAN_UP_ROUND_SECONDS
+    )
+    return outcome
 
 
 @shared_task(name="connections.expire_requests")
@@ -124,3 +138,22 @@ def sync_inventory(account_id: int) -> str:
         # The next scheduled sync tries again; the mirror keeps what it had.
         logger.warning("inventory sync of %s failed: %s", account, error)
         return f"failed: {error.code}"
+
+
+@shared_task(name="connections.check_cloud_account")
+def check_cloud_account(account_id: int) -> str:
+    """An admin's "Check cloud access" (connections/cloud_check.py), kept on the account."""
+    from django.utils import timezone
+
+    from connections.cloud.operations import Role
+    from connections.cloud_check import as_data, check
+    from connections.models import CloudAccount
+
+    account = CloudAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return "account gone"
+    lines = check(account, set(Role))
+    CloudAccount.objects.filter(pk=account_id).update(
+        access_check=as_data(lines), access_checked_at=timezone.now()
+    )
+    return f"{sum(line.status != 'ok' for line in lines)} problem(s)"

@@ -40,6 +40,7 @@ app.conf.update(
     task_routes={
         "connections.probe_*": {"queue": PROBES_QUEUE},
         "connections.sync_*": {"queue": PROBES_QUEUE},
+        "connections.check_cloud_account": {"queue": PROBES_QUEUE},
     },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

@@ -17,12 +17,15 @@ def register(
     page_limit: int,
     with_total: bool,
     list_wrapper: str | None = None,
+    not_found_status: int = 400,
+    quota_code: str = "QuotaExceeded.TagNum",
 ) -> None:
     """Add the three tag operations to `product`.
 
     `kinds` maps each API ResourceType (compared case-insensitively) to the store kind and the
     not-found code of that type. `list_wrapper`: the VPC API nests ListTagResources' rows one
-    level deeper (`TagResources.TagResource`).
+    level deeper (`TagResources.TagResource`). `quota_code`: the refusal of a resource's 21st
+    tag, as the product's metadata spells it.
     """
 
     def resource_type(ctx: Context) -> tuple[str, str, str]:
@@ -42,8 +45,8 @@ def register(
         records = []
         for rid in resource_ids:
             record = ctx.store.get(kind, rid, owner=ctx.uid)
-            if record is None:
-                raise not_found(code, name, rid)
+            if record is None or not ctx.store.visible(record):
+                raise not_found(code, name, rid, not_found_status)
             records.append(record)
         return name, records
 
@@ -56,7 +59,7 @@ def register(
         for record in records:
             if len(record.get("Tags", {}) | tags) > MAX_TAGS:
                 raise ApiError(
-                    "QuotaExceeded.TagNum",
+                    quota_code,
                     f"{record['_id']} would carry more than {MAX_TAGS} tags.",
                 )
         ctx.dry_run_passes()

@@ -10,6 +10,7 @@ from connections.cloud.base import Credentials
 from connections.cloud.credentials import credentials_for, forget_sessions
 from connections.cloud.errors import (
     CloudAccountMismatch,
+    CloudBusy,
     CloudError,
     CloudInvalidInput,
     CloudNotAuthorised,
@@ -23,6 +24,7 @@ from connections.cloud.sts import StsApi
 
 __all__ = [
     "CloudAccountMismatch",
+    "CloudBusy",
     "CloudError",
     "CloudInvalidInput",
     "CloudNotAuthorised",

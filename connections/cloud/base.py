@@ -18,6 +18,7 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 from django.conf import settings
 
+from connections.cloud import operations
 from connections.cloud.errors import translate
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class ProductApi:
     client_class: ClassVar[type]
     models: ClassVar[Any]
     host: ClassVar[str]
+    product: ClassVar[str]  # its name in connections/cloud/operations.py and in RAM
 
     def __init__(self, credentials: Credentials, region: str):
         self.region = region
@@ -113,17 +115,33 @@ class ProductApi:
         return cls._methods[action.lower()]
 
     def call(self, action: str, **params: Any) -> CloudResult:
-        """Send `action` with wire-named parameters; raise a domain CloudError on failure."""
+        """Send `action` with wire-named parameters; raise a domain CloudError on failure.
+
+        Only the operations connections/cloud/operations.py lists may be called (a KeyError
+        otherwise): that list is what the RAM policies grant. Every call carries the account's
+        RegionId where the operation takes one: PrivateLink documents it as required on every
+        operation, and the SDK does not add it from the client's configuration.
+        """
+        return self.send(action, params, operations.operation(self.product, action))
+
+    def send(
+        self, action: str, params: dict[str, Any], operation: operations.Operation | None
+    ) -> CloudResult:
+        """`call` without the check that the portal calls `action` (`operation`: its entry in
+        the table, which says what its error codes mean; None reads codes generically)."""
         method = getattr(self._client, self._method_name(action))
         # Operations without parameters (GetCallerIdentity) have no request model.
         request_class = getattr(self.models, f"{action}Request", None)
         args = []
         if request_class is not None:
-            args = [request_class().from_map({k: v for k, v in params.items() if v is not None})]
+            request = request_class().from_map({k: v for k, v in params.items() if v is not None})
+            if hasattr(request, "region_id") and request.region_id is None:
+                request.region_id = self.region
+            args = [request]
         try:
             response = method(*args, RuntimeOptions(autoretry=False))
         except Exception as exc:
-            error = translate(exc)
+            error = translate(exc, operation)
             logger.info("cloud %s failed: %s (request %s)", action, error.code, error.request_id)
             raise error from exc
         body = response.body.to_map() if response.body is not None else {}
@@ -141,11 +159,10 @@ class ProductApi:
                 return items
 
     def tagged_ids(
-        self, action: str, list_key: str, id_key: str, tags: dict[str, str]
+        self, action: str, list_key: str, id_key: str, tags: dict[str, str], page_size: int
     ) -> list[str]:
         """The ids of what a List… `action` finds carrying every one of `tags`: what the portal
-        made and tagged, whose id was lost before it was saved. One page: the tags name one
-        record's resources."""
+        made and tagged, whose id was lost before it was saved (every page: the tags should
+        name one record's resources, and a second one must be seen to be refused)."""
         tag_filter = [{"Key": key, "Value": value} for key, value in tags.items()]
-        result = self.call(action, Tag=tag_filter, MaxResults=100)
-        return [item[id_key] for item in result.get(list_key) or []]
+        return [item[id_key] for item in self.pages(action, list_key, page_size, Tag=tag_filter)]

@@ -1,8 +1,9 @@
 """The few errors the rest of the portal sees from the cloud, and the translation from the SDKs'.
 
-Workflows decide with these alone: retry later (RetryableCloudError), treat as gone
-(CloudNotFound), fail with a message a person can act on (CloudInvalidInput), or fail for
-credentials (CloudNotAuthorised).
+Workflows decide with these alone: retry later (RetryableCloudError), wait for another change to
+finish (CloudBusy), treat as gone (CloudNotFound), fail with a message a person can act on
+(CloudInvalidInput), or fail for credentials or permissions (CloudNotAuthorised). What a code
+means is decided per operation (connections/cloud/operations.py), in the cloud's spelling.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException, ThrottlingException
 from darabonba.exceptions import RetryError, UnretryableException
 from Tea.exceptions import TeaException
+
+from connections.cloud.operations import GUIDANCE, Operation
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,12 @@ class RetryableCloudError(CloudError):
         self.retry_after = retry_after
 
 
+class CloudBusy(RetryableCloudError):
+    """Another change of the same account or resource is still under way (the cloud refuses
+    concurrent calls of some operations): the call is made again once it is done, however long
+    that takes; it is not an error streak."""
+
+
 class CloudNotFound(CloudError):
     """The resource does not exist (any more)."""
 
@@ -54,37 +63,12 @@ class CloudAccountMismatch(CloudError):
     """The credentials work, but in another account than the one they are stored for."""
 
 
-# docs/cloud-api.md: "Retryable for NLB writes" and "Retryable for PrivateLink writes".
+# Codes any operation may answer (the gateway's and each product's common ones): the service is
+# busy or failing, or the caller is throttled (Alibaba's common error codes; the Terraform
+# provider's NeedRetry: ServiceUnavailable, Rejected.Throttling, any code with Throttling, any
+# HTTP 5xx; NLB's SystemBusy, which its metadata lists on nearly every operation).
 RETRYABLE_CODES = frozenset(
-    {
-        "SystemBusy",
-        "Conflict.Lock",
-        "IncorrectStatus.serverGroup",
-        "IncorrectStatus.listener",
-        "IncorrectStatus.loadBalancer",
-        "OperationFailed.ResourceIsConfiguring",
-        "ConcurrentCallNotSupported",
-        "EndpointLocked",
-        "EndpointOperationDenied",
-        "EndpointConnectionOperationDenied",
-        "EndpointServiceLocked",
-        "EndpointServiceOperationDenied",
-        "EndpointServiceConnectionDependence",
-        "ServiceUnavailable",
-        "InternalError",
-        "Rejected.Throttling",
-    }
-)
-NOT_FOUND_CODES = frozenset(
-    {
-        "ResourceNotFound.loadBalancer",
-        "ResourceNotFound.listener",
-        "ResourceNotFound.serverGroup",
-        "ResourceNotFound.BackendServer",
-        "EndpointServiceNotFound",
-        "EndpointNotFound",
-        "EndpointZoneNotFound",
-    }
+    {"SystemBusy", "ServiceUnavailable", "InternalError", "Rejected.Throttling"}
 )
 AUTH_CODES = frozenset(
     {
@@ -98,18 +82,21 @@ AUTH_CODES = frozenset(
         "NoPermission",
         "Forbidden",
         "Forbidden.RAM",
+        "Forbidden.NoPermission",
         "Forbidden.AccessDenied",
         "EntityNotExist.Role",
     }
 )
+# RAM's refusals: the message names the action the policy lacks (GUIDANCE).
+RAM_DENIALS = frozenset({"Forbidden.RAM", "Forbidden.NoPermission", "NoPermission"})
 
 
-def translate(exc: Exception) -> CloudError:
-    """Map an exception raised by an SDK call to one of the domain errors."""
+def translate(exc: Exception, operation: Operation | None = None) -> CloudError:
+    """Map an exception raised by an SDK call of `operation` to one of the domain errors."""
     if isinstance(exc, CloudError):
         return exc
     if isinstance(exc, AlibabaCloudException):
-        return _from_response(exc)
+        return _from_response(exc, operation)
     if isinstance(exc, UnretryableException | RetryError | OSError | TimeoutError):
         # The network failed before the cloud answered: the call may or may not have happened,
         # which is why every create carries a ClientToken.
@@ -129,10 +116,12 @@ def translate(exc: Exception) -> CloudError:
     return CloudError("InternalError", "The cloud call failed unexpectedly; the log has details.")
 
 
-def _from_response(exc: AlibabaCloudException) -> CloudError:
+def _from_response(exc: AlibabaCloudException, operation: Operation | None) -> CloudError:
     data = exc.data if isinstance(exc.data, dict) else {}
     code = str(exc.code or data.get("Code") or "Unknown")
-    message = str(data.get("Message") or "The cloud refused the request.")
+    message = _guided(
+        code, str(data.get("Message") or "The cloud refused the request."), data, operation
+    )
     request_id = str(data.get("RequestId") or exc.request_id or "")
     status = exc.status_code
     kwargs = {"request_id": request_id, "status_code": status}
@@ -146,8 +135,24 @@ def _from_response(exc: AlibabaCloudException) -> CloudError:
         return RetryableCloudError(code, message, **kwargs)
     if code in AUTH_CODES:
         return CloudNotAuthorised(code, message, **kwargs)
-    if code in RETRYABLE_CODES or code.startswith("Throttling") or (status or 0) >= 500:
+    if operation is not None and code in operation.busy:
+        return CloudBusy(code, message, **kwargs)
+    retryable = operation.retry if operation is not None else frozenset()
+    if code in retryable or code in RETRYABLE_CODES or "Throttling" in code or (status or 0) >= 500:
         return RetryableCloudError(code, message, **kwargs)
-    if code in NOT_FOUND_CODES or code.endswith(".NotFound"):
+    if operation is not None and code in operation.gone:
         return CloudNotFound(code, message, **kwargs)
     return CloudInvalidInput(code, message, **kwargs)
+
+
+def _guided(code: str, message: str, data: dict, operation: Operation | None) -> str:
+    """What the person should do about `code` (operations.GUIDANCE), then the cloud's words."""
+    advice = GUIDANCE.get(code)
+    if advice is None:
+        return message
+    denied = (
+        data.get("AccessDeniedDetail") if isinstance(data.get("AccessDeniedDetail"), dict) else {}
+    )
+    action = operation.ram_action if operation is not None else "the operation"
+    missing = str(denied.get("AuthAction") or action)
+    return f"{advice.format(action=action, missing=missing)} ({message})"

@@ -16,6 +16,7 @@ class VpcApi(ProductApi):
     client_class = VpcClient
     models = vpc_models
     host = "vpc.{region}.aliyuncs.com"
+    product = "vpc"
 
     def zones(self) -> list[dict]:
         result = self.call("DescribeZones", RegionId=self.region)
@@ -42,6 +43,7 @@ class EcsApi(ProductApi):
     client_class = EcsClient
     models = ecs_models
     host = "ecs.{region}.aliyuncs.com"
+    product = "ecs"
 
     def instances(self) -> Iterator[dict]:
         yield from self._pages("DescribeInstances", "Instances", "Instance")

@@ -1,15 +1,26 @@
-"""NLB 2022-04-30: load balancer, server group and listener of a published service (steps 1–3)."""
+"""NLB 2022-04-30: load balancer, server group and listener of a published service (steps 1–3).
+
+Every list is read to its last page: NLB's lists take at most 100 items a page ("Valid values: 1
+to 100. Default value: 20", the SDK's models), GetListenerHealthStatus's servers included.
+"""
 
 from alibabacloud_nlb20220430 import models
 from alibabacloud_nlb20220430.client import Client
 
 from connections.cloud.base import CloudResult, ProductApi
 
+PAGE = 100
+
 
 class NlbApi(ProductApi):
     client_class = Client
     models = models
     host = "nlb.{region}.aliyuncs.com"
+    product = "nlb"
+
+    def zones(self) -> list[str]:
+        """The region's zones where NLB is offered."""
+        return [zone["ZoneId"] for zone in self.call("DescribeZones").get("Zones") or []]
 
     def create_load_balancer(
         self,
@@ -71,8 +82,7 @@ class NlbApi(ProductApi):
         )
 
     def list_servers(self, server_group_id: str) -> list[dict]:
-        result = self.call("ListServerGroupServers", ServerGroupId=server_group_id, MaxResults=100)
-        return result.get("Servers") or []
+        return self.pages("ListServerGroupServers", "Servers", PAGE, ServerGroupId=server_group_id)
 
     def delete_server_group(self, server_group_id: str, *, client_token: str) -> CloudResult:
         return self.call(
@@ -107,28 +117,38 @@ class NlbApi(ProductApi):
 
     def unhealthy_servers(self, listener_id: str) -> list[dict]:
         """The servers the listener's health checks do not find healthy (only those are
-        listed: docs/cloud-api.md), each with its Status and Reason.ReasonCode."""
-        result = self.call("GetListenerHealthStatus", ListenerId=listener_id)
-        servers = []
-        for listener in result.get("ListenerHealthStatus") or []:
-            for group in listener.get("ServerGroupInfos") or []:
-                servers.extend(group.get("NonNormalServers") or [])
-        return servers
+        listed), each with its Status (Initial, Unhealthy, Unused: weight 0, Unavailable:
+        checks off) and, when unhealthy, Reason.ReasonCode; every page."""
+        servers: list[dict] = []
+        token = None
+        while True:
+            result = self.call(
+                "GetListenerHealthStatus", ListenerId=listener_id, MaxResults=PAGE, NextToken=token
+            )
+            for listener in result.get("ListenerHealthStatus") or []:
+                for group in listener.get("ServerGroupInfos") or []:
+                    servers.extend(group.get("NonNormalServers") or [])
+            token = result.get("NextToken") or None
+            if token is None:
+                return servers
 
-    # --- what the waiting steps read, one account at a time (workflows/board.py) ---
-    # NLB lists take up to 100 items a page (docs/cloud-api.md).
+    # --- what the waiting steps and the sweep read, one account at a time ---
     def all_load_balancers(self) -> list[dict]:
-        return self.pages("ListLoadBalancers", "LoadBalancers", 100)
+        return self.pages("ListLoadBalancers", "LoadBalancers", PAGE)
 
     def all_listeners(self) -> list[dict]:
-        return self.pages("ListListeners", "Listeners", 100)
+        return self.pages("ListListeners", "Listeners", PAGE)
+
+    def all_servers(self) -> list[dict]:
+        """The servers of every server group of the account, each with its ServerGroupId."""
+        return self.pages("ListServerGroupServers", "Servers", PAGE)
 
     # --- finding what the portal made, by its tag (an id lost before it was saved) ---
     def tagged_load_balancers(self, tags: dict[str, str]) -> list[str]:
-        return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", tags)
+        return self.tagged_ids("ListLoadBalancers", "LoadBalancers", "LoadBalancerId", tags, PAGE)
 
     def tagged_server_groups(self, tags: dict[str, str]) -> list[str]:
-        return self.tagged_ids("ListServerGroups", "ServerGroups", "ServerGroupId", tags)
+        return self.tagged_ids("ListServerGroups", "ServerGroups", "ServerGroupId", tags, PAGE)
 
     def tagged_listeners(self, tags: dict[str, str]) -> list[str]:
-        return self.tagged_ids("ListListeners", "Listeners", "ListenerId", tags)
+        return self.tagged_ids("ListListeners", "Listeners", "ListenerId", tags, PAGE)

@@ -10,6 +10,7 @@ class StsApi(ProductApi):
     client_class = Client
     models = models
     host = "sts.{region}.aliyuncs.com"
+    product = "sts"
 
     def assume_role(self, *, role_arn: str, session_name: str, duration_seconds: int) -> dict:
         result = self.call(

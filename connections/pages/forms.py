@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from connections import checks, policies
-from connections.checks import BackendChoice, Problems, ZoneChoice
+from connections.checks import BackendChoice, Problems, ZoneChoice, unsupported_zones
 from connections.choices import ListenerProtocol
 from connections.models import Instance, SecurityGroup, Team, Vpc, VSwitch
 
@@ -132,6 +132,7 @@ class AccessRequestForm(ChecksForm):
         service is offered, the reason where it is not (the endpoint's zones are a subset of
         the service's)."""
         offered = self.service.zone_ids
+        unsupported = unsupported_zones(self.vpc, nlb=False) if self.vpc is not None else {}
         vswitches = list(VSwitch.objects.filter(vpc=self.vpc, present=True)) if self.vpc else []
         rows = []
         for zone_id in sorted({v.zone_id for v in vswitches} | set(offered)):
@@ -139,6 +140,9 @@ class AccessRequestForm(ChecksForm):
             if zone_id not in offered:
                 reason = _("%(service)s is not offered in this zone.") % {"service": self.service}
                 rows.append({"zone_id": zone_id, "field": None, "reason": reason})
+                continue
+            if zone_id in unsupported:
+                rows.append({"zone_id": zone_id, "field": None, "reason": unsupported[zone_id]})
                 continue
             name = f"{self.zone_field_prefix}{zone_id}"
             self.fields[name] = VSwitchChoiceField(
@@ -269,7 +273,9 @@ class PublishZonesForm(ChecksForm):
         super().__init__(*args, **kwargs)
         self.vpc = vpc
         vswitches = VSwitch.objects.filter(vpc=vpc, present=True).order_by("zone_id", "vswitch_id")
-        for zone_id in sorted({v.zone_id for v in vswitches}):
+        # Zones where NLB or PrivateLink is not offered are shown with why, not offered.
+        self.unsupported_zones = unsupported_zones(vpc, nlb=True) if vpc is not None else {}
+        for zone_id in sorted({v.zone_id for v in vswitches} - set(self.unsupported_zones)):
             in_zone = vswitches.filter(zone_id=zone_id)
             self.fields[f"{self.zone_field_prefix}{zone_id}"] = VSwitchChoiceField(
                 queryset=in_zone,
@@ -287,6 +293,7 @@ class PublishZonesForm(ChecksForm):
         ]
         problems = Problems()
         checks.enough_zones(problems, zones)
+        checks.zones_supported(problems, self.vpc, zones, nlb=True)
         checks.vswitches_match(problems, self.vpc, zones)
         if problems.errors:
             self.show_problems(ValidationError(problems.errors))

@@ -21,9 +21,16 @@ from connections.models import AccessRequest, PublishedService
 from connections.states import record_event, transition
 from connections.workflows import board, start_workflow
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
-from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
+from connections.workflows.steps import (
+    adopt_tagged,
+    not_visible_yet,
+    portal_tags,
+    verify_account,
+)
 
 REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
+# Connection statuses a rejection must disable (a waiting one is Disconnected already).
+LIVE_CONNECTION = ("Connecting", "Connected", "Pending")
 
 
 class AccessWorkflow(Workflow):
@@ -77,26 +84,52 @@ def untracked_endpoint_found(ctx: Context) -> Wait | None:
 
 
 def endpoint_gone(ctx: Context) -> Wait | None:
-    """Delete the endpoint (if one was made) and wait until the cloud no longer knows it."""
+    """Take the endpoint (if one was made) down in the order the cloud requires, and wait until
+    the cloud no longer knows it: its zones first, one at a time ("Before you delete an
+    endpoint, delete the zones added to it"; a zone change at a time per endpoint), then the
+    endpoint. Each call waits for the cloud to confirm the one before."""
     record = ctx.record
     record.refresh_from_db(fields=["endpoint_id", "endpoint_deleted_at"])
     endpoint_id, api = record.endpoint_id, ctx.cloud.privatelink
     if not endpoint_id or record.endpoint_deleted_at:
         return None
-    outcome = ensure_gone(
-        ctx,
-        "endpoint",
-        endpoint_id,
-        read_status=lambda: board.read(ctx, board.ENDPOINTS, endpoint_id).get("EndpointStatus"),
-        delete=lambda: api.delete_endpoint(endpoint_id),
-        busy=frozenset({"Creating"}),
-        operation="DeleteVpcEndpoint",
-    )
-    if outcome is None:
+    try:
+        status = board.read(ctx, board.ENDPOINTS, endpoint_id).get("EndpointStatus")
+        if status == "Creating":
+            return Wait(f"endpoint {endpoint_id} is Creating; deleting it after")
+        if status != "Deleting":
+            outcome = _zones_removed(ctx, endpoint_id, status)
+            if outcome is not None:
+                return outcome
+            result = api.delete_endpoint(endpoint_id)
+            ctx.event("deleting endpoint", endpoint_id, result.request_id)
+        return Wait(f"endpoint {endpoint_id} deleting", operation="DeleteVpcEndpoint")
+    except CloudNotFound:
         ctx.remember(
             endpoint_deleted_at=timezone.now(), verb="endpoint deleted", detail=endpoint_id
         )
-    return outcome
+        return None
+
+
+def _zones_removed(ctx: Context, endpoint_id: str, status: str | None) -> Wait | None:
+    """None once the endpoint has no zone left; otherwise remove the next one and wait."""
+    api = ctx.cloud.privatelink
+    zones = api.list_endpoint_zones(endpoint_id)
+    if not zones:
+        return None
+    leaving = [zone["ZoneId"] for zone in zones if zone.get("ZoneStatus") == "Deleting"]
+    if leaving or status == "Pending":
+        what = f"zone {', '.join(leaving)}" if leaving else "a zone change"
+        return Wait(
+            f"endpoint {endpoint_id}: {what} under way", operation="RemoveZoneFromVpcEndpoint"
+        )
+    zone_id = zones[0]["ZoneId"]
+    result = api.remove_zone(endpoint_id, zone_id)
+    ctx.event("removing endpoint zone", f"{endpoint_id} {zone_id}", result.request_id)
+    return Wait(
+        f"endpoint {endpoint_id}: zone {zone_id} being removed",
+        operation="RemoveZoneFromVpcEndpoint",
+    )
 
 
 # A closed request's hold on its account's whitelisting, while it takes the account off: longer
@@ -215,7 +248,13 @@ def create_endpoint(ctx: Context) -> Wait | None:
 
 def endpoint_active(ctx: Context) -> Wait | None:
     record = ctx.record
-    attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id)
+    try:
+        attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id)
+    except CloudNotFound:
+        waiting = not_visible_yet(ctx, "endpoint", record.endpoint_id, "CreateVpcEndpoint")
+        if waiting is not None:
+            return waiting
+        attributes = {"EndpointStatus": "Deleting"}  # gone: made again on a retry, as below
     status = attributes.get("EndpointStatus")
     if status == "Active":
         if attributes.get("EndpointDomain"):
@@ -305,13 +344,19 @@ class ProvisionWorkflow(AccessWorkflow):
 
 
 def accept_connection(ctx: Context) -> Wait | None:
+    """Step 6: accept the endpoint's connection, which waits as Disconnected (the console
+    guide: "After you create an endpoint …, the endpoint connection is in the Disconnected
+    state"). One accepted or being accepted already is left as it is."""
     record = ctx.record
     api = ctx.provider_cloud.privatelink
     connection = api.get_connection(record.service.endpoint_service_id, record.endpoint_id)
     if connection is None:
         return Wait("connection not listed yet", operation="EnableVpcEndpointConnection")
-    if connection.get("ConnectionStatus") in ("Connected", "Connecting"):
+    status = connection.get("ConnectionStatus")
+    if status in ("Connected", "Connecting"):
         return None
+    if status != "Disconnected":
+        return Wait(f"connection {status}", operation="EnableVpcEndpointConnection")
     result = api.enable_connection(record.service.endpoint_service_id, record.endpoint_id)
     ctx.event(
         "accepted connection",
@@ -392,6 +437,9 @@ class RevokeWorkflow(AccessWorkflow):
 
 
 def reject_connection(ctx: Context) -> Wait | None:
+    """Refuse the endpoint's connection on the service's side. A connection that waits for the
+    provider is already Disconnected (the cloud refuses to disable it again): only one that
+    was accepted meanwhile is disabled."""
     record = ctx.record
     if (
         record.state != RequestState.REJECTED
@@ -399,10 +447,12 @@ def reject_connection(ctx: Context) -> Wait | None:
         or record.endpoint_deleted_at
     ):
         return None
+    api, service_id = ctx.provider_cloud.privatelink, record.service.endpoint_service_id
     try:
-        result = ctx.provider_cloud.privatelink.disable_connection(
-            record.service.endpoint_service_id, record.endpoint_id
-        )
+        connection = api.get_connection(service_id, record.endpoint_id)
+        if connection is None or connection.get("ConnectionStatus") not in LIVE_CONNECTION:
+            return None
+        result = api.disable_connection(service_id, record.endpoint_id)
     except CloudNotFound:
         return None
     ctx.event(

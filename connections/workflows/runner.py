@@ -10,6 +10,9 @@ a cloud resource is still changing. The runner:
 - on `Wait`, re-schedules the same task with a countdown (`timing.next_read`: soon after the
   operation it waits on is due, then short bounded intervals; or the cloud's retry-after), so a
   worker process is never held by a waiting resource;
+- when the cloud refuses a call because another change of the same account or resource is
+  under way (CloudBusy: its "does not support concurrent calls" rules), waits as for `Wait`:
+  a burst of approvals in one account is served one after another, however long that takes;
 - on a retryable error (cloud throttling, busy, 5xx; a busy database), re-schedules likewise,
   backing off to 15 s and honouring the cloud's retry-after, for up to TRANSIENT_ERRORS_FOR:
   a burst of faults delays a record, only an error a person must act on fails it;
@@ -42,7 +45,13 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connections.cloud import CloudError, CloudSession, RetryableCloudError, forget_sessions
+from connections.cloud import (
+    CloudBusy,
+    CloudError,
+    CloudSession,
+    RetryableCloudError,
+    forget_sessions,
+)
 from connections.states import InvalidTransition, record_event, transition
 from connections.workflows import timing
 
@@ -117,6 +126,12 @@ class Context:
         # When what the step last read was true, if not when it read: the time of the shared
         # listing it was answered from (workflows/board.py). A wait is timed by it.
         self.seen_at: float | None = None
+        # When the running step first waited (None: it has not waited yet).
+        self.step_started: float | None = None
+
+    def waited_seconds(self) -> float:
+        """How long the running step has been waiting on the cloud."""
+        return time.time() - self.step_started if self.step_started else 0.0
 
     @cached_property
     def cloud(self) -> CloudSession:
@@ -256,6 +271,7 @@ def run(
         return "stale"
     ctx = Context(workflow, record, token)
     ctx.read_since = last_read if waits else None
+    ctx.step_started = step_started
     deliveries = _count_delivery(ctx, hop)
     if deliveries > MAX_DELIVERIES:
         step = workflow.remaining_steps(record.progress)[0].name
@@ -275,6 +291,9 @@ def run(
             return f"wait {step.name}: {step.waits_for} under way"
         try:
             outcome = step.run(ctx)
+        except CloudBusy as busy:
+            # Another change of the account or resource first: wait for it, not an error.
+            outcome = Wait(f"{busy.code}: {busy.message}", retry_after=busy.retry_after)
         except RetryableCloudError as error:
             if error.code.startswith("InvalidSecurityToken"):
                 forget_sessions()  # an assumed-role session the cloud no longer takes
@@ -330,7 +349,7 @@ def run(
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, erring_since, waits, step_started, awaiting = 0, None, 0, None, None
-        ctx.read_since = ctx.seen_at = None
+        ctx.read_since = ctx.seen_at = ctx.step_started = None
         finished_here = step.name
     return "done"
 

@@ -1,5 +1,7 @@
 """Publish (seed steps 1–4) and retire a service: NLB → server group → backends → listener →
-endpoint service, and back down in dependency order."""
+endpoint service, and back down in the order the cloud requires: connections closed, the
+service's resources detached, the endpoint service, the listener, the server group, the load
+balancer (each API reference's "before you delete" rules; docs/cloud-api.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,17 @@ from connections.choices import (
     SERVICE_WORKFLOWS,
     ServiceState,
 )
+from connections.cloud import CloudNotFound
 from connections.models import PublishedService
 from connections.workflows import board
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
-from connections.workflows.steps import adopt_tagged, ensure_gone, portal_tags, verify_account
+from connections.workflows.steps import (
+    adopt_tagged,
+    ensure_gone,
+    not_visible_yet,
+    portal_tags,
+    verify_account,
+)
 
 
 class ServiceWorkflow(Workflow):
@@ -77,7 +86,14 @@ def create_load_balancer(ctx: Context) -> Wait | None:
 
 
 def load_balancer_active(ctx: Context) -> Wait | None:
-    status = board.read(ctx, board.LOAD_BALANCERS, ctx.record.nlb_id).get("LoadBalancerStatus")
+    nlb_id = ctx.record.nlb_id
+    try:
+        status = board.read(ctx, board.LOAD_BALANCERS, nlb_id).get("LoadBalancerStatus")
+    except CloudNotFound:
+        status = "Deleted"
+        waiting = not_visible_yet(ctx, "load balancer", nlb_id, "CreateLoadBalancer")
+        if waiting is not None:
+            return waiting
     if status == "Active":
         return None
     if status in ("CreateFailed", "Deleting", "Deleted"):
@@ -107,8 +123,12 @@ def create_server_group(ctx: Context) -> Wait | None:
 
 
 def server_group_available(ctx: Context) -> Wait | None:
-    group = ctx.cloud.nlb.get_server_group(ctx.record.server_group_id)
+    group_id = ctx.record.server_group_id
+    group = ctx.cloud.nlb.get_server_group(group_id)
     if group is None:
+        waiting = not_visible_yet(ctx, "server group", group_id, "CreateServerGroup")
+        if waiting is not None:
+            return waiting
         _discard(ctx, "server_group_id", "server group", "Deleted")
     status = group.get("ServerGroupStatus")
     if status == "Available":
@@ -172,7 +192,14 @@ def create_listener(ctx: Context) -> Wait | None:
 
 
 def listener_running(ctx: Context) -> Wait | None:
-    status = board.read(ctx, board.LISTENERS, ctx.record.listener_id).get("ListenerStatus")
+    listener_id = ctx.record.listener_id
+    try:
+        status = board.read(ctx, board.LISTENERS, listener_id).get("ListenerStatus")
+    except CloudNotFound:
+        status = "Deleted"
+        waiting = not_visible_yet(ctx, "listener", listener_id, "CreateListener")
+        if waiting is not None:
+            return waiting
     if status in ("Deleting", "Deleted"):
         _discard(ctx, "listener_id", "listener", status)
     return None if status == "Running" else Wait(f"listener {status}", operation="CreateListener")
@@ -203,7 +230,13 @@ def create_endpoint_service(ctx: Context) -> Wait | None:
 
 def endpoint_service_active(ctx: Context) -> Wait | None:
     service_id = ctx.record.endpoint_service_id
-    status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
+    try:
+        status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
+    except CloudNotFound:
+        status = "Deleting"
+        waiting = not_visible_yet(ctx, "endpoint service", service_id, "CreateVpcEndpointService")
+        if waiting is not None:
+            return waiting
     if status == "Deleting":
         _discard(ctx, "endpoint_service_id", "endpoint service", status)
     if status == "Active":
@@ -272,6 +305,14 @@ class ConfigureWorkflow(ServiceWorkflow):
 
     name = CONFIGURE_WORKFLOW
     task_name = "connections.configure_service"
+
+    def applying(self, service) -> bool:
+        """An owner's change of settings not yet applied to the cloud, or whose application
+        failed: the portal's settings are ahead of the cloud's. (A chain clears `progress` when
+        it starts; the last step's name is written when it ends.)"""
+        unfinished = ["", *(step.name for step in self.steps[:-1])]
+        return service.progress in unfinished or service.failed_phase == self.name
+
     running_states = frozenset({ServiceState.AVAILABLE})
     failed_state = None
     steps = [
@@ -313,6 +354,74 @@ def requests_closed(ctx: Context) -> Wait | None:
     if not still_open:
         return None
     return Wait(f"access requests {', '.join(map(str, sorted(still_open)))} still being closed")
+
+
+# Connection statuses that keep a service resource and the service in use (the API reference of
+# DetachResourceFromVpcEndpointService and DeleteVpcEndpointService).
+CONNECTION_IN_USE = ("Connecting", "Connected", "Disconnecting", "Pending")
+
+
+def connections_closed(ctx: Context) -> Wait | None:
+    """No endpoint may still be connected ("disconnect the endpoint connections first"). The
+    portal's own are closed by now (requests_closed); one it does not manage is someone else's
+    to end, so the retire stops and says whose."""
+    service_id = ctx.record.endpoint_service_id
+    if not service_id:
+        return None
+    try:
+        connections = ctx.cloud.privatelink.service_connections(service_id)
+    except CloudNotFound:
+        return None
+    live = [c for c in connections if c.get("ConnectionStatus") in CONNECTION_IN_USE]
+    if not live:
+        return None
+    known = set(
+        ctx.record.requests.filter(endpoint_id__in=[c.get("EndpointId") for c in live]).values_list(
+            "endpoint_id", flat=True
+        )
+    )
+    foreign = [c for c in live if c.get("EndpointId") not in known]
+    if foreign:
+        described = ", ".join(
+            f"{c.get('EndpointId')} (account {c.get('EndpointOwnerId')}, "
+            f"{c.get('ConnectionStatus')})"
+            for c in foreign
+        )
+        raise StepFailed(
+            "EndpointServiceConnectionDependence",
+            f"Endpoints the portal does not manage are still connected: {described}. Reject "
+            "their connections in the PrivateLink console (or ask their owners to delete "
+            "them), then retry.",
+        )
+    return Wait("connections still closing", operation="DisableVpcEndpointConnection")
+
+
+def resources_detached(ctx: Context) -> Wait | None:
+    """The service's load balancer detached from it ("remove the service resources first"),
+    and the cloud's list of its resources empty again: one detachment at a time, each waited
+    for (the service is Pending meanwhile)."""
+    service_id, api = ctx.record.endpoint_service_id, ctx.cloud.privatelink
+    if not service_id:
+        return None
+    try:
+        resources = api.service_resources(service_id)
+        if not resources:
+            return None
+        status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
+        if status != "Active":
+            return Wait(
+                f"endpoint service {service_id} is {status}",
+                operation="DetachResourceFromVpcEndpointService",
+            )
+        resource_id = resources[0]["ResourceId"]
+        result = api.detach_resource(service_id, resource_id)
+    except CloudNotFound:
+        return None
+    ctx.event("detaching service resource", f"{service_id}: {resource_id}", result.request_id)
+    return Wait(
+        f"{resource_id} being detached from {service_id}",
+        operation="DetachResourceFromVpcEndpointService",
+    )
 
 
 def endpoint_service_gone(ctx: Context) -> Wait | None:
@@ -396,6 +505,8 @@ class RetireWorkflow(ServiceWorkflow):
         Step("account_verified", account_verified, always=True),
         Step("untracked_resources_found", untracked_resources_found),
         Step("requests_closed", requests_closed),
+        Step("connections_closed", connections_closed),
+        Step("resources_detached", resources_detached),
         Step("endpoint_service_gone", endpoint_service_gone),
         Step("listener_gone", listener_gone),
         Step("server_group_gone", server_group_gone),

@@ -33,6 +33,22 @@ def verify_account(session: CloudSession) -> None:
         raise StepFailed(mismatch.code, f"{mismatch.message} Nothing was deleted.") from mismatch
 
 
+# How long a resource just created may still be "not found" by reads: the cloud's reads are
+# eventually consistent right after a create (ECS's "eventual consistency of OpenAPI resources";
+# the Terraform provider's waits let 20 reads in a row find nothing, about three minutes, before
+# they give up on a new PrivateLink resource). Past it, not found means gone.
+READ_AFTER_CREATE_GRACE_SECONDS = 180
+
+
+def not_visible_yet(ctx: Context, what: str, resource_id: str, operation: str) -> Wait | None:
+    """A resource the step made is not found by reads: a Wait while that may be the cloud's
+    eventual consistency; None once it has lasted too long (the caller forgets the resource,
+    so that a retry makes a new one)."""
+    if ctx.waited_seconds() < READ_AFTER_CREATE_GRACE_SECONDS:
+        return Wait(f"{what} {resource_id} not visible yet", operation=operation)
+    return None
+
+
 def ensure_gone(
     ctx: Context,
     what: str,

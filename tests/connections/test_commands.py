@@ -64,12 +64,29 @@ def test_check_cloud_reports_each_account_plainly(accounts, capsys):
         call_command("check_cloud")
 
     out = capsys.readouterr().out
-    assert "ok   Account A (1111111111111111" in out
-    assert (
-        "FAIL Account B (2222222222222222, Access key (stored encrypted)): credentials refused"
-        in out
-    )
+    a_part, _, b_part = out.partition("Account B")
+    # Account A: one line per prerequisite and per permission, each passing.
+    assert "ok   credentials: account 1111111111111111" in a_part
+    assert "ok   PrivateLink activated" in a_part
+    assert "ok   NLB zones: cn-hangzhou-g, cn-hangzhou-h, cn-hangzhou-k" in a_part
+    for action in ("nlb:CreateLoadBalancer", "privatelink:CreateVpcEndpoint", "vpc:DescribeVpcs"):
+        assert f"ok   {action}: allowed" in a_part
+    assert "FAIL" not in a_part
+    # Account B's secret is wrong: said once, and nothing else is tried.
+    assert "FAIL credentials: SignatureDoesNotMatch" in b_part
+    assert "nlb:" not in b_part
     assert "not-the-secret" not in out
+
+
+def test_check_cloud_checks_one_account_for_one_role(accounts, capsys):
+    call_command("check_cloud", "1111111111111111", "--role", "consumer")
+
+    out = capsys.readouterr().out
+    assert "Account B" not in out
+    assert "ok   privatelink:CreateVpcEndpoint: allowed" in out
+    # A consumer account needs neither NLB's writes nor PrivateLink's activation.
+    assert "nlb:CreateLoadBalancer" not in out
+    assert "PrivateLink activated" not in out
 
 
 def test_sync_inventory_mirrors_a_named_account(accounts, capsys):

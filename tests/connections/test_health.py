@@ -23,6 +23,7 @@ from connections.states import InvalidTransition
 from portal.celery import app as celery_app
 from tests.connections.conftest import wait_for_state, wait_until
 from tests.connections.test_workflows import request_from, verbs
+from tests.console import Console
 
 pytestmark = pytest.mark.worker
 
@@ -113,7 +114,7 @@ def test_backends_stopping_and_starting_turn_a_request_degraded_down_and_healthy
 
 
 def test_an_endpoint_deleted_in_the_cloud_makes_the_request_revoked(world, connected):
-    CloudSession(connected.vpc.account).privatelink.delete_endpoint(connected.endpoint_id)
+    Console(connected.vpc.account).delete_endpoint(connected.endpoint_id)
 
     report = sweep_through_worker()
 
@@ -253,7 +254,7 @@ def test_a_whitelisting_left_behind_is_reported_and_only_the_portals_own_is_with
         "POST",
         "faults",
         {"kind": "error", "action": "RemoveUserFromVpcEndpointService", "count": 1,
-         "code": "Forbidden.NoPermission", "status": 403, "message": "not allowed"},
+         "code": "Forbidden.RAM", "status": 403, "message": "not allowed"},
     )  # fmt: skip
     services.revoke_request(world.partner, partner)
     wait_for_state(partner, RequestState.FAILED)

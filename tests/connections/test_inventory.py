@@ -4,9 +4,10 @@ team its cloud tag names), and nothing mirrored with another account's credentia
 import pytest
 
 from connections import demo
-from connections.cloud import CloudAccountMismatch, CloudSession, forget_sessions
+from connections.cloud import CloudAccountMismatch, forget_sessions
 from connections.inventory import sync_account
 from connections.models import CloudAccount, Team, Vpc
+from tests.console import Console
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,8 @@ def owners() -> dict[str, str | None]:
 def tag_vpc(account: CloudAccount, vpc_name: str, key: str, value: str) -> None:
     """What a platform team does in the console: label its network."""
     vpc = Vpc.objects.get(name=vpc_name)
-    CloudSession(account).vpc.call(
+    Console(account).call(
+        "vpc",
         "TagResources",
         RegionId=account.region,
         ResourceType="VPC",

@@ -34,7 +34,20 @@ def slow_down(cloudsim, action: str, milliseconds: int = 1500) -> None:
     )
 
 
-def refuse_once(cloudsim, action: str, code: str = "OperationDenied.Test") -> None:
+# A refusal no retry can help, for each action refused below: a code the operation's metadata
+# documents (cloudsim checks every answer against it: cloudsim/contract.py).
+REFUSALS = {
+    "CreateServerGroup": ("QuotaExceeded.QuotaInsufficient", 400),
+    "CreateListener": ("QuotaExceeded.QuotaInsufficient", 400),
+    "DeleteListener": ("Forbidden.NoPermission", 403),
+    "DeleteVpcEndpoint": ("OperationDenied.EndpointProtected", 400),
+    "AddUserToVpcEndpointService": ("Mismatch.UserIdAndUserArn", 400),
+}
+
+
+def refuse_once(cloudsim, action: str) -> str:
+    """The next call of `action` is refused for good; returns the code it is refused with."""
+    code, status = REFUSALS[action]
     cloudsim.control(
         "POST",
         "faults",
@@ -42,11 +55,12 @@ def refuse_once(cloudsim, action: str, code: str = "OperationDenied.Test") -> No
             "kind": "error",
             "action": action,
             "count": 1,
-            "status": 400,
+            "status": status,
             "code": code,
             "message": f"{action} refused.",
         },
     )
+    return code
 
 
 def calls(cloudsim, action: str) -> int:
@@ -100,12 +114,12 @@ def test_closing_the_last_partner_request_takes_its_account_off_the_whitelist(wo
 
 
 def test_a_failed_publish_is_retried_to_available_without_a_second_resource(world):
-    refuse_once(world.cloudsim, "CreateListener")
+    code = refuse_once(world.cloudsim, "CreateListener")
     from connections import demo
 
     service = demo.publish_seed_service(world.provider)
     wait_for_state(service, ServiceState.FAILED)
-    assert (service.last_error_code, service.failed_phase) == ("OperationDenied.Test", "publish")
+    assert (service.last_error_code, service.failed_phase) == (code, "publish")
     assert service.last_error_message == "CreateListener refused."
 
     services.retry_service(world.provider, service)
@@ -132,13 +146,13 @@ def test_a_failed_retire_is_retried_to_retired(world, seed_service):
 def test_a_failed_clean_up_after_reject_is_retried(world, seed_service):
     access_request = request_from(world, seed_service)
     wait_for_state(access_request, RequestState.PENDING_APPROVAL)
-    refuse_once(world.cloudsim, "DeleteVpcEndpoint")
+    code = refuse_once(world.cloudsim, "DeleteVpcEndpoint")
 
     services.reject_request(world.provider, access_request, reason="Not now.")
     wait_until(lambda: "cleanup failed" in verbs(access_request), what="the clean-up failure")
     access_request.refresh_from_db()
     assert access_request.state == RequestState.REJECTED
-    assert access_request.last_error_code == "OperationDenied.Test"
+    assert access_request.last_error_code == code
     assert endpoint_exists(access_request)
 
     services.retry_request(world.consumer, access_request)

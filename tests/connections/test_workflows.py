@@ -20,6 +20,7 @@ from connections.services import BackendChoice
 from connections.states import InvalidTransition
 from tests.conftest import CHAOS_DIR
 from tests.connections.conftest import http_get_through, wait_for_state, wait_until
+from tests.console import Console
 
 pytestmark = pytest.mark.worker
 
@@ -132,7 +133,7 @@ def test_a_trusted_team_is_approved_at_once(world, seed_service):
     assert "approve" not in verbs(access_request)
 
 
-def test_reject_disconnects_and_deletes_the_endpoint(world, seed_service):
+def test_reject_deletes_the_endpoint_zones_first(world, seed_service):
     access_request = request_from(world, seed_service)
     wait_for_state(access_request, RequestState.PENDING_APPROVAL)
 
@@ -145,7 +146,32 @@ def test_reject_disconnects_and_deletes_the_endpoint(world, seed_service):
     assert access_request.state == RequestState.REJECTED
     assert access_request.decision_reason == "Use the public API instead."
     assert not endpoint_exists(access_request)
-    assert {"reject", "rejected connection", "endpoint deleted"} <= set(verbs(access_request))
+    seen = verbs(access_request)
+    # A waiting connection is Disconnected already: nothing to disable. The zones go one at a
+    # time, then the endpoint (DeleteVpcEndpoint refuses an endpoint that has zones).
+    assert "rejected connection" not in seen
+    assert seen.count("removing endpoint zone") == 2
+    assert seen.index("removing endpoint zone") < seen.index("deleting endpoint")
+    assert "endpoint deleted" in seen
+
+
+def test_reject_disables_a_connection_accepted_meanwhile(world, seed_service):
+    access_request = request_from(world, seed_service)
+    wait_for_state(access_request, RequestState.PENDING_APPROVAL)
+    # Accepted in the console before the owner rejects it in the portal.
+    Console(seed_service.account).call(
+        "privatelink",
+        "EnableVpcEndpointConnection",
+        ServiceId=seed_service.endpoint_service_id,
+        EndpointId=access_request.endpoint_id,
+    )
+
+    services.reject_request(world.provider, access_request, reason="Not this one.")
+    wait_until(
+        lambda: AccessRequest.objects.get(pk=access_request.pk).endpoint_deleted_at, what="deletion"
+    )
+    assert "rejected connection" in verbs(access_request)
+    assert not endpoint_exists(access_request)
 
 
 @pytest.mark.parametrize("revoker", ["consumer", "provider"])
@@ -204,12 +230,12 @@ def test_a_refused_create_fails_with_its_code_and_a_retry_resumes_to_success(wor
         "POST",
         "faults",
         {"kind": "error", "action": "CreateVpcEndpoint", "count": 1, "status": 400,
-         "code": "QuotaExceeded.Endpoint", "message": "The endpoint quota is used up."},
+         "code": "QuotaExceeded.totalEpPerVpc", "message": "The endpoint quota is used up."},
     )  # fmt: skip
     access_request = request_from(world, seed_service)
 
     wait_for_state(access_request, RequestState.FAILED)
-    assert access_request.last_error_code == "QuotaExceeded.Endpoint"
+    assert access_request.last_error_code == "QuotaExceeded.totalEpPerVpc"
     assert access_request.last_error_message == "The endpoint quota is used up."
     assert access_request.failed_phase == "provision"
 
@@ -355,8 +381,9 @@ def test_inventory_sync_mirrors_the_scenario(world):
     assert world.vpc("VPC3").account == world.accounts["B"]
 
 
-def tags_of(api, resource_type: str, resource_id: str) -> dict[str, str]:
-    answer = api.call(
+def tags_of(console: Console, product: str, resource_type: str, resource_id: str) -> dict:
+    answer = console.call(
+        product,
         "ListTagResources",
         ResourceType=resource_type,
         ResourceId=[resource_id],
@@ -368,7 +395,7 @@ def tags_of(api, resource_type: str, resource_id: str) -> dict[str, str]:
 def test_everything_the_portal_creates_is_tagged(world, seed_service):
     access_request = request_from(world, seed_service)
     wait_for_state(access_request, RequestState.PENDING_APPROVAL)
-    cloud = CloudSession(seed_service.account)
+    console = Console(seed_service.account)
     installation = {"privatelink-portal:installation": settings.PORTAL_INSTALLATION_ID}
     service_tags = {
         "managed-by": "privatelink-portal",
@@ -376,14 +403,14 @@ def test_everything_the_portal_creates_is_tagged(world, seed_service):
         "privatelink-portal:service": seed_service.uuid.hex,
     }
 
-    assert tags_of(cloud.nlb, "loadbalancer", seed_service.nlb_id) == service_tags
-    assert tags_of(cloud.nlb, "servergroup", seed_service.server_group_id) == service_tags
-    assert tags_of(cloud.nlb, "listener", seed_service.listener_id) == service_tags
+    assert tags_of(console, "nlb", "loadbalancer", seed_service.nlb_id) == service_tags
+    assert tags_of(console, "nlb", "servergroup", seed_service.server_group_id) == service_tags
+    assert tags_of(console, "nlb", "listener", seed_service.listener_id) == service_tags
     assert (
-        tags_of(cloud.privatelink, "vpcendpointservice", seed_service.endpoint_service_id)
+        tags_of(console, "privatelink", "vpcendpointservice", seed_service.endpoint_service_id)
         == service_tags
     )
-    assert tags_of(cloud.privatelink, "vpcendpoint", access_request.endpoint_id) == {
+    assert tags_of(console, "privatelink", "vpcendpoint", access_request.endpoint_id) == {
         "managed-by": "privatelink-portal",
         **installation,
         "privatelink-portal:request": access_request.uuid.hex,
