@@ -202,7 +202,7 @@ class Authenticator:
             )
         account, secret, user, policy = found
         given = self._policies().get(access_key_id)
-        if given is not None:
+        if given is not None and user:
             policy = Policy.parse(given)
         if user:
             user_id = ids.stable_digits(16, account.uid, "user", user)
@@ -215,15 +215,10 @@ class Authenticator:
                 policy,
             )
         else:
-            # The key's policy binds the account's own key too (the scenario's `allow`/`policy`,
-            # PUT /_sim/policies): without one it is FULL_ACCESS, as an Alibaba Cloud account is.
+            # The account's own key: RAM does not limit an Alibaba Cloud account, only its RAM
+            # users and roles (the scenario and the control API refuse a policy for it).
             identity = Identity(
-                account.uid,
-                f"acs:ram::{account.uid}:root",
-                "Account",
-                account.uid,
-                access_key_id,
-                policy,
+                account.uid, f"acs:ram::{account.uid}:root", "Account", account.uid, access_key_id
             )
         return identity, secret
 

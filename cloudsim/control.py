@@ -205,8 +205,13 @@ def _policies(sim: CloudSim, method: str, rest: list[str], environ: dict[str, An
     if len(rest) != 1 or method not in ("PUT", "DELETE"):
         return _error(405, "MethodNotAllowed", "PUT or DELETE /_sim/policies/<access key id>.")
     key = rest[0]
-    if not any(key == k.id for account in sim.scenario.accounts for k in account.access_keys):
+    found = [k for account in sim.scenario.accounts for k in account.access_keys if k.id == key]
+    if not found:
         return _error(404, "NotFound", f"No access key {key!r} in the scenario.")
+    if not found[0].user:
+        raise _BadRequest(
+            f"{key} is an account's own key, which RAM does not limit: give a RAM user's key"
+        )
     with store.lock:
         if method == "DELETE":
             store.policies().pop(key, None)

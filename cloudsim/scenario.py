@@ -396,6 +396,10 @@ class _Reader:
     def access_key(self, node: yaml.Node) -> AccessKey:
         fields = self.mapping(node, "an access key", ("id", "secret"), ("user", "allow", "policy"))
         user = self.text(fields["user"], "user") if "user" in fields else None
+        if user is None and ("allow" in fields or "policy" in fields):
+            raise self.fail(
+                node, "an account's own key (no user) is not limited by RAM: give it a user"
+            )
         return AccessKey(
             self.text(fields["id"], "access key id"),
             self.text(fields["secret"], "access key secret"),

@@ -11,6 +11,7 @@ from tests.cloudsim.support import (
     ACCOUNT_A,
     ACCOUNT_B,
     HEALTH_SCALE,
+    RAM_USER_A,
     Clients,
     Network,
     clients_for,
@@ -43,6 +44,12 @@ def account_a(sim: CloudSim) -> Clients:
 @pytest.fixture
 def account_b(sim: CloudSim) -> Clients:
     return clients_for(sim, *ACCOUNT_B)
+
+
+@pytest.fixture
+def ram_user_a(sim: CloudSim) -> Clients:
+    """Account A's RAM user (portal-a-key): the identity RAM policies limit."""
+    return clients_for(sim, *RAM_USER_A)
 
 
 @pytest.fixture

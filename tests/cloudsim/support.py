@@ -31,6 +31,8 @@ from cloudsim.server import CloudSim
 REGION = "cn-hangzhou"
 ACCOUNT_A = ("demo-a-key", "demo-a-secret")
 ACCOUNT_B = ("demo-b-key", "demo-b-secret")
+# Account A's RAM user: an account's own key is not limited by RAM, a user's is.
+RAM_USER_A = ("portal-a-key", "portal-a-secret")
 UID_A = "1111111111111111"
 UID_B = "2222222222222222"
 # Health checks every 10 s * 0.02 = 0.2 s: a stopped backend shows within about a second.

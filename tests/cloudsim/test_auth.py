@@ -87,7 +87,8 @@ def test_another_accounts_resources_stay_invisible(account_a, account_b, net_a):
         account_b.nlb.create_server_group(
             nlb_models.CreateServerGroupRequest(server_group_name="x-y", vpc_id=net_a.vpcs["VPC2"])
         )
-    assert refused.value.code == "InvalidVpcId.NotFound"
+    assert refused.value.code == "ResourceNotFound.Vpc"
+    assert refused.value.status_code == 404
 
 
 def test_sts_credentials_act_in_the_role_account_until_they_expire(sim, account_b):

@@ -151,6 +151,8 @@ def test_pending_transitions_resume_after_a_restart(tmp_path):
     state = tmp_path / "state.json"
     # Delays * 100 (the 2 s provisioning takes 200 s): a slow restart cannot outlast it.
     with CloudSim(delay_scale=100, state_file=state) as sim:
+        # Reads find the load balancer at once (ReadAfterCreate would be 50 s at this scale).
+        assert control(sim, "POST", "delays", {"delays": {"ReadAfterCreate": 0}})[0] == 200
         clients = clients_for(sim, *ACCOUNT_A)
         lb_id = seed.create_load_balancer(clients, discover(clients))
     with CloudSim(delay_scale=100, state_file=state) as sim:

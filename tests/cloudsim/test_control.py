@@ -20,6 +20,7 @@ from tests.cloudsim import seed
 from tests.cloudsim.support import (
     ACCOUNT_A,
     ACCOUNT_B,
+    REGION,
     UID_B,
     clients_for,
     control,
@@ -58,6 +59,8 @@ def test_reset_returns_to_the_scenario(sim, account_a, net_a):
 
 def test_fast_forward_skips_the_remaining_delays():
     with CloudSim(delay_scale=100) as sim:
+        # Reads find what was just created (ReadAfterCreate would otherwise be 50 s here).
+        assert control(sim, "POST", "delays", {"delays": {"ReadAfterCreate": 0}})[0] == 200
         clients = clients_for(sim, *ACCOUNT_A)
         lb_id = seed.create_load_balancer(clients, discover(clients))
         request = nlb_models.GetLoadBalancerAttributeRequest(load_balancer_id=lb_id)
@@ -194,7 +197,7 @@ def test_an_address_of_two_connected_endpoints_needs_the_vpc():
         published = seed.publish(clients_a, net_a, auto_accept=True)
         clients_a.privatelink.add_user_to_vpc_endpoint_service(
             pl_models.AddUserToVpcEndpointServiceRequest(
-                service_id=published.service_id, user_id=int(UID_B)
+                service_id=published.service_id, user_id=int(UID_B), region_id=REGION
             )
         )
         address = "10.0.23.50"
@@ -223,7 +226,9 @@ def test_an_address_of_two_connected_endpoints_needs_the_vpc():
         # Once only one of them carries traffic, the address is that one's again.
         clients_a.privatelink.disable_vpc_endpoint_connection(
             pl_models.DisableVpcEndpointConnectionRequest(
-                service_id=published.service_id, endpoint_id=endpoints["B"].endpoint_id
+                service_id=published.service_id,
+                endpoint_id=endpoints["B"].endpoint_id,
+                region_id=REGION,
             )
         )
         control(sim, "POST", "fast-forward")

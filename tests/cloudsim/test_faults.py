@@ -63,11 +63,14 @@ def test_unavailable_is_a_server_exception(sim, account_a):
 
 
 def test_next_n_calls_then_the_fault_expires(sim, account_a):
-    fault = add_fault(sim, kind="error", code="SystemBusy", status=500, action="Describe*", count=2)
+    # A code DescribeVpcs documents (InternalError, 500): the contract check accepts no other.
+    fault = add_fault(
+        sim, kind="error", code="InternalError", status=500, action="Describe*", count=2
+    )
     for _ in range(2):
         with pytest.raises(ServerException) as failed:
             describe_vpcs(account_a)
-        assert failed.value.code == "SystemBusy"
+        assert failed.value.code == "InternalError"
     assert describe_vpcs(account_a).total_count == 2
     faults = control(sim, "GET", "faults")[1]["faults"]
     assert fault["id"] not in [f["id"] for f in faults]
@@ -123,7 +126,7 @@ def test_an_injected_concurrent_fault_is_a_client_exception(sim, account_a, net_
     ).body
     add_fault(sim, kind="concurrent", count=1, account=UID_A)
     request = pl_models.EnableVpcEndpointConnectionRequest(
-        service_id=published.service_id, endpoint_id=endpoint.endpoint_id
+        service_id=published.service_id, endpoint_id=endpoint.endpoint_id, region_id=REGION
     )
     with pytest.raises(ClientException) as refused:
         account_a.privatelink.enable_vpc_endpoint_connection(request)
@@ -131,7 +134,7 @@ def test_an_injected_concurrent_fault_is_a_client_exception(sim, account_a, net_
     account_a.privatelink.enable_vpc_endpoint_connection(request)
 
 
-def accept_both_at_once(sim, published, endpoint_ids: list[str]) -> list[str]:
+def accept_both_at_once(sim, published, endpoint_ids: list[str]) -> dict[str, str]:
     """Enable two connections from two threads at the same moment; each one's outcome."""
     start = threading.Barrier(len(endpoint_ids))
 
@@ -141,7 +144,7 @@ def accept_both_at_once(sim, published, endpoint_ids: list[str]) -> list[str]:
         try:
             client.enable_vpc_endpoint_connection(
                 pl_models.EnableVpcEndpointConnectionRequest(
-                    service_id=published.service_id, endpoint_id=endpoint_id
+                    service_id=published.service_id, endpoint_id=endpoint_id, region_id=REGION
                 )
             )
         except ClientException as refused:
@@ -149,10 +152,12 @@ def accept_both_at_once(sim, published, endpoint_ids: list[str]) -> list[str]:
         return "ok"
 
     with ThreadPoolExecutor(max_workers=len(endpoint_ids)) as pool:
-        return sorted(pool.map(accept, endpoint_ids))
+        return dict(zip(endpoint_ids, pool.map(accept, endpoint_ids), strict=True))
 
 
-def test_overlapping_accepts_in_one_account_are_refused(sim, account_a, net_a, monkeypatch):
+def test_overlapping_accepts_in_one_account_are_refused(sim, account_a, net_a, freeze_clock):
+    """EnableVpcEndpointConnection holds the account for as long as the acceptance takes (its
+    delay): another acceptance meanwhile is refused with ConcurrentCallNotSupported."""
     published = seed.publish(account_a, net_a)
     endpoint_ids = [
         account_a.privatelink.create_vpc_endpoint(
@@ -160,27 +165,30 @@ def test_overlapping_accepts_in_one_account_are_refused(sim, account_a, net_a, m
         ).body.endpoint_id
         for _ in range(2)
     ]
-    # By default calls never overlap (they are serialised), so none is refused.
-    assert accept_both_at_once(sim, published, endpoint_ids) == ["ok", "ok"]
+    # Acceptances that take no time never overlap (calls are serialised): none is refused.
+    assert sorted(accept_both_at_once(sim, published, endpoint_ids).values()) == ["ok", "ok"]
     for endpoint_id in endpoint_ids:
         account_a.privatelink.disable_vpc_endpoint_connection(
             pl_models.DisableVpcEndpointConnectionRequest(
-                service_id=published.service_id, endpoint_id=endpoint_id
+                service_id=published.service_id, endpoint_id=endpoint_id, region_id=REGION
             )
         )
 
-    # An accept that takes a while: the second one, made meanwhile, is refused.
-    monkeypatch.setattr(sim, "accept_hold_ms", 1000)
+    # An acceptance that takes 30 s (of a frozen clock): the second one, made meanwhile, is
+    # refused.
+    freeze_clock(sim)
+    status, _ = control(sim, "POST", "delays", {"delays": {"EnableVpcEndpointConnection": 30}})
+    assert status == 200
     outcomes = accept_both_at_once(sim, published, endpoint_ids)
-    assert outcomes == ["ConcurrentCallNotSupported", "ok"]
+    assert sorted(outcomes.values()) == ["ConcurrentCallNotSupported", "ok"]
     # Once the first one is over, the refused one goes through.
-    monkeypatch.setattr(sim, "accept_hold_ms", 0)
-    for endpoint_id in endpoint_ids:
-        account_a.privatelink.enable_vpc_endpoint_connection(
-            pl_models.EnableVpcEndpointConnectionRequest(
-                service_id=published.service_id, endpoint_id=endpoint_id
-            )
+    assert control(sim, "POST", "clock", {"advance": 30})[0] == 200
+    refused = [eid for eid, outcome in outcomes.items() if outcome != "ok"]
+    account_a.privatelink.enable_vpc_endpoint_connection(
+        pl_models.EnableVpcEndpointConnectionRequest(
+            service_id=published.service_id, endpoint_id=refused[0], region_id=REGION
         )
+    )
     stats = control(sim, "GET", "stats")[1]
     assert stats["errors"] == {"ConcurrentCallNotSupported": 1}
 

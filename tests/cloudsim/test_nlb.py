@@ -36,6 +36,8 @@ def group_status(clients, group_id: str) -> str:
 def test_statuses_and_jobs_follow_the_delays(freeze_clock):
     with CloudSim(delay_scale=1) as sim:
         freeze_clock(sim)  # only the ticks move time: a slow machine cannot finish a delay early
+        # Reads find what was just created (test_documented_rules.py tests ReadAfterCreate).
+        control(sim, "POST", "delays", {"delays": {"ReadAfterCreate": 0}})
         clients = clients_for(sim, *ACCOUNT_A)
         net = discover(clients)
 
@@ -51,7 +53,7 @@ def test_statuses_and_jobs_follow_the_delays(freeze_clock):
         assert refused.value.code == "IncorrectStatus.serverGroup"
         with pytest.raises(ClientException) as refused:
             seed.create_listener(clients, lb_id, group_id)
-        assert refused.value.code == "IncorrectStatus.loadBalancer"
+        assert refused.value.code == "IncorrectStatus.loadbalancer"
 
         tick(2.0)
         assert lb_status(clients, lb_id) == "Active"
@@ -92,13 +94,14 @@ def test_dependencies_refuse_deletion_in_order(account_a, net_a):
         nlb.delete_server_group(
             nlb_models.DeleteServerGroupRequest(server_group_id=published.server_group_id)
         )
-    assert refused.value.code == "ResourceInUse.serverGroup"
+    assert refused.value.code == "ResourceInUse.ServerGroup"
     assert published.listener_id in refused.value.message
     with pytest.raises(ClientException) as refused:
         nlb.delete_load_balancer(
             nlb_models.DeleteLoadBalancerRequest(load_balancer_id=published.load_balancer_id)
         )
-    assert refused.value.code == "ResourceInUse.loadBalancer"
+    assert refused.value.code == "OperationDenied.ListenerExists"
+    assert published.listener_id in refused.value.message
 
     nlb.delete_listener(nlb_models.DeleteListenerRequest(listener_id=published.listener_id))
     nlb.delete_server_group(
@@ -109,11 +112,20 @@ def test_dependencies_refuse_deletion_in_order(account_a, net_a):
         nlb.delete_load_balancer(
             nlb_models.DeleteLoadBalancerRequest(load_balancer_id=published.load_balancer_id)
         )
-    assert refused.value.code == "ResourceInUse.loadBalancer"
+    assert refused.value.code == "OperationDenied.AssociatedWithEndpointService"
     assert published.service_id in refused.value.message
 
+    # The service goes once its resources are detached (all of the NLB's zones at once).
+    account_a.privatelink.detach_resource_from_vpc_endpoint_service(
+        pl_models.DetachResourceFromVpcEndpointServiceRequest(
+            service_id=published.service_id,
+            resource_id=published.load_balancer_id,
+            resource_type="nlb",
+            region_id=REGION,
+        )
+    )
     account_a.privatelink.delete_vpc_endpoint_service(
-        pl_models.DeleteVpcEndpointServiceRequest(service_id=published.service_id)
+        pl_models.DeleteVpcEndpointServiceRequest(service_id=published.service_id, region_id=REGION)
     )
     job = nlb.delete_load_balancer(
         nlb_models.DeleteLoadBalancerRequest(load_balancer_id=published.load_balancer_id)
@@ -145,16 +157,17 @@ def test_load_balancer_inputs_are_checked(account_a, net_a):
         return {"zone_mappings": mappings(net_a, pairs)}
 
     cases = [
-        (zones((g, vpc1[g]), (k, vpc2[k])), "InvalidVSwitchId.VpcMismatch"),
-        (zones((g, vpc2[k]), (k, vpc2[g])), "InvalidVSwitchId.ZoneMismatch"),
-        (zones((g, "vsw-nothere"), (k, vpc2[k])), "InvalidVSwitchId.NotFound"),
-        (zones((g, vpc2[g])), "InvalidParameter"),
-        (zones((g, vpc2[g]), ("cn-hangzhou-z", vpc2[k])), "InvalidZoneId.NotFound"),
-        ({"vpc_id": "vpc-nothere"}, "InvalidVpcId.NotFound"),
-        ({"address_type": "Outernet"}, "InvalidParameter"),
-        ({"address_type": None}, "MissingParameter"),
+        (zones((g, vpc1[g]), (k, vpc2[k])), ("ResourceNotFound.VSwitch", 404)),
+        (zones((g, vpc2[k]), (k, vpc2[g])), ("Mismatch.ZoneIdAndVswitchId", 400)),
+        (zones((g, "vsw-nothere"), (k, vpc2[k])), ("ResourceNotFound.VSwitch", 404)),
+        (zones((g, vpc2[g])), ("InvalidZones", 400)),
+        (zones((g, vpc2[g]), (g, vpc2[g])), ("OperationFailed.DuplicateZones.", 400)),
+        (zones((g, vpc2[g]), ("cn-hangzhou-z", vpc2[k])), ("UnauthorizedZone", 403)),
+        ({"vpc_id": "vpc-nothere"}, ("ResourceNotFound.Vpc", 404)),
+        ({"address_type": "Outernet"}, ("InvalidParameter", 400)),
+        ({"address_type": None}, ("MissingAddressType", 400)),
     ]
-    for change, code in cases:
+    for change, (code, status) in cases:
         request = nlb_models.CreateLoadBalancerRequest(
             address_type="Intranet",
             vpc_id=net_a.vpcs["VPC2"],
@@ -167,6 +180,7 @@ def test_load_balancer_inputs_are_checked(account_a, net_a):
         with pytest.raises(ClientException) as refused:
             account_a.nlb.create_load_balancer(request)
         assert refused.value.code == code, (change, refused.value.message)
+        assert refused.value.status_code == status, (change, code)
     assert (
         account_a.nlb.list_load_balancers(nlb_models.ListLoadBalancersRequest()).body.total_count
         == 0
@@ -185,8 +199,8 @@ def test_a_chosen_private_address_is_used_once(account_a, net_a):
     assert addresses[seed.ZONE_K].startswith("192.168.4.")
     with pytest.raises(ClientException) as refused:
         seed.create_load_balancer(account_a, net_a, zone_g_address="192.168.2.10")
-    assert refused.value.code == "InvalidParameter"
-    assert "PrivateIPv4Address" in refused.value.message
+    assert refused.value.code == "ResourceInUse.IP"
+    assert "192.168.2.10" in refused.value.message
 
 
 def test_servers_and_listeners_are_checked(account_a, net_a):
@@ -205,23 +219,22 @@ def test_servers_and_listeners_are_checked(account_a, net_a):
 
     with pytest.raises(ClientException) as refused:
         add("i-nothere")
-    assert refused.value.code == "ResourceNotFound.BackendServer"
+    assert (refused.value.code, refused.value.status_code) == ("ResourceNotFound.Ecs", 404)
     with pytest.raises(ClientException) as refused:
         add(net_a.instances["ECS01"])  # in VPC1, the group is in VPC2
-    assert refused.value.code == "InvalidParameter"
+    assert refused.value.code == "Mismatch.VpcId"
     with pytest.raises(ClientException) as refused:
         add(net_a.instances["ECS03"], port=None)
-    assert refused.value.code == "MissingParameter"
-    assert "Servers.1.Port" in refused.value.message
+    assert refused.value.code == "MissingParam.Servers.1.Port"
     add(net_a.instances["ECS03"])
     with pytest.raises(ClientException) as refused:
         add(net_a.instances["ECS03"])
-    assert refused.value.code == "ResourceAlreadyExist.BackendServer"
+    assert refused.value.code == "DuplicatedParam.Server"
 
     seed.create_listener(account_a, lb_id, group_id)
     with pytest.raises(ClientException) as refused:
         seed.create_listener(account_a, lb_id, group_id)
-    assert refused.value.code == "ResourceAlreadyExist.listener"
+    assert refused.value.code == "Conflict.Port"
     with pytest.raises(ClientException) as refused:
         nlb.create_listener(
             nlb_models.CreateListenerRequest(
@@ -231,7 +244,7 @@ def test_servers_and_listeners_are_checked(account_a, net_a):
                 server_group_id=group_id,
             )
         )
-    assert refused.value.code == "InvalidParameter"
+    assert refused.value.code == "IllegalParam.Port"
     assert "ListenerPort" in refused.value.message
 
 
@@ -307,13 +320,19 @@ def test_addresses_are_checked_and_named(account_a, net_a):
     def create(address: str) -> str:
         return seed.create_load_balancer(account_a, net_a, zone_g_address=address)
 
-    # Not an address; the vSwitch's network address; one of its last three (reserved).
-    for address in ("not-an-ip", "192.168.2.0", "192.168.2.253", "192.168.9.9"):
+    # Not an address: the parameter is named.
+    with pytest.raises(ClientException) as refused:
+        create("not-an-ip")
+    assert (refused.value.code, refused.value.status_code) == ("InvalidParameter", 400)
+    assert "ZoneMappings.1.PrivateIPv4Address" in refused.value.message
+    # The vSwitch's network address, one of its last three (reserved), one outside it: none is
+    # a free address of the vSwitch (ResourceInUse.IP, the metadata's code), and it is named.
+    for address in ("192.168.2.0", "192.168.2.253", "192.168.9.9"):
         with pytest.raises(ClientException) as refused:
             create(address)
         assert refused.value.status_code == 400, address
-        assert refused.value.code == "InvalidParameter", address
-        assert "ZoneMappings.1.PrivateIPv4Address" in refused.value.message
+        assert refused.value.code == "ResourceInUse.IP", address
+        assert address in refused.value.message
     assert create("192.168.2.252").startswith("nlb-")
 
     group_id = seed.create_server_group(account_a, net_a)
@@ -332,9 +351,13 @@ def test_addresses_are_checked_and_named(account_a, net_a):
     assert "Servers.1.ServerId" in refused.value.message
 
 
-def test_dependants_being_deleted_make_the_refusal_retryable(
+def test_dependants_refuse_the_deletion_until_they_are_gone(
     sim, account_a, net_a, monkeypatch, freeze_clock
 ):
+    """A listener being deleted still holds its load balancer (OperationDenied.ListenerExists),
+    and the endpoint service holds it until its resource is detached, however long that takes
+    (OperationDenied.AssociatedWithEndpointService): each refusal ends when the dependant is
+    gone, not before."""
     published = seed.publish(account_a, net_a)
     monkeypatch.setattr(sim.store, "delay_scale", 1.0)
     freeze_clock(sim)  # the listener must still be Deleting (0.5 s) when the refusal is checked
@@ -342,23 +365,31 @@ def test_dependants_being_deleted_make_the_refusal_retryable(
     delete = nlb_models.DeleteLoadBalancerRequest(load_balancer_id=published.load_balancer_id)
 
     nlb.delete_listener(nlb_models.DeleteListenerRequest(listener_id=published.listener_id))
-    # The endpoint service still uses it: a live dependant, which will not go by itself.
     with pytest.raises(ClientException) as refused:
         nlb.delete_load_balancer(delete)
-    assert refused.value.code == "ResourceInUse.loadBalancer"
-    assert published.service_id in refused.value.message
-
-    account_a.privatelink.delete_vpc_endpoint_service(
-        pl_models.DeleteVpcEndpointServiceRequest(service_id=published.service_id)
-    )
-    # The listener and the service are Deleting: they go by themselves, so "wait", not "in use".
-    with pytest.raises(ClientException) as refused:
-        nlb.delete_load_balancer(delete)
-    assert refused.value.code == "IncorrectStatus.loadBalancer"
+    assert refused.value.code == "OperationDenied.ListenerExists"
     assert published.listener_id in refused.value.message
+
+    control(sim, "POST", "clock", {"advance": 0.5})  # DeleteListener's delay
+    with pytest.raises(ClientException) as refused:
+        nlb.delete_load_balancer(delete)
+    assert refused.value.code == "OperationDenied.AssociatedWithEndpointService"
     assert published.service_id in refused.value.message
 
-    control(sim, "POST", "fast-forward")
+    account_a.privatelink.detach_resource_from_vpc_endpoint_service(
+        pl_models.DetachResourceFromVpcEndpointServiceRequest(
+            service_id=published.service_id,
+            resource_id=published.load_balancer_id,
+            resource_type="nlb",
+            region_id=REGION,
+        )
+    )
+    # Detaching is under way: the service still uses the load balancer.
+    with pytest.raises(ClientException) as refused:
+        nlb.delete_load_balancer(delete)
+    assert refused.value.code == "OperationDenied.AssociatedWithEndpointService"
+
+    control(sim, "POST", "clock", {"advance": 0.5})  # DetachResourceFromVpcEndpointService's
     assert nlb.delete_load_balancer(delete).body.job_id
 
 
@@ -370,7 +401,7 @@ def test_finished_jobs_are_forgotten_after_a_day(sim, account_a, net_a):
     control(sim, "POST", "clock", {"advance": 240})
     with pytest.raises(ClientException) as refused:
         job_status(account_a, job)
-    assert refused.value.code == "ResourceNotFound.job"
+    assert (refused.value.code, refused.value.status_code) == ("ResourceNotFound.JobId", 404)
     assert sim.store.snapshot()["resources"]["job"] == {}
 
 

@@ -60,8 +60,8 @@ def test_another_account_needs_the_whitelist(sim, account_a, account_b, net_a, n
     assert by_end_user(account_b) == []
     with pytest.raises(ClientException) as refused:
         account_b.privatelink.create_vpc_endpoint(request)
-    assert refused.value.code == "Forbidden.NotInWhitelist"
-    assert refused.value.status_code == 403
+    assert refused.value.code == "EndpointServiceNotAuthorized"
+    assert refused.value.status_code == 400
     assert created_count(sim, "vpcendpoint") == 0
 
     account_a.privatelink.add_user_to_vpc_endpoint_service(
@@ -70,7 +70,9 @@ def test_another_account_needs_the_whitelist(sim, account_a, account_b, net_a, n
         )
     )
     users = account_a.privatelink.list_vpc_endpoint_service_users(
-        pl_models.ListVpcEndpointServiceUsersRequest(service_id=published.service_id)
+        pl_models.ListVpcEndpointServiceUsersRequest(
+            service_id=published.service_id, region_id=REGION
+        )
     ).body
     assert [u.user_id for u in users.users] == [int(UID_B)]
     assert users.total_count == "1"
@@ -78,7 +80,9 @@ def test_another_account_needs_the_whitelist(sim, account_a, account_b, net_a, n
 
     endpoint = account_b.privatelink.create_vpc_endpoint(request).body
     queue = account_a.privatelink.list_vpc_endpoint_connections(
-        pl_models.ListVpcEndpointConnectionsRequest(service_id=published.service_id)
+        pl_models.ListVpcEndpointConnectionsRequest(
+            service_id=published.service_id, region_id=REGION
+        )
     ).body.connections
     assert [(c.endpoint_id, c.endpoint_owner_id, c.resource_owner) for c in queue] == [
         (endpoint.endpoint_id, int(UID_B), False)
@@ -101,7 +105,7 @@ def test_another_account_needs_the_whitelist(sim, account_a, account_b, net_a, n
     )
     with pytest.raises(ClientException) as refused:
         account_b.privatelink.create_vpc_endpoint(request)
-    assert refused.value.code == "Forbidden.NotInWhitelist"
+    assert refused.value.code == "EndpointServiceNotAuthorized"
 
 
 def test_a_user_arn_whitelists_the_account_too(account_a, account_b, net_a, net_b):
@@ -125,7 +129,7 @@ def test_the_zone_rule_refuses_zones_the_service_does_not_offer(sim, account_a, 
     )
     with pytest.raises(ClientException) as refused:
         account_a.privatelink.create_vpc_endpoint(request)
-    assert refused.value.code == "EndpointZoneNotSupported"
+    assert refused.value.code == "EndpointServiceNotSupportedZone"
     assert refused.value.status_code == 400
     assert "cn-hangzhou-h" in refused.value.message
     assert "it offers cn-hangzhou-g, cn-hangzhou-k" in refused.value.message
@@ -140,23 +144,27 @@ def test_vswitches_and_security_groups_are_checked(account_a, net_a):
         (
             {"zone": [pl_models.CreateVpcEndpointRequestZone(
                 zone_id=seed.ZONE_G, v_switch_id=net_a.vswitches["VPC2"][seed.ZONE_G])]},
-            "InvalidVSwitchId.VpcMismatch",
+            "VSwitchNotFound",
         ),
         # zone K's vSwitch named for zone G
         (
             {"zone": [pl_models.CreateVpcEndpointRequestZone(
                 zone_id=seed.ZONE_G, v_switch_id=net_a.vswitches["VPC1"][seed.ZONE_K])]},
-            "InvalidVSwitchId.ZoneMismatch",
+            "VSwitchNotFound",
         ),
         (
             {"zone": [pl_models.CreateVpcEndpointRequestZone(
                 zone_id=seed.ZONE_G, v_switch_id="vsw-doesnotexist")]},
-            "InvalidVSwitchId.NotFound",
+            "VSwitchNotFound",
         ),
         ({"security_group_id": [net_a.security_groups["sg-vpc2-default"]]},
-         "InvalidSecurityGroupId.VpcMismatch"),
-        ({"security_group_id": ["sg-doesnotexist"]}, "InvalidSecurityGroupId.NotFound"),
-        ({"vpc_id": "vpc-doesnotexist"}, "InvalidVpcId.NotFound"),
+         "SecurityGroupNotFound"),
+        ({"security_group_id": ["sg-doesnotexist"]}, "SecurityGroupNotFound"),
+        ({"security_group_id": []}, "EndpointMustContainSecurityGroup"),
+        ({"zone": [pl_models.CreateVpcEndpointRequestZone(
+            zone_id=zone, v_switch_id=net_a.vswitches["VPC1"][seed.ZONE_G])
+            for zone in (seed.ZONE_G, seed.ZONE_G)]}, "EndpointZoneDuplicated"),
+        ({"vpc_id": "vpc-doesnotexist"}, "VpcNotFound"),
         ({"service_id": "epsrv-doesnotexist"}, "EndpointServiceNotFound"),
     ]  # fmt: skip
     for change, code in cases:
@@ -174,8 +182,9 @@ def test_missing_and_malformed_parameters_are_named(account_a, net_a):
     request.vpc_id = None
     with pytest.raises(ClientException) as refused:
         account_a.privatelink.create_vpc_endpoint(request)
-    assert refused.value.code == "MissingParameter"
-    assert '"VpcId"' in refused.value.message
+    # The gateway's Missing{ParameterName} for what the metadata marks required.
+    assert refused.value.code == "MissingVpcId"
+    assert "VpcId is mandatory for this action." in refused.value.message
 
     request = seed.endpoint_request(net_a, published.service_id)
     request.zone = None
@@ -185,12 +194,16 @@ def test_missing_and_malformed_parameters_are_named(account_a, net_a):
     assert "Zone.1.ZoneId" in refused.value.message
 
     with pytest.raises(ClientException) as refused:
-        account_a.privatelink.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest(max_results=0))
+        account_a.privatelink.list_vpc_endpoints(
+            pl_models.ListVpcEndpointsRequest(max_results=0, region_id=REGION)
+        )
     assert refused.value.code == "InvalidParameter"
     assert "MaxResults" in refused.value.message
 
     with pytest.raises(ClientException) as refused:
-        account_a.privatelink.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest(next_token="?"))
+        account_a.privatelink.list_vpc_endpoints(
+            pl_models.ListVpcEndpointsRequest(next_token="?", region_id=REGION)
+        )
     assert refused.value.code == "InvalidParameter"
     assert "NextToken" in refused.value.message
 
@@ -203,14 +216,16 @@ def test_dry_run_checks_without_creating(sim, account_a, net_a):
     assert refused.value.code == "DryRunOperation"
     assert refused.value.status_code == 400
     assert created_count(sim, "vpcendpoint") == 0
-    listed = account_a.privatelink.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest()).body
+    listed = account_a.privatelink.list_vpc_endpoints(
+        pl_models.ListVpcEndpointsRequest(region_id=REGION)
+    ).body
     assert listed.total_count == 0
 
     # A dry run that fails its checks answers the failure, not DryRunOperation.
     bad = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_H,), dry_run=True)
     with pytest.raises(ClientException) as refused:
         account_a.privatelink.create_vpc_endpoint(bad)
-    assert refused.value.code == "EndpointZoneNotSupported"
+    assert refused.value.code == "EndpointServiceNotSupportedZone"
 
 
 def test_a_repeated_client_token_returns_the_first_endpoint(sim, account_a, account_b, net_a):
@@ -225,7 +240,10 @@ def test_a_repeated_client_token_returns_the_first_endpoint(sim, account_a, acco
     assert again.endpoint_id == first.endpoint_id
     assert again.endpoint_domain == first.endpoint_domain
     assert again.request_id != first.request_id
-    assert pl.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest()).body.total_count == 1
+    assert (
+        pl.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest(region_id=REGION)).body.total_count
+        == 1
+    )
     stats = control(sim, "GET", "stats")[1]
     assert stats["calls"]["CreateVpcEndpoint"] == 2
     assert stats["created"]["vpcendpoint"] == 1
@@ -255,6 +273,8 @@ def test_statuses_move_with_the_clock(freeze_clock):
     # Real delays (scale 1), stepped through with the emulator clock instead of sleeping.
     with CloudSim(delay_scale=1) as sim:
         freeze_clock(sim)  # only the ticks move time: a slow machine cannot finish a delay early
+        # Reads find what was just created (test_documented_rules.py tests ReadAfterCreate).
+        control(sim, "POST", "delays", {"delays": {"ReadAfterCreate": 0}})
         clients = clients_for(sim, *ACCOUNT_A)
         net = discover(clients)
         pl = clients.privatelink
@@ -266,7 +286,7 @@ def test_statuses_move_with_the_clock(freeze_clock):
         tick(2.0)
         service_id = seed.create_service(clients, lb_id)
         service = pl.get_vpc_endpoint_service_attribute(
-            pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id)
+            pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id, region_id=REGION)
         ).body
         assert service.service_status == "Creating"
         tick(1.0)
@@ -286,7 +306,11 @@ def test_statuses_move_with_the_clock(freeze_clock):
 
         tick(2.0)
         attribute = endpoint_attribute(clients, endpoint_id)
-        assert (attribute.endpoint_status, attribute.connection_status) == ("Active", "Pending")
+        # Waiting for the provider: Disconnected, its zones Wait.
+        assert (attribute.endpoint_status, attribute.connection_status) == (
+            "Active",
+            "Disconnected",
+        )
         assert zone_statuses(clients, endpoint_id) == ["Wait", "Wait"]
 
         enable(clients, service_id, endpoint_id)
@@ -298,13 +322,13 @@ def test_statuses_move_with_the_clock(freeze_clock):
 
         with pytest.raises(ClientException) as refused:
             pl.delete_vpc_endpoint_service(
-                pl_models.DeleteVpcEndpointServiceRequest(service_id=service_id)
+                pl_models.DeleteVpcEndpointServiceRequest(service_id=service_id, region_id=REGION)
             )
         assert refused.value.code == "EndpointServiceConnectionDependence"
 
         pl.disable_vpc_endpoint_connection(
             pl_models.DisableVpcEndpointConnectionRequest(
-                service_id=service_id, endpoint_id=endpoint_id
+                service_id=service_id, endpoint_id=endpoint_id, region_id=REGION
             )
         )
         assert endpoint_attribute(clients, endpoint_id).connection_status == "Disconnecting"
@@ -312,20 +336,41 @@ def test_statuses_move_with_the_clock(freeze_clock):
         assert endpoint_attribute(clients, endpoint_id).connection_status == "Disconnected"
         assert zone_statuses(clients, endpoint_id) == ["Disconnected", "Disconnected"]
 
-        pl.delete_vpc_endpoint(pl_models.DeleteVpcEndpointRequest(endpoint_id=endpoint_id))
+        # Zones first, one at a time (the endpoint is Pending while one goes), then the endpoint.
+        for zone in (seed.ZONE_G, seed.ZONE_K):
+            pl.remove_zone_from_vpc_endpoint(
+                pl_models.RemoveZoneFromVpcEndpointRequest(
+                    endpoint_id=endpoint_id, zone_id=zone, region_id=REGION
+                )
+            )
+            assert endpoint_attribute(clients, endpoint_id).endpoint_status == "Pending"
+            tick(1.0)
+        assert zone_statuses(clients, endpoint_id) == []
+        pl.delete_vpc_endpoint(
+            pl_models.DeleteVpcEndpointRequest(endpoint_id=endpoint_id, region_id=REGION)
+        )
         assert endpoint_attribute(clients, endpoint_id).endpoint_status == "Deleting"
         tick(1.5)
         with pytest.raises(ClientException) as refused:
             endpoint_attribute(clients, endpoint_id)
         assert refused.value.code == "EndpointNotFound"
 
+        # The service's resource first, then the service.
+        pl.detach_resource_from_vpc_endpoint_service(
+            pl_models.DetachResourceFromVpcEndpointServiceRequest(
+                service_id=service_id, resource_id=lb_id, resource_type="nlb", region_id=REGION
+            )
+        )
+        tick(0.5)
         pl.delete_vpc_endpoint_service(
-            pl_models.DeleteVpcEndpointServiceRequest(service_id=service_id)
+            pl_models.DeleteVpcEndpointServiceRequest(service_id=service_id, region_id=REGION)
         )
         assert control(sim, "POST", "fast-forward")[1]["applied"] >= 1
         with pytest.raises(ClientException) as refused:
             pl.get_vpc_endpoint_service_attribute(
-                pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id)
+                pl_models.GetVpcEndpointServiceAttributeRequest(
+                    service_id=service_id, region_id=REGION
+                )
             )
         assert refused.value.code == "EndpointServiceNotFound"
 
@@ -341,6 +386,7 @@ def test_auto_accept_connects_without_a_provider_call(account_a, net_a):
 def test_service_operations_wait_for_an_active_service(freeze_clock):
     with CloudSim(delay_scale=1) as sim:
         freeze_clock(sim)  # the service's 1 s creation must not run out on a slow machine
+        control(sim, "POST", "delays", {"delays": {"ReadAfterCreate": 0}})
         clients = clients_for(sim, *ACCOUNT_A)
         net = discover(clients)
         lb_id = seed.create_load_balancer(clients, net)
@@ -349,7 +395,7 @@ def test_service_operations_wait_for_an_active_service(freeze_clock):
         with pytest.raises(ClientException) as refused:
             clients.privatelink.add_user_to_vpc_endpoint_service(
                 pl_models.AddUserToVpcEndpointServiceRequest(
-                    service_id=service_id, user_id=int(UID_B)
+                    service_id=service_id, user_id=int(UID_B), region_id=REGION
                 )
             )
         assert refused.value.code == "EndpointServiceOperationDenied"
@@ -368,7 +414,7 @@ def test_listing_pages_and_filters(account_a, net_a):
     seen, token, pages = [], None, 0
     while True:
         page = pl.list_vpc_endpoints(
-            pl_models.ListVpcEndpointsRequest(max_results=2, next_token=token)
+            pl_models.ListVpcEndpointsRequest(max_results=2, next_token=token, region_id=REGION)
         ).body
         assert page.total_count == 5
         assert len(page.endpoints) <= 2
@@ -380,16 +426,18 @@ def test_listing_pages_and_filters(account_a, net_a):
     assert pages == 3
     assert seen == made
 
-    named = pl.list_vpc_endpoints(pl_models.ListVpcEndpointsRequest(endpoint_name="ep-3")).body
+    named = pl.list_vpc_endpoints(
+        pl_models.ListVpcEndpointsRequest(endpoint_name="ep-3", region_id=REGION)
+    ).body
     assert [e.endpoint_id for e in named.endpoints] == [made[3]]
     tagged = pl.list_vpc_endpoints(
         pl_models.ListVpcEndpointsRequest(
-            tag=[pl_models.ListVpcEndpointsRequestTag(key="index", value="1")]
+            tag=[pl_models.ListVpcEndpointsRequestTag(key="index", value="1")], region_id=REGION
         )
     ).body
     assert [e.endpoint_id for e in tagged.endpoints] == [made[1], made[3]]
     pending = pl.list_vpc_endpoints(
-        pl_models.ListVpcEndpointsRequest(connection_status="Connected")
+        pl_models.ListVpcEndpointsRequest(connection_status="Connected", region_id=REGION)
     ).body
     assert pending.total_count == 0
 
@@ -419,7 +467,8 @@ def test_tags_through_tag_resources(account_a, net_a):
                 pl_models.ListVpcEndpointServicesRequestTag(
                     key="portal-service", value="nginx-hangzhou"
                 )
-            ]
+            ],
+            region_id=REGION,
         )
     ).body.services
     assert [s.service_id for s in services] == [published.service_id]
@@ -432,7 +481,27 @@ def test_tags_through_tag_resources(account_a, net_a):
                 region_id=REGION,
             )
         )
-    assert refused.value.code == "EndpointNotFound"
+    # The code PrivateLink's metadata documents for TagResources.
+    assert refused.value.code == "InvalidResourceId.NotFound"
+
+    # 20 tags at most per resource; the 21st is refused with PrivateLink's own code.
+    def tag(count: int, prefix: str) -> None:
+        pl.tag_resources(
+            pl_models.TagResourcesRequest(
+                resource_type="VpcEndpointService",
+                resource_id=[published.service_id],
+                tag=[
+                    pl_models.TagResourcesRequestTag(key=f"{prefix}{n}", value="v")
+                    for n in range(count)
+                ],
+                region_id=REGION,
+            )
+        )
+
+    tag(19, "bulk-")  # 20 with portal-service
+    with pytest.raises(ClientException) as refused:
+        tag(1, "one-more-")
+    assert refused.value.code == "QuotaExceed.TagsPerResource"
 
 
 def test_a_service_owner_sees_its_service_and_connections_only(account_a, account_b, net_a):
@@ -440,14 +509,16 @@ def test_a_service_owner_sees_its_service_and_connections_only(account_a, accoun
     assert by_end_user(account_a) == [published.service_id]
     with pytest.raises(ClientException) as refused:
         account_b.privatelink.list_vpc_endpoint_connections(
-            pl_models.ListVpcEndpointConnectionsRequest(service_id=published.service_id)
+            pl_models.ListVpcEndpointConnectionsRequest(
+                service_id=published.service_id, region_id=REGION
+            )
         )
     assert refused.value.code == "EndpointServiceNotFound"
 
 
 def service_status(clients, service_id: str) -> str:
     return clients.privatelink.get_vpc_endpoint_service_attribute(
-        pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id)
+        pl_models.GetVpcEndpointServiceAttributeRequest(service_id=service_id, region_id=REGION)
     ).body.service_status
 
 
@@ -460,7 +531,7 @@ def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch, 
     changes = [
         lambda: pl.update_vpc_endpoint_service_attribute(
             pl_models.UpdateVpcEndpointServiceAttributeRequest(
-                service_id=published.service_id, service_description="changed"
+                service_id=published.service_id, service_description="changed", region_id=REGION
             )
         ),
         lambda: pl.detach_resource_from_vpc_endpoint_service(
@@ -469,6 +540,7 @@ def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch, 
                 resource_id=published.load_balancer_id,
                 resource_type="nlb",
                 zone_id=seed.ZONE_K,
+                region_id=REGION,
             )
         ),
         lambda: pl.attach_resource_to_vpc_endpoint_service(
@@ -477,6 +549,7 @@ def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch, 
                 resource_id=other_lb,
                 resource_type="nlb",
                 zone_id=seed.ZONE_K,
+                region_id=REGION,
             )
         ),
     ]
@@ -491,13 +564,20 @@ def test_service_changes_go_through_pending(sim, account_a, net_a, monkeypatch, 
 
 def test_endpoint_addresses_and_user_ids_are_checked(account_a, net_a):
     published = seed.publish(account_a, net_a)
-    for address in ("not-an-ip", "10.0.23.0", "10.0.23.255", "192.168.2.9"):
+    request = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
+    request.zone[0].ip = "not-an-ip"
+    with pytest.raises(ClientException) as refused:
+        account_a.privatelink.create_vpc_endpoint(request)
+    assert refused.value.code == "InvalidParameter"
+    assert "Zone.1.ip" in refused.value.message
+    # The vSwitch's network and broadcast addresses, and one outside it: EniIpUnavailable.
+    for address in ("10.0.23.0", "10.0.23.255", "192.168.2.9"):
         request = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
         request.zone[0].ip = address
         with pytest.raises(ClientException) as refused:
             account_a.privatelink.create_vpc_endpoint(request)
-        assert refused.value.code == "InvalidParameter", address
-        assert "Zone.1.ip" in refused.value.message
+        assert refused.value.code == "EniIpUnavailable", address
+        assert address in refused.value.message
     request = seed.endpoint_request(net_a, published.service_id, zones=(seed.ZONE_G,))
     request.zone[0].ip = "10.0.23.252"
     account_a.privatelink.create_vpc_endpoint(request)
@@ -505,19 +585,24 @@ def test_endpoint_addresses_and_user_ids_are_checked(account_a, net_a):
     # "²" is a digit to str.isdigit(), but no number to int().
     with pytest.raises(ClientException) as refused:
         account_a.privatelink.add_user_to_vpc_endpoint_service(
-            pl_models.AddUserToVpcEndpointServiceRequest(service_id=published.service_id).from_map(
-                {"ServiceId": published.service_id, "UserId": "²"}
-            )
+            pl_models.AddUserToVpcEndpointServiceRequest(
+                service_id=published.service_id, region_id=REGION
+            ).from_map({"ServiceId": published.service_id, "UserId": "²"})
         )
     assert refused.value.code == "InvalidParameter"
     assert "UserId" in refused.value.message
     users = account_a.privatelink.list_vpc_endpoint_service_users(
-        pl_models.ListVpcEndpointServiceUsersRequest(service_id=published.service_id)
+        pl_models.ListVpcEndpointServiceUsersRequest(
+            service_id=published.service_id, region_id=REGION
+        )
     ).body
     assert users.users == []
 
 
-def test_a_client_token_with_other_parameters_is_refused(sim, account_a, net_a):
+def test_a_client_token_with_other_parameters_replays_the_first_answer(sim, account_a, net_a):
+    """PrivateLink documents no code for a ClientToken reused with other parameters (NLB's
+    IdempotenceSignatureMismatch has no PrivateLink counterpart in the metadata): the first
+    answer is replayed whatever the parameters (cloudsim/products/base.py)."""
     published = seed.publish(account_a, net_a)
     pl = account_a.privatelink
     first = pl.create_vpc_endpoint(
@@ -525,12 +610,10 @@ def test_a_client_token_with_other_parameters_is_refused(sim, account_a, net_a):
     ).body
     changed = seed.endpoint_request(net_a, published.service_id, client_token="step-5")
     changed.endpoint_name = "another-name"
-    with pytest.raises(ClientException) as refused:
-        pl.create_vpc_endpoint(changed)
-    assert refused.value.code == "IdempotentParameterMismatch"
-    assert refused.value.status_code == 400
+    assert pl.create_vpc_endpoint(changed).body.endpoint_id == first.endpoint_id
     assert created_count(sim, "vpcendpoint") == 1
-    # The identical request is still a replay (signature, nonce and timestamp differ each time).
+    assert endpoint_attribute(account_a, first.endpoint_id).endpoint_name == "ep-nginx"
+    # The identical request is a replay too (signature, nonce and timestamp differ each time).
     again = pl.create_vpc_endpoint(
         seed.endpoint_request(net_a, published.service_id, client_token="step-5")
     ).body

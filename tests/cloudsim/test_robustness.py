@@ -16,6 +16,7 @@ from cloudsim.products import PRODUCTS
 from tests.cloudsim import seed
 from tests.cloudsim.support import (
     ACCOUNT_A,
+    REGION,
     UID_A,
     acs3_headers,
     config,
@@ -78,11 +79,11 @@ def test_malformed_requests_get_the_clouds_error_shape(
 def test_a_body_changed_after_signing_is_refused(sim):
     # Signed properly over the body it claims (x-acs-content-sha256), so only the body check can
     # tell; the unchanged request passes, which proves the signature itself is right.
-    body = b"VpcId=vpc-x"
+    body = f"RegionId={REGION}&VpcId=vpc-x".encode()
     headers = acs3_headers(sim, "ListVpcEndpoints", "2020-04-15", *ACCOUNT_A, body)
     status, _, data = raw(sim, "POST", "/", body, headers)
     assert status == 200, data
-    status, _, data = raw(sim, "POST", "/", b"VpcId=vpc-y", headers)
+    status, _, data = raw(sim, "POST", "/", f"RegionId={REGION}&VpcId=vpc-y".encode(), headers)
     assert status == 400
     refusal = json.loads(data)
     assert refusal["Code"] == "SignatureDoesNotMatch"
@@ -208,20 +209,23 @@ def valid_calls(published, net, endpoint_id: str, group_id: str) -> list[tuple[s
             "VpcId": net.vpcs["VPC1"], "ServiceId": published.service_id,
             "SecurityGroupId.1": net.security_groups["sg-vpc1"],
             "Zone.1.ZoneId": g, "Zone.1.VSwitchId": vpc1[g], "Zone.1.ip": None,
-            "EndpointName": "junk",
+            "EndpointName": "junk", "RegionId": REGION,
         }),
         ("2020-04-15", "AddUserToVpcEndpointService", {
             "ServiceId": published.service_id, "UserId": "2222222222222222", "UserARN": None,
+            "RegionId": REGION,
         }),
         ("2020-04-15", "UpdateVpcEndpointServiceAttribute", {
             "ServiceId": published.service_id, "ConnectBandwidth": "200",
-            "AutoAcceptEnabled": "false",
+            "AutoAcceptEnabled": "false", "RegionId": REGION,
         }),
         ("2020-04-15", "EnableVpcEndpointConnection", {
             "ServiceId": published.service_id, "EndpointId": endpoint_id, "Bandwidth": "1024",
+            "RegionId": REGION,
         }),
         ("2020-04-15", "ListVpcEndpointConnections", {
             "ServiceId": published.service_id, "EndpointOwnerId": UID_A, "MaxResults": "10",
+            "RegionId": REGION,
         }),
         ("2014-05-26", "DescribeInstances", {
             "RegionId": "cn-hangzhou", "InstanceIds": json.dumps([net.instances["ECS03"]]),
@@ -278,6 +282,8 @@ def test_one_junk_parameter_in_a_valid_call_never_causes_a_server_error(sim, acc
     # What the calls stored must not break the calls that read it back.
     for version, action, id_name, *extra in READS_AFTERWARDS:
         query = {id_name: published.service_id} if id_name else {}
+        if version == "2020-04-15":
+            query["RegionId"] = REGION  # every PrivateLink operation requires it
         signed_call(client, products[version], action, query | (extra[0] if extra else {}))
     stats = json.loads(raw(sim, "GET", "/_sim/stats")[2])
     assert "InternalError" not in stats["errors"], stats["errors"]

@@ -78,7 +78,12 @@ def test_seed_steps_one_to_seven(sim, account_a, net_a):
     endpoint = pl.get_vpc_endpoint_attribute(
         pl_models.GetVpcEndpointAttributeRequest(endpoint_id=created.endpoint_id, region_id=REGION)
     ).body
-    assert (endpoint.endpoint_status, endpoint.connection_status) == ("Active", "Pending")
+    # Waiting for the provider: the connection is Disconnected, its zones Wait.
+    assert (endpoint.endpoint_status, endpoint.connection_status) == ("Active", "Disconnected")
+    waiting = pl.list_vpc_endpoint_zones(
+        pl_models.ListVpcEndpointZonesRequest(endpoint_id=created.endpoint_id, region_id=REGION)
+    ).body.zones
+    assert [z.zone_status for z in waiting] == ["Wait", "Wait"]
     assert resolve(sim, created.endpoint_domain)[0] == 404
 
     # Step 6: the provider sees the request in its queue and accepts it.
@@ -88,7 +93,7 @@ def test_seed_steps_one_to_seven(sim, account_a, net_a):
         )
     ).body
     assert [(c.endpoint_id, c.connection_status) for c in queue.connections] == [
-        (created.endpoint_id, "Pending")
+        (created.endpoint_id, "Disconnected")
     ]
     pl.enable_vpc_endpoint_connection(
         pl_models.EnableVpcEndpointConnectionRequest(
