@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from bench.processes import RedisServer, free_port
+from cloudsim import contract
 from portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,30 @@ ONE_PASS = (
     "tests/portal/test_settings.py",
     "tests/portal/test_compose.py",
 )
+
+
+# Every answer of every cloudsim the tests start (in this process or another: the variable is
+# inherited) is checked against the SDK's response models and the metadata's error codes; a
+# violation fails the run (cloudsim/contract.py).
+CONTRACT_LOG = Path(settings.VAR_DIR) / "cloudsim-contract.jsonl"
+os.environ[contract.ENVIRONMENT_VARIABLE] = str(CONTRACT_LOG)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    violations = contract.read_log(CONTRACT_LOG)
+    if violations:
+        session.config.contract_violations = violations
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    violations = getattr(config, "contract_violations", [])
+    if not violations:
+        return
+    terminalreporter.section("cloudsim answers that break the documented contract", red=True)
+    for violation in sorted(set(violations)):
+        terminalreporter.line(violation)
+    terminalreporter.line(f"{len(violations)} violations, logged in {CONTRACT_LOG}")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -65,11 +65,9 @@ class CloudAccountMismatch(CloudError):
 
 # Codes any operation may answer (the gateway's and each product's common ones): the service is
 # busy or failing, or the caller is throttled (Alibaba's common error codes; the Terraform
-# provider's NeedRetry: ServiceUnavailable, Rejected.Throttling, any code with Throttling, any
-# HTTP 5xx; NLB's SystemBusy, which its metadata lists on nearly every operation).
-RETRYABLE_CODES = frozenset(
-    {"SystemBusy", "ServiceUnavailable", "InternalError", "Rejected.Throttling"}
-)
+# provider's NeedRetry: ServiceUnavailable, any code with "Throttling" in it, any HTTP 5xx;
+# NLB's SystemBusy, which its metadata lists on nearly every operation).
+RETRYABLE_CODES = frozenset({"SystemBusy", "ServiceUnavailable", "InternalError"})
 AUTH_CODES = frozenset(
     {
         "InvalidAccessKeyId.NotFound",

@@ -70,13 +70,10 @@ def _codes(*codes: str) -> frozenset[str]:
 PLACEHOLDER = "portal-permission-check"
 
 _NLB_BUSY = _codes("Conflict.Lock")
-_NLB_CHANGING = _codes(
+_LB_CHANGING = _codes(
     "IncorrectStatus.loadbalancer",
     "ResourceInConfiguring.loadbalancer",
     "ResourceInCreating.loadbalancer",
-    "IncorrectStatus.serverGroup",
-    "IncorrectStatus.listener",
-    "OperationFailed.ResourceIsConfiguring",
 )
 _LB_GONE = _codes("ResourceNotFound.loadBalancer")
 _SG_GONE = _codes("ResourceNotFound.serverGroup")
@@ -84,7 +81,6 @@ _LSN_GONE = _codes("ResourceNotFound.listener", "ResourceNotFound.loadBalancer")
 _PL_BUSY = _codes("ConcurrentCallNotSupported")
 _SERVICE_GONE = _codes("EndpointServiceNotFound")
 _ENDPOINT_GONE = _codes("EndpointNotFound")
-_CONNECTION_GONE = _codes("EndpointConnectionNotFound", "EndpointNotFound")
 
 OPERATIONS: tuple[Operation, ...] = (
     # --- who the credentials are; STS sessions ---
@@ -120,7 +116,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "nlb",
         "DeleteLoadBalancer",
         PROVIDER,
-        retry=_NLB_CHANGING,
+        retry=_LB_CHANGING,
         busy=_NLB_BUSY,
         gone=_LB_GONE,
         write=True,
@@ -138,7 +134,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "nlb",
         "AddServersToServerGroup",
         PROVIDER,
-        retry=_NLB_CHANGING,
+        retry=_codes("IncorrectStatus.serverGroup"),
         busy=_NLB_BUSY,
         gone=_SG_GONE,
         write=True,
@@ -153,7 +149,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "nlb",
         "DeleteServerGroup",
         PROVIDER,
-        retry=_NLB_CHANGING,
+        retry=_codes("IncorrectStatus.serverGroup"),
         busy=_NLB_BUSY,
         gone=_SG_GONE,
         write=True,
@@ -163,7 +159,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "nlb",
         "CreateListener",
         PROVIDER,
-        retry=_NLB_CHANGING,
+        retry=_codes("IncorrectStatus.loadbalancer"),
         busy=_NLB_BUSY,
         write=True,
         check_params={
@@ -180,7 +176,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "nlb",
         "DeleteListener",
         PROVIDER,
-        retry=_NLB_CHANGING,
+        retry=_codes("IncorrectStatus.listener", "IncorrectStatus.loadbalancer"),
         busy=_NLB_BUSY,
         gone=_LSN_GONE,
         write=True,
@@ -268,7 +264,7 @@ OPERATIONS: tuple[Operation, ...] = (
         PROVIDER,
         retry=_codes("EndpointConnectionOperationDenied", "EndpointOperationDenied"),
         busy=_PL_BUSY,
-        gone=_CONNECTION_GONE,
+        gone=_codes("EndpointConnectionNotFound"),
         write=True,
         check_params={"ServiceId": f"epsrv-{PLACEHOLDER}", "EndpointId": f"ep-{PLACEHOLDER}"},
     ),
@@ -276,9 +272,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "privatelink",
         "DisableVpcEndpointConnection",
         PROVIDER,
-        retry=_codes("EndpointConnectionOperationDenied", "EndpointOperationDenied"),
+        retry=_codes("EndpointConnectionOperationDenied"),
         busy=_PL_BUSY,
-        gone=_CONNECTION_GONE,
+        gone=_codes("EndpointConnectionNotFound"),
         write=True,
         check_params={"ServiceId": f"epsrv-{PLACEHOLDER}", "EndpointId": f"ep-{PLACEHOLDER}"},
     ),
@@ -309,7 +305,6 @@ OPERATIONS: tuple[Operation, ...] = (
         # The endpoint is Pending while another zone goes (one zone change at a time), or its
         # connection is changing.
         retry=_codes("EndpointOperationDenied", "EndpointConnectionOperationDenied"),
-        busy=_PL_BUSY,
         gone=_codes("EndpointZoneNotFound", "EndpointNotFound"),
         write=True,
         check_params={"EndpointId": f"ep-{PLACEHOLDER}", "ZoneId": "placeholder-a"},
@@ -320,7 +315,6 @@ OPERATIONS: tuple[Operation, ...] = (
         CONSUMER,
         # Zones still being removed, or the endpoint still changing.
         retry=_codes("EndpointOperationDenied", "EndpointDependenceViolation"),
-        busy=_PL_BUSY,
         gone=_ENDPOINT_GONE,
         write=True,
         check_params={"EndpointId": f"ep-{PLACEHOLDER}"},

@@ -74,11 +74,13 @@ def create_listener(ctx: Context) -> dict[str, Any]:
             "IncorrectStatus.loadbalancer",
             f"The load balancer {lb['_id']} is {lb['LoadBalancerStatus']}.",
         )
+    # CreateListener's metadata has no IncorrectStatus.serverGroup: a group that cannot take a
+    # listener yet is an IllegalParam.ServerGroupId.
     require(
         group,
         "ServerGroupStatus",
         ("Available", "Configuring"),
-        "IncorrectStatus.serverGroup",
+        "IllegalParam.ServerGroupId",
         "server group",
     )
     if group["VpcId"] != lb["VpcId"]:

@@ -48,8 +48,16 @@ def _connection(ctx: Context) -> tuple[Record, Record]:
     return service, endpoint
 
 
-def _connection_is(endpoint: Record, allowed: tuple[str, ...]) -> None:
-    require(endpoint, "EndpointStatus", ("Active",), "EndpointOperationDenied", "endpoint")
+def _connection_is(
+    endpoint: Record,
+    allowed: tuple[str, ...],
+    endpoint_code: str = "EndpointConnectionOperationDenied",
+) -> None:
+    """The endpoint Active and its connection in one of `allowed`. An endpoint that is not
+    Active is refused with `endpoint_code`: EnableVpcEndpointConnection's metadata lists
+    EndpointOperationDenied, the other connection operations only
+    EndpointConnectionOperationDenied."""
+    require(endpoint, "EndpointStatus", ("Active",), endpoint_code, "endpoint")
     require(
         endpoint,
         "ConnectionStatus",
@@ -69,7 +77,7 @@ def _one_at_a_time(ctx: Context, operation: str, what: str) -> None:
 def enable_connection(ctx: Context) -> dict[str, Any]:
     service, endpoint = _connection(ctx)
     bandwidth = ctx.params.integer("Bandwidth", low=100, high=10240)
-    _connection_is(endpoint, ("Disconnected",))
+    _connection_is(endpoint, ("Disconnected",), "EndpointOperationDenied")
     offered = set(service_zones(service))
     if not any(zone["ZoneId"] in offered for zone in endpoint["Zones"]):
         raise ApiError(
