@@ -24,7 +24,7 @@ from connections.cloud import (
 )
 from connections.cloud.errors import RAM_DENIALS
 from connections.cloud.operations import OPERATIONS, PLACEHOLDER, Operation, Role
-from connections.models import CloudAccount
+from connections.models import CloudAccount, VSwitch, Zone
 
 OK, FAIL, WARN = "ok", "FAIL", "warn"
 # Reads that need an id: a placeholder one (the answer is "not found", after RAM).
@@ -39,8 +39,14 @@ READ_PLACEHOLDERS = {
     "GetVpcEndpointAttribute": {"EndpointId": f"ep-{PLACEHOLDER}"},
     "ListVpcEndpointZones": {"EndpointId": f"ep-{PLACEHOLDER}"},
 }
-# Needed by the role, but checked above by what they answer, or not callable harmlessly.
-NOT_PROBED = {"GetCallerIdentity", "AssumeRole", "CheckProductOpen", "DescribeZones"}
+# Needed by the role, but checked above by what they answer (or an STS session's).
+NOT_PROBED = {
+    ("sts", "GetCallerIdentity"),
+    ("sts", "AssumeRole"),
+    ("privatelink", "CheckProductOpen"),
+    ("nlb", "DescribeZones"),
+    ("privatelink", "DescribeZones"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,10 @@ def check(account: CloudAccount, roles: set[Role]) -> list[Line]:
         lines.append(_activation(session))
     lines.extend(_zones(session, account, roles))
     for operation in OPERATIONS:
-        if operation.roles & roles and operation.name not in NOT_PROBED:
+        if operation.roles & roles and (operation.product, operation.name) not in NOT_PROBED:
             lines.append(_permission(session, operation))
+    if Role.PROVIDER in roles:
+        lines.append(_load_balancer_dry_run(session, account))
     return lines
 
 
@@ -98,10 +106,12 @@ def _activation(session: CloudSession) -> Line:
 
 
 def _zones(session: CloudSession, account: CloudAccount, roles: set[Role]) -> list[Line]:
+    """The zones each product offers (the inventory sync reads both, whatever the role)."""
     mirrored = sorted(account.zones.values_list("zone_id", flat=True))
-    products = [("PrivateLink zones", "privatelink", session.privatelink.zones)]
-    if Role.PROVIDER in roles:
-        products.insert(0, ("NLB zones", "nlb", session.nlb.zones))
+    products = [
+        ("NLB zones", "nlb", session.nlb.zones),
+        ("PrivateLink zones", "privatelink", session.privatelink.zones),
+    ]
     lines = []
     for what, product, read in products:
         try:
@@ -136,6 +146,39 @@ def _permission(session: CloudSession, operation: Operation) -> Line:
         # The operation answered about the placeholder: RAM let the call through.
         return Line(OK, operation.ram_action, f"allowed ({error.code} for the check's placeholder)")
     return Line(OK, operation.ram_action, "allowed")
+
+
+def _load_balancer_dry_run(session: CloudSession, account: CloudAccount) -> Line:
+    """A DryRun CreateLoadBalancer in a real VPC of the account: it goes as far as the cloud
+    checks a real publish (NLB's service-linked role included: the first load balancer of an
+    account creates it, if the credentials may)."""
+    what = "DryRun CreateLoadBalancer"
+    vswitches = {}
+    for vswitch in VSwitch.objects.filter(
+        vpc__account=account,
+        present=True,
+        zone_id__in=Zone.objects.filter(account=account, nlb_offered=True).values("zone_id"),
+    ).order_by("vpc_id", "zone_id"):
+        vswitches.setdefault(vswitch.vpc.vpc_id, {}).setdefault(vswitch.zone_id, vswitch.vswitch_id)
+    vpc_id = next((vpc for vpc, zones in vswitches.items() if len(zones) >= 2), None)
+    if vpc_id is None:
+        return Line(WARN, what, "no VPC with vSwitches in two NLB zones to try it in (sync first)")
+    zones = sorted(vswitches[vpc_id].items())[:2]
+    try:
+        session.nlb.call(
+            "CreateLoadBalancer",
+            AddressType="Intranet",
+            VpcId=vpc_id,
+            ZoneMappings=[{"ZoneId": zone, "VSwitchId": vswitch} for zone, vswitch in zones],
+            DryRun=True,
+        )
+    except CloudNotAuthorised as error:
+        return _failure(what, "nlb:CreateLoadBalancer", error)
+    except CloudError as error:
+        if error.code == "DryRunOperation":
+            return Line(OK, what, f"would succeed in {vpc_id}")
+        return Line(FAIL, what, f"{error.code}: {error.message}")
+    return Line(OK, what, f"would succeed in {vpc_id}")
 
 
 def _failure(what: str, action: str, error: CloudError) -> Line:

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from connections.choices import Health, ServiceState
-from connections.cloud import CloudError, CloudNotFound
+from connections.cloud import CloudError
 from connections.health import Verdict
 from connections.models import Event, PublishedService
 from connections.states import InvalidTransition, transition
@@ -138,8 +138,10 @@ def _endpoint_service(drift: ServiceDrift, view) -> None:
         )
     try:
         resources = view.session.privatelink.service_resources(service.endpoint_service_id)
-    except (CloudNotFound, CloudError):
-        return  # read again at the next sweep
+    except CloudError as error:
+        # Read again at the next sweep; the account says what could not be read.
+        view.warnings.append(f"resources of {service.name}: {error.code}: {error.message}")
+        return
     served = {r.get("ZoneId") for r in resources if r.get("ResourceId") == service.nlb_id}
     missing = sorted(set(service.zone_ids) - served)
     if missing:

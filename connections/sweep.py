@@ -97,6 +97,8 @@ class AccountView:
     listeners: dict[str, dict] = field(default_factory=dict)
     servers: dict[str, list[dict]] = field(default_factory=dict)  # by server group id
     error: str = ""
+    # What could not be read of one service or another (the account itself could be read).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -251,6 +253,7 @@ def _backends(
         servers = view.session.nlb.unhealthy_servers(service.listener_id)
     except CloudError as error:
         logger.warning("health sweep: cannot read the backends of %s: %s", service, error)
+        view.warnings.append(f"backends of {service.name}: {error.code}: {error.message}")
         return None
     unhealthy = {
         (server.get("ServerId"), int(server.get("Port") or 0)): (
@@ -277,6 +280,7 @@ def _whitelists(services, views) -> dict[int, list[str]]:
             found[service.pk] = view.session.privatelink.list_users(service.endpoint_service_id)
         except CloudError as error:
             logger.warning("health sweep: cannot read the whitelist of %s: %s", service, error)
+            view.warnings.append(f"whitelist of {service.name}: {error.code}: {error.message}")
     return found
 
 
@@ -354,11 +358,11 @@ def _probe(requests: list[AccessRequest]) -> dict:
 
 
 def _record_account_errors(views: Iterable[AccountView], now) -> None:
+    """What the sweep could not read, on each account (its admin page and the API show it)."""
     for view in views:
-        if view.account.sweep_error != view.error or view.account.swept_at is None:
-            CloudAccount.objects.filter(pk=view.account.pk).update(
-                sweep_error=view.error, swept_at=now
-            )
+        error = view.error or "; ".join(view.warnings)
+        if view.account.sweep_error != error or view.account.swept_at is None:
+            CloudAccount.objects.filter(pk=view.account.pk).update(sweep_error=error, swept_at=now)
 
 
 def _write_service_health(services, views, backends, now) -> None:

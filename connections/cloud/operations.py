@@ -268,16 +268,6 @@ OPERATIONS: tuple[Operation, ...] = (
         write=True,
         check_params={"ServiceId": f"epsrv-{PLACEHOLDER}", "EndpointId": f"ep-{PLACEHOLDER}"},
     ),
-    Operation(
-        "privatelink",
-        "DisableVpcEndpointConnection",
-        PROVIDER,
-        retry=_codes("EndpointConnectionOperationDenied"),
-        busy=_PL_BUSY,
-        gone=_codes("EndpointConnectionNotFound"),
-        write=True,
-        check_params={"ServiceId": f"epsrv-{PLACEHOLDER}", "EndpointId": f"ep-{PLACEHOLDER}"},
-    ),
     Operation("privatelink", "ListVpcEndpointConnections", PROVIDER, gone=_SERVICE_GONE),
     # --- endpoints: the consumer's side ---
     Operation(

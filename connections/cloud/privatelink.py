@@ -111,11 +111,6 @@ class PrivateLinkApi(ProductApi):
             "EnableVpcEndpointConnection", ServiceId=service_id, EndpointId=endpoint_id
         )
 
-    def disable_connection(self, service_id: str, endpoint_id: str) -> CloudResult:
-        return self.call(
-            "DisableVpcEndpointConnection", ServiceId=service_id, EndpointId=endpoint_id
-        )
-
     def get_connection(self, service_id: str, endpoint_id: str) -> dict | None:
         # An empty EndpointId would list every connection of the service: never ask that.
         if not endpoint_id:

@@ -29,8 +29,6 @@ from connections.workflows.steps import (
 )
 
 REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
-# Connection statuses a rejection must disable (a waiting one is Disconnected already).
-LIVE_CONNECTION = ("Connecting", "Connected", "Pending")
 
 
 class AccessWorkflow(Workflow):
@@ -436,33 +434,6 @@ class RevokeWorkflow(AccessWorkflow):
 # --- clean up after reject (or an endpoint made after a revoke) ----------------------------------
 
 
-def reject_connection(ctx: Context) -> Wait | None:
-    """Refuse the endpoint's connection on the service's side. A connection that waits for the
-    provider is already Disconnected (the cloud refuses to disable it again): only one that
-    was accepted meanwhile is disabled."""
-    record = ctx.record
-    if (
-        record.state != RequestState.REJECTED
-        or not record.endpoint_id
-        or record.endpoint_deleted_at
-    ):
-        return None
-    api, service_id = ctx.provider_cloud.privatelink, record.service.endpoint_service_id
-    try:
-        connection = api.get_connection(service_id, record.endpoint_id)
-        if connection is None or connection.get("ConnectionStatus") not in LIVE_CONNECTION:
-            return None
-        result = api.disable_connection(service_id, record.endpoint_id)
-    except CloudNotFound:
-        return None
-    ctx.event(
-        "rejected connection",
-        f"DisableVpcEndpointConnection {record.endpoint_id}",
-        result.request_id,
-    )
-    return None
-
-
 def clean_up_finished(ctx: Context) -> Wait | None:
     """A clean-up that failed before and now went through leaves no error behind."""
     if ctx.record.failed_phase == CleanupWorkflow.name:
@@ -480,7 +451,8 @@ class CleanupWorkflow(AccessWorkflow):
     steps = [
         *ACCOUNTS_VERIFIED,
         Step("untracked_endpoint_found", untracked_endpoint_found),
-        Step("reject_connection", reject_connection, provider_side=True),
+        # No DisableVpcEndpointConnection first: a connection waiting for the provider is
+        # Disconnected already, and deleting the endpoint ends one accepted meanwhile too.
         Step("endpoint_gone", endpoint_gone),
         Step("whitelist_withdrawn", whitelist_withdrawn, provider_side=True),
         Step("clean_up_finished", clean_up_finished),

@@ -127,8 +127,11 @@ def test_a_connection_disabled_in_the_cloud_fails_the_request_and_a_retry_connec
     world, connected
 ):
     service = connected.service
-    CloudSession(service.account).privatelink.disable_connection(
-        service.endpoint_service_id, connected.endpoint_id
+    Console(service.account).call(
+        "privatelink",
+        "DisableVpcEndpointConnection",
+        ServiceId=service.endpoint_service_id,
+        EndpointId=connected.endpoint_id,
     )
 
     sweep_through_worker()
