@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 
-.PHONY: run test lint format check-python clean
+.PHONY: run test conformance lint format check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -42,6 +42,12 @@ test: $(VENV)/.dev
 	ruff check .
 	ruff format --check .
 	pytest $(PYTEST_ARGS)
+
+# cloudsim's rules against a real test account when CONFORMANCE_ACCESS_KEY_ID and friends are set
+# (tests/conformance/target.py), against cloudsim otherwise. README: "Checking a real account".
+conformance: export PATH := $(BIN):$(PATH)
+conformance: $(VENV)/.dev
+	pytest tests/conformance -p no:cacheprovider -v $(PYTEST_ARGS)
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # them out (`-m "not one_pass"`), having run them in its first.
 ONE_PASS = (
     "tests/cloudsim/",
+    "tests/conformance/",
     "tests/bench/",
     "tests/e2e/",
     "tests/portal/test_make_run.py",
