@@ -1,48 +1,71 @@
-"""How close to the cloud's own time the portal gets: publish, request, approve, and many at once.
+"""How close to the cloud's own time the portal gets, timed as its users see it: from the moment
+a client sends its POST.
 
-cloudsim runs with its fixed operation times (CreateLoadBalancer 2 s, CreateVpcEndpoint 2 s,
-EnableVpcEndpointConnection 1.5 s, …) and a generated scenario: the demo plus enough consumer
-VPCs for Apps. Real Celery workers on the portal's broker do the work; requests go through the
-REST API (in this process, as a client would send them). Each figure is the portal's time over
-the cloud's own wait for the same operations, measured side by side in one run:
+The portal runs as `make run` runs it, but for its web process: cloudsim, one Celery worker of
+concurrency 2, beat (its health sweep set to hourly, so that a sweep's work is not counted as the
+requests'), and gunicorn with the checkout's own gunicorn.conf.py (2 processes, one per core), as
+production serves the site: runserver's listen backlog is 10 connections
+(django.core.servers.basehttp.WSGIServer), and 50 clients at once find it full. Its clients are
+separate HTTP clients, one thread each, that send at once; the benchmark watches the database
+for each request's state. It measures this checkout, or with `--root DIR` another one (the code
+before a change, measured the same way: the harness uses only the REST API, `manage.py` and the
+tables' states).
 
-- seed publish (steps 1–4): POST → `available`, over the sum of the five operations' times;
-- 1 request: POST → `pending_approval`, over CreateVpcEndpoint's time; approve → `connected`,
-  over EnableVpcEndpointConnection's;
-- 12 and 50 requests at once (one worker process of concurrency 2), the slowest, over
-  CreateVpcEndpoint's time; and 500 at once with two worker processes (not with --short);
-  with the cloud calls per second while they wait, and for each burst the reads its requests
-  asked for against the Get and List calls that answered them.
+    .venv/bin/python bench/end_to_end.py                  # 1, 12 and 500 at once, short times
+    .venv/bin/python bench/end_to_end.py --profile cloud  # the cloud's own times
+    .venv/bin/python bench/end_to_end.py --short          # 1, 12 and 50 at once (CI)
 
-    .venv/bin/python bench/end_to_end.py            # with 500 at once
-    .venv/bin/python bench/end_to_end.py --short    # without (CI)
+Figures, each the portal's time over the cloud's own for the same work:
+- seed publish, POST → available, over the sum of the publish operations' times;
+- 1 request, POST → pending approval, over CreateVpcEndpoint's time, and its approval, POST →
+  connected, over EnableVpcEndpointConnection's; the first time (the portal reads from the start)
+  and once it knows the operations' typical times;
+- N requests at once, each from its own POST: the slowest and the median, and where the time went
+  (the POST's answer, a worker taking the request, the endpoint asked for, pending approval).
+  The cloud's own time for N creates is the operation's time, or more when N is over the
+  operation's rate limit: at most 200 in any minute, the best client sends the 201st a minute
+  after the first;
+- the cloud calls of each account, their peak per second and per minute, against the documented
+  rate limits (cloudsim/metadata/quotas.json, from the products' "API rate limits" pages:
+  PrivateLink's writes 200 a minute, its reads 1,000 a minute; NLB's writes 200 a minute, its
+  reads 20 a second), and how many calls the cloud refused for the rate;
+- the CPU seconds the portal's processes spent per request (web, worker and its children, beat).
 
-Embedded defaults (SQLite, file-system broker) unless DATABASE_URL and REDIS_URL name others:
-an empty PostgreSQL database, and a Redis database of the benchmark's own, which it empties
-first (the typical times learnt by a run before would make the first-time rows known ones).
+Profiles (cloudsim/profiles): `short` (CreateVpcEndpoint 2 s, EnableVpcEndpointConnection 1.5 s,
+...) or `cloud` (the cloud's own times, as the Terraform provider's waits show them: a minute for
+an endpoint). SQLite and the file-system broker unless DATABASE_URL and REDIS_URL name others (an
+empty PostgreSQL database; a Redis database of the benchmark's own, which it empties first).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import environment
 
-VAR = environment.prepare("e2e", **environment.PORTAL, API_RATE_USER="")
+VAR = environment.prepare("e2e")
 
 from processes import (  # noqa: E402
-    CloudSim,
-    Worker,
+    ROOT,
     broker,
-    request_body,
+    free_port,
+    portal_cpu_seconds,
     scenario_with,
-    seeded_world,
+    wait_for_line,
 )
 
 from cloudsim import scenario as cloudsim_scenario  # noqa: E402
+from cloudsim.metadata import quota  # noqa: E402
 
 PUBLISH_OPERATIONS = (
     "CreateLoadBalancer",
@@ -52,155 +75,459 @@ PUBLISH_OPERATIONS = (
     "CreateVpcEndpointService",
 )
 POLL_SECONDS = 0.01
+# The demo's people and accounts, each account synced, and a token each for the provider and
+# the consumer: run by the measured checkout's `manage.py shell` (its own code and models).
+SEED = """
+import json
+from connections import demo
+from connections.api.tokens import issue_token
+people = demo.create_people()
+for account in demo.create_accounts({path!r}).values():
+    demo.sync_inventory(account)
+print("SEED " + json.dumps({{n: issue_token(people[n])[1] for n in ("provider", "consumer")}}))
+"""
 
 
 def main() -> None:
+    # Stopped from outside (a timeout), it still stops the portal it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{sys.argv[0]}: terminated"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="without the 500 at once")
+    parser.add_argument("--short", action="store_true", help="12 and 50 at once, not 500")
+    parser.add_argument("--profile", default="short", choices=cloudsim_scenario.profiles())
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to measure")
     args = parser.parse_args()
-    burst = 50 if args.short else 500
-    path = scenario_with(VAR, burst)
-    delays = cloudsim_scenario.load(path)
-    cloudsim = CloudSim(VAR / "cloudsim.log", scenario=path)
-    os.environ["CLOUD_ENDPOINT"] = cloudsim.url
-    workers = []
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        from django.core.cache import cache
-
-        cache.clear()  # a folder of its own, or the Redis database given to the benchmark
-        workers.append(Worker(VAR / "worker-1.log", "bench-1"))
-        run(cloudsim, workers, path, delays, burst)
-    finally:
-        for worker in workers:
-            worker.stop()
-        cloudsim.stop()
+    bursts = (12, 50) if args.short else (12, 500)
+    scenario = cloudsim_scenario.with_profile(
+        cloudsim_scenario.load(scenario_with(VAR, sum(bursts), write=False)), args.profile
+    )
+    # The profile's times written into the scenario: the measured checkout's cloudsim reads them
+    # whether or not it knows profiles.
+    path = scenario_with(VAR, sum(bursts), delays=dict(scenario.delays))
+    with Portal(args.root.resolve(), path) as portal:
+        run = Run(portal, scenario, bursts).measure()
+        run.report(args.profile, portal.commit())
 
 
-def run(cloudsim: CloudSim, workers: list, path: Path, delays, burst: int) -> None:
-    from django.db import connection
-    from django.db.models import Sum
+class Portal:
+    """The portal's processes as `make run` starts them, from checkout `root`."""
 
-    from connections.choices import RequestState, ServiceState
-    from connections.demo import SEED_ZONES
-    from connections.models import AccessRequest, PublishedService, Vpc, VSwitch
+    def __init__(self, root: Path, scenario_path: Path):
+        self.root, self.scenario_path = root, scenario_path
+        self.web_port, self.cloud_port = free_port(), free_port()
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(root),
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "VAR_DIR": str(VAR),
+            "SECRET_KEY": "bench-only-not-a-secret",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            "CLOUD_ENDPOINT": f"http://127.0.0.1:{self.cloud_port}",
+            "PROBE_INTERVAL_SECONDS": "3600",
+            "API_RATE_USER": "",
+            "GUNICORN_BIND": f"127.0.0.1:{self.web_port}",
+            "GUNICORN_WORKERS": "2",
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
 
-    _people, clients = seeded_world(path)
+    def __enter__(self) -> Portal:
+        try:
+            self._start_all()
+        except BaseException:
+            self.__exit__()  # what did start is stopped
+            raise
+        return self
 
-    def wait_for(model, pks, state, timeout=600) -> dict[int, float]:
-        """When (time.monotonic()) each row reached `state`, polled every POLL_SECONDS."""
-        started, reached = time.monotonic(), {}
-        while len(reached) < len(pks):
-            rows = model.objects.filter(pk__in=set(pks) - set(reached))
-            for pk, now in rows.values_list("pk", "state"):
+    def _start_all(self) -> None:
+        self._manage("migrate", "--noinput")
+        self._start(
+            "cloudsim",
+            [sys.executable, "-m", "cloudsim", "serve", "--port", str(self.cloud_port),
+             "--scenario", str(self.scenario_path)],
+            "cloudsim ready on",
+        )  # fmt: skip
+        seeded = self._manage("shell", "-c", SEED.format(path=str(self.scenario_path)))
+        self.tokens = json.loads(seeded.split("SEED ", 1)[1])
+        self._start(
+            "web",
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "portal.wsgi"],
+            "Booting worker",
+        )
+        self._start(
+            "worker",
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--queues",
+             "provisioning,probes", "--concurrency", "2", "--loglevel", "INFO"],
+            " ready.",
+        )  # fmt: skip
+        self._start(
+            "beat",
+            [sys.executable, "-m", "celery", "-A", "portal", "beat", "--loglevel", "INFO",
+             "--schedule", str(VAR / "celerybeat-schedule")],
+            "beat: Starting",
+        )  # fmt: skip
+
+    def __exit__(self, *exc) -> None:
+        for process in reversed(self.processes.values()):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _manage(self, *command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=self.root, env=self.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise SystemExit(f"manage.py {command[0]} failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def _start(self, name: str, command: list[str], ready: str) -> None:
+        log = VAR / f"{name}.log"
+        process = subprocess.Popen(
+            command, cwd=self.root, env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        )
+        self.processes[name] = process
+        wait_for_line(process, log, ready, name)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def cpu_seconds(self) -> dict[str, float]:
+        return {
+            name: portal_cpu_seconds(process.pid)
+            for name, process in self.processes.items()
+            if name != "cloudsim"
+        }
+
+    def cloud_stats(self) -> dict:
+        return http_json("GET", f"http://127.0.0.1:{self.cloud_port}/_sim/stats")
+
+    def commit(self) -> str:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=self.root, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
+        return done.stdout.strip() or "?"
+
+
+def http_json(method: str, url: str, body=None, token: str | None = None) -> dict:
+    """One call as a script makes it: its own connection, JSON in and out."""
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    request = urllib.request.Request(  # noqa: S310 - loopback URLs of the benchmark's processes
+        url, data=json.dumps(body).encode() if body is not None else None, method=method,
+        headers=headers,
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310
+        return json.loads(answer.read() or b"{}")
+
+
+class States:
+    """The rows' states, read straight from the portal's tables (any checkout's)."""
+
+    def __init__(self):
+        url = os.environ.get("DATABASE_URL", "")
+        if url.startswith("postgres"):
+            import psycopg
+
+            self.connection = psycopg.connect(url, autocommit=True)
+            self.mark = "%s"
+        else:
+            import sqlite3
+
+            self.connection = sqlite3.connect(VAR / "portal.sqlite3", isolation_level=None)
+            self.mark = "?"
+
+    def of(self, table: str, ids: list[int]) -> dict[int, str]:
+        marks = ", ".join([self.mark] * len(ids))
+        cursor = self.connection.execute(
+            f"SELECT id, state FROM connections_{table} WHERE id IN ({marks})",  # noqa: S608
+            ids,
+        )
+        return dict(cursor.fetchall())
+
+    def hops(self, ids: list[int]) -> int:
+        marks = ", ".join([self.mark] * len(ids))
+        cursor = self.connection.execute(
+            f"SELECT SUM(task_hop) FROM connections_accessrequest WHERE id IN ({marks})",  # noqa: S608
+            ids,
+        )
+        return cursor.fetchone()[0] or 0
+
+    def taken_at(self, ids: list[int]) -> dict[int, float]:
+        """When a worker took each request (its `provisioning` event), as epoch seconds."""
+        marks = ", ".join([self.mark] * len(ids))
+        cursor = self.connection.execute(
+            "SELECT access_request_id, created_at FROM connections_event "  # noqa: S608
+            f"WHERE verb = 'provisioning' AND access_request_id IN ({marks})",
+            ids,
+        )
+        return {pk: _epoch(at) for pk, at in cursor.fetchall()}
+
+    def wait(
+        self, table: str, ids: list[int], state: str, timeout: float = 900
+    ) -> dict[int, float]:
+        """When (epoch seconds) each row reached `state`."""
+        started, reached = time.time(), {}
+        while len(reached) < len(ids):
+            for pk, now in self.of(table, [i for i in ids if i not in reached]).items():
                 if now == state:
-                    reached[pk] = time.monotonic()
+                    reached[pk] = time.time()
                 elif now == "failed":
-                    raise SystemExit(f"{model.__name__} {pk} failed: see the worker log")
-            if time.monotonic() - started > timeout:
-                raise SystemExit(f"{len(pks) - len(reached)} rows not {state} after {timeout} s")
+                    raise SystemExit(f"{table} {pk} failed: see {VAR}/worker.log")
+            if time.time() - started > timeout:
+                raise SystemExit(f"{len(ids) - len(reached)} not {state} after {timeout} s")
             time.sleep(POLL_SECONDS)
         return reached
 
-    figures = []
-    vpc1, vpc2 = Vpc.objects.get(name="VPC1"), Vpc.objects.get(name="VPC2")
-    endpoint = delays.delay("CreateVpcEndpoint")
-    connect = delays.delay("EnableVpcEndpointConnection")
 
-    def publish(name: str) -> tuple[int, float]:
-        """Seed steps 1–4 through the API: (the service, seconds from POST to available)."""
+def _epoch(value) -> float:
+    from datetime import UTC, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+@dataclass
+class Burst:
+    count: int
+    slowest: float
+    median: float
+    cloud: float
+    answered: tuple[float, float]  # median, max seconds from POST to its answer
+    taken: tuple[float, float]  # median, max seconds from POST to a worker taking it
+    cpu: dict[str, float]
+    reads: int
+    calls: dict[str, int]
+    seconds: float
+
+
+class Run:
+    def __init__(self, portal: Portal, scenario, bursts: tuple[int, ...]):
+        self.portal, self.scenario, self.bursts = portal, scenario, bursts
+        self.states = States()
+        self.rows: list[tuple[str, float, float]] = []
+        self.measured: list[Burst] = []
+        self.vpcs = self._consumer_vpcs()
+
+    def _consumer_vpcs(self) -> list[dict]:
+        token = self.portal.tokens["consumer"]
+        vpcs, url = [], f"{self.portal.url}/api/v1/vpcs/?page_size=200"
+        while url:
+            page = http_json("GET", url, token=token)
+            vpcs.extend(page["results"])
+            url = page.get("next")
+        return sorted(
+            (v for v in vpcs if v["name"].startswith("B")), key=lambda v: int(v["name"][1:])
+        )
+
+    def delay(self, operation: str) -> float:
+        return self.scenario.delay(operation)
+
+    def measure(self) -> Run:
+        for name, when in (("nginx-hangzhou", "first time"), ("nginx-hangzhou-2", "known")):
+            self.service = self.publish(name, when)
+            self.request_and_approve(when)
+        start = 0
+        for count in self.bursts:
+            self.measured.append(self.at_once(self.vpcs[start : start + count]))
+            start += count
+        return self
+
+    def publish(self, name: str, when: str) -> int:
+        token = self.portal.tokens["provider"]
+        vpcs = http_json("GET", f"{self.portal.url}/api/v1/vpcs/?name=VPC2", token=token)
+        vpc = vpcs["results"][0]
+        instances = {i["name"]: i["instance_id"] for i in vpc["instances"]}
         body = {
             "name": name,
-            "vpc_id": vpc2.vpc_id,
+            "vpc_id": vpc["vpc_id"],
             "zones": [
-                {"zone_id": v.zone_id, "vswitch_id": v.vswitch_id}
-                for v in VSwitch.objects.filter(vpc=vpc2, zone_id__in=SEED_ZONES)
+                {"zone_id": v["zone_id"], "vswitch_id": v["vswitch_id"]}
+                for v in vpc["vswitches"]
+                if v["zone_id"] in ("cn-hangzhou-g", "cn-hangzhou-k")
             ],
             "backends": [
-                {"instance_id": i, "port": 80, "weight": 100}
-                for i in vpc2.instances.filter(name__in=["ECS03", "ECS04"]).values_list(
-                    "instance_id", flat=True
-                )
+                {"instance_id": instances[n], "port": 80, "weight": 100} for n in ("ECS03", "ECS04")
             ],
             "listener": {"protocol": "TCP", "port": 80},
         }
-        started = time.monotonic()
-        answer = clients["provider"].post("/api/v1/services/", body, format="json")
-        assert answer.status_code == 201, answer.content
-        pk = answer.json()["id"]
-        return pk, wait_for(PublishedService, [pk], ServiceState.AVAILABLE)[pk] - started
+        sent = time.time()
+        pk = http_json("POST", f"{self.portal.url}/api/v1/services/", body, token)["id"]
+        done = self.states.wait("publishedservice", [pk], "available")[pk]
+        cloud = sum(self.delay(op) for op in PUBLISH_OPERATIONS)
+        self.rows.append((f"seed publish → available ({when})", done - sent, cloud))
+        return pk
 
-    def request_and_approve(service_id: int) -> tuple[float, float]:
-        started = time.monotonic()
-        answer = clients["consumer"].post(
-            "/api/v1/access-requests/", request_body(vpc1, service_id, "bench"), format="json"
+    def body(self, vpc: dict) -> dict:
+        return {
+            "service": self.service,
+            "vpc_id": vpc["vpc_id"],
+            "security_group_ids": [g["security_group_id"] for g in vpc["security_groups"]],
+            "zones": [
+                {"zone_id": v["zone_id"], "vswitch_id": v["vswitch_id"]}
+                for v in vpc["vswitches"]
+                if v["zone_id"] in ("cn-hangzhou-g", "cn-hangzhou-k")
+            ],
+            "justification": "bench",
+        }
+
+    def request_and_approve(self, when: str) -> None:
+        token = self.portal.tokens["consumer"]
+        vpc = next(
+            v
+            for v in http_json("GET", f"{self.portal.url}/api/v1/vpcs/?name=VPC1", token=token)[
+                "results"
+            ]
         )
-        assert answer.status_code == 201, answer.content
-        pk = answer.json()["id"]
-        requested = wait_for(AccessRequest, [pk], RequestState.PENDING_APPROVAL)[pk] - started
-        started = time.monotonic()
-        answer = clients["provider"].post(f"/api/v1/access-requests/{pk}/approve/")
-        assert answer.status_code == 202, answer.content
-        return requested, wait_for(AccessRequest, [pk], RequestState.CONNECTED)[pk] - started
+        sent = time.time()
+        pk = http_json("POST", f"{self.portal.url}/api/v1/access-requests/", self.body(vpc), token)[
+            "id"
+        ]
+        pending = self.states.wait("accessrequest", [pk], "pending_approval")[pk]
+        self.rows.append(
+            (
+                f"1 request → pending approval ({when})",
+                pending - sent,
+                self.delay("CreateVpcEndpoint"),
+            )
+        )
+        sent = time.time()
+        http_json(
+            "POST",
+            f"{self.portal.url}/api/v1/access-requests/{pk}/approve/",
+            {},
+            self.portal.tokens["provider"],
+        )
+        connected = self.states.wait("accessrequest", [pk], "connected")[pk]
+        connect = self.delay("EnableVpcEndpointConnection")
+        self.rows.append((f"approve → connected ({when})", connected - sent, connect))
+        # Revoked out of the way, so that VPC1 may ask again for the next service.
+        http_json("DELETE", f"{self.portal.url}/api/v1/access-requests/{pk}/", None, token)
+        self.states.wait("accessrequest", [pk], "revoked")
 
-    # Twice: the first time the portal has never seen these operations (it reads from the
-    # start); the second, it knows their typical times, as it does from then on.
-    cloud_publish = sum(delays.delay(op) for op in PUBLISH_OPERATIONS)
-    for name, when in (("nginx-hangzhou", "first time"), ("nginx-hangzhou-2", "known")):
-        service_id, spent = publish(name)
-        figures.append((f"seed publish → available ({when})", spent, cloud_publish))
-        requested, connected = request_and_approve(service_id)
-        figures.append((f"1 request → pending approval ({when})", requested, endpoint))
-        figures.append((f"approve → connected ({when})", connected, connect))
+    def at_once(self, vpcs: list[dict]) -> Burst:
+        """len(vpcs) clients, each its own thread and connection, send their POSTs together."""
+        token, count = self.portal.tokens["consumer"], len(vpcs)
+        bodies = [self.body(vpc) for vpc in vpcs]
+        barrier = threading.Barrier(count)
+        sent, answered, ids = [0.0] * count, [0.0] * count, [0] * count
 
-    reads = []
+        def client(index: int) -> None:
+            barrier.wait()
+            sent[index] = time.time()
+            ids[index] = http_json(
+                "POST", f"{self.portal.url}/api/v1/access-requests/", bodies[index], token
+            )["id"]
+            answered[index] = time.time()
 
-    def at_once(count: int, label: str) -> None:
-        vpcs = list(Vpc.objects.filter(name__startswith="B").order_by("pk")[:count])
-        bodies = [request_body(vpc, service_id, "bench") for vpc in vpcs]
-        before, posted = cloudsim.control("GET", "stats")["calls"], {}
-        started = time.monotonic()
-        for body in bodies:  # each timed from its own POST: what its requester sees
-            sent = time.monotonic()
-            answer = clients["consumer"].post("/api/v1/access-requests/", body, format="json")
-            assert answer.status_code == 201, answer.content
-            posted[answer.json()["id"]] = sent
-        pks = list(posted)
-        reached = wait_for(AccessRequest, pks, RequestState.PENDING_APPROVAL)
-        slowest = max(reached[pk] - posted[pk] for pk in pks)
-        after = cloudsim.control("GET", "stats")["calls"]
-        made = {action: n - before.get(action, 0) for action, n in after.items()}
-        rate = sum(made.values()) / (time.monotonic() - started)
-        figures.append((f"{label}, the slowest", slowest, endpoint, rate))
-        # Each wait of a request re-schedules its chain once (task_hop): the reads it asked for.
-        hops = AccessRequest.objects.filter(pk__in=pks).aggregate(hops=Sum("task_hop"))["hops"]
-        reads.append((count, hops, made.get("GetVpcEndpointAttribute", 0),
-                      made.get("ListVpcEndpoints", 0)))  # fmt: skip
-        # Out of the way for the next burst: their VPCs are free again once they are revoked.
-        AccessRequest.objects.filter(pk__in=pks).update(state=RequestState.REVOKED)
+        before_calls, before_cpu = self.portal.cloud_stats()["calls"], self.portal.cpu_seconds()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+        started = time.time()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        reached = self.states.wait("accessrequest", ids, "pending_approval")
+        after_cpu, stats = self.portal.cpu_seconds(), self.portal.cloud_stats()
+        posted = dict(zip(ids, sent, strict=True))
+        taken = self.states.taken_at(ids)
+        totals = [reached[pk] - posted[pk] for pk in ids]
+        burst = Burst(
+            count=count,
+            slowest=max(totals),
+            median=statistics.median(totals),
+            cloud=self.cloud_time("CreateVpcEndpoint", count),
+            answered=_median_max([a - s for a, s in zip(answered, sent, strict=True)]),
+            taken=_median_max([taken[pk] - posted[pk] for pk in ids if pk in taken]),
+            cpu={k: after_cpu[k] - before_cpu[k] for k in after_cpu},
+            reads=self.states.hops(ids),
+            calls={a: n - before_calls.get(a, 0) for a, n in stats["calls"].items()},
+            seconds=max(reached.values()) - started,
+        )
+        self.peaks = stats.get("peaks", {})
+        self.throttled = stats.get("errors", {}).get("Throttling.User", 0)
+        return burst
 
-    at_once(12, "12 at once, 1 worker")
-    # Many waiting in one account: their reads share list calls (connections/workflows/board.py).
-    at_once(50, "50 at once, 1 worker")
-    if burst > 50:
-        workers.append(Worker(VAR / "worker-2.log", "bench-2"))
-        at_once(burst, f"{burst} at once, 2 workers")
+    def cloud_time(self, operation: str, count: int) -> float:
+        """The cloud's own time for `count` calls of `operation` sent at once: its time, plus
+        the wait its rate limit imposes on the best client. At most `limit` calls in any period
+        (the stricter reading, which cloudsim enforces): the k-th call (from 0) can go no sooner
+        than period × (k // limit) after the first."""
+        limit, period = quota("privatelink", operation) or (count, 0)
+        return self.delay(operation) + (count - 1) // limit * period
 
-    print(f"end to end against cloudsim's fixed times ({connection.vendor}, {broker()} broker)")
-    print(f"{'':46}{'portal s':>10}{'cloud s':>9}{'ratio':>8}{'calls/s':>9}")
-    for label, spent, cloud, *rate in figures:
-        calls = f"{rate[0]:9.1f}" if rate else f"{'':9}"
-        print(f"{label:46}{spent:10.2f}{cloud:9.2f}{spent / cloud:8.2f}{calls}")
-    print()
-    print("while a burst waits on its endpoints: reads asked by the requests, and the calls made")
-    for count, hops, gets, lists in reads:
-        print(f"{count} at once: {hops} reads, {gets} GetVpcEndpointAttribute, ", end="")
-        print(f"{lists} ListVpcEndpoints")
+    def report(self, profile: str, commit: str) -> None:
+        database = (
+            "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+        )
+        print(
+            f"end to end, timed from each client's POST: profile {profile}, {database}, "
+            f"{broker()} broker, code at {commit}"
+        )
+        print(f"{'':46}{'portal s':>10}{'cloud s':>9}{'ratio':>8}")
+        for label, spent, cloud in self.rows:
+            print(f"{label:46}{spent:10.2f}{cloud:9.2f}{spent / cloud:8.2f}")
+        for burst in self.measured:
+            for what, value in (("the slowest", burst.slowest), ("the median", burst.median)):
+                label = f"{burst.count} at once, {what}"
+                print(f"{label:46}{value:10.2f}{burst.cloud:9.2f}{value / burst.cloud:8.2f}")
+        print()
+        print("where a burst's time went (median / slowest, seconds from each POST)")
+        for burst in self.measured:
+            print(
+                f"{burst.count} at once: POST answered "
+                f"{burst.answered[0]:.2f} / {burst.answered[1]:.2f}, "
+                f"taken by a worker {burst.taken[0]:.2f} / {burst.taken[1]:.2f}, "
+                f"pending approval {burst.median:.2f} / {burst.slowest:.2f}"
+            )
+        print()
+        print("CPU seconds of the portal's processes per request (POST → pending approval)")
+        for burst in self.measured:
+            total = sum(burst.cpu.values())
+            parts = ", ".join(
+                f"{name} {seconds / burst.count:.3f}" for name, seconds in burst.cpu.items()
+            )
+            print(f"{burst.count} at once: {total / burst.count:.3f} ({parts})")
+        print()
+        print(
+            "while a burst waits on its endpoints: reads asked by the requests, and the calls made"
+        )
+        for burst in self.measured:
+            print(
+                f"{burst.count} at once: {burst.reads} reads, "
+                f"{burst.calls.get('GetVpcEndpointAttribute', 0)} GetVpcEndpointAttribute, "
+                f"{burst.calls.get('ListVpcEndpoints', 0)} ListVpcEndpoints"
+            )
+        print()
+        print(f"calls the cloud refused for the rate (Throttling.User): {self.throttled}")
+        print("cloud calls per account: peak in 1 s / in 60 s, against the documented quota")
+        for uid, actions in sorted(self.peaks.items()):
+            for key, peak in sorted(actions.items()):
+                figure = quota(*key.split(":", 1))
+                if figure is None:
+                    continue
+                limit, period = figure
+                seen = peak["per_second"] if period <= 1 else peak["per_minute"]
+                verdict = "within" if seen <= limit else "OVER"
+                print(
+                    f"{uid} {key:50} {peak['per_second']:5} / {peak['per_minute']:5}   "
+                    f"limit {limit}/{period:g}s: {verdict}"
+                )
+
+
+def _median_max(values: list[float]) -> tuple[float, float]:
+    return (statistics.median(values), max(values)) if values else (0.0, 0.0)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ group, listener, endpoint service, the other accounts whitelisted), and every co
 an endpoint to every service, tagged as the portal tags its own; the database gets the matching
 rows, every request `connected`. Then, side by side in this one run:
 
-- the cloud reads a sweep needs, alone: each account's endpoints, connections and endpoint
-  services, each service's backends and whitelist (the floor: what any sweep must read);
+- the cloud reads a sweep needs, alone: each account's endpoints, connections, endpoint
+  services, load balancers, listeners and server groups' servers, each service's backends'
+  health, whitelist and attached resources (the floor: what any sweep must read);
 - a first sweep (every request's health is new: 10,000 events and history points written);
 - a steady sweep (nothing changed: nothing to write but the check times).
 
@@ -250,17 +251,22 @@ def fill(services_per_account: int, consumer_vpcs: int) -> int:
 
 
 def bare_reads() -> None:
-    """What a sweep must read from the cloud, and nothing else."""
+    """What a sweep must read from the cloud, and nothing else: the consumers' side, and the
+    providers' side as the console may have changed it."""
     for account in CloudAccount.objects.all():
         session = CloudSession(account)
         session.verify_account()
         session.privatelink.all_endpoints()
         session.privatelink.all_connections()
         session.privatelink.all_endpoint_services()
+        session.nlb.all_load_balancers()
+        session.nlb.all_listeners()
+        session.nlb.all_servers()
     for service in PublishedService.objects.select_related("account"):
         session = CloudSession(service.account)
         session.nlb.unhealthy_servers(service.listener_id)
         session.privatelink.list_users(service.endpoint_service_id)
+        session.privatelink.service_resources(service.endpoint_service_id)
 
 
 def measure(cloudsim: CloudSim, what) -> tuple[float, int, int, object]:

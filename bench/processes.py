@@ -159,10 +159,15 @@ class Worker:
             self.process.kill()
 
 
-def scenario_with(var: Path, consumer_vpcs: int) -> Path:
+def scenario_with(
+    var: Path, consumer_vpcs: int, *, delays: dict | None = None, write: bool = True
+) -> Path:
     """The demo scenario and `consumer_vpcs` more VPCs for Apps in account A (one live request
-    per VPC and service: each request of a burst needs its own)."""
+    per VPC and service: each request of a burst needs its own), with `delays` over its
+    operation times."""
     data = yaml.safe_load(scenario.DEFAULT_PATH.read_text())
+    if delays:
+        data["delays"] = {**(data.get("delays") or {}), **delays}
     account = next(a for a in data["accounts"] if a["name"] == "A")
     for n in range(consumer_vpcs):
         net = f"100.{64 + n // 256}.{n % 256}"
@@ -179,8 +184,35 @@ def scenario_with(var: Path, consumer_vpcs: int) -> Path:
             }
         )
     path = var / "bench-scenario.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    if write or not path.exists():
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def portal_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) spent so far by process `pid` and its live descendants
+    (a Celery worker's pool processes), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        stats[int(entry.name)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        fields = stats.get(current)
+        if fields is not None:
+            # utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the name)
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        todo.extend(children.get(current, ()))
+    return total
 
 
 def request_body(vpc, service_id: int, justification: str) -> dict:

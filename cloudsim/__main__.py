@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from cloudsim.scenario import ScenarioError, load
+from cloudsim.scenario import ScenarioError, load, with_profile
 from cloudsim.store import StateError
 
 
@@ -20,6 +20,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=9100)
     serve.add_argument("--scenario", help="scenario YAML (default: the seed's demo scenario)")
+    serve.add_argument(
+        "--profile",
+        default="short",
+        help="operation times: short (the scenario's, seconds: the default) or cloud (the "
+        "cloud's own, from cloudsim/profiles/cloud.yaml)",
+    )
     serve.add_argument("--state", help="keep the state in this JSON file across restarts")
     serve.add_argument(
         "--delay-scale", type=float, default=1.0, help="multiply every operation delay (0: instant)"
@@ -92,7 +98,7 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         faults.append({"kind": "latency", "latency_ms": args.latency_ms})
     try:
         sim = CloudSim(
-            args.scenario,
+            with_profile(load(args.scenario), args.profile),
             delay_scale=args.delay_scale,
             state_file=args.state,
             host=args.host,

@@ -17,7 +17,8 @@ page can send without a CORS preflight that cloudsim never grants.
 - `POST /_sim/clock` with `{"advance": seconds}`: move the emulator clock (STS expiry, delays);
 - `POST /_sim/health-check[?listener=lsn-…]`: one synchronous health-check round;
 - `GET /_sim/stats`: calls per action (and per product), resources ever created per type, errors
-  per code;
+  per code, and per account and `product:action` the most calls seen in any 1 s and any 60 s
+  (`peaks`);
 - `GET /_sim/resolve?host=H&port=P[&vpc=vpc-…]`: `{"host": "127.0.0.1", "port": N}`, where H:P (an
   endpoint domain, a zone domain or an ENI IP, and a listener port) is reached on loopback; 404
   until the connection is Connected; 409 when H is the ENI address of more than one Connected

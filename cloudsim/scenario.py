@@ -7,6 +7,7 @@ the file and the line it is about: `scenario.yaml:14: vswitch 'vsw-x' names unkn
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -182,6 +183,29 @@ class Scenario:
                     if key in (instance.id, instance.name):
                         return account, vpc, instance
         return None
+
+
+PROFILES_PATH = Path(__file__).resolve().parent / "profiles"
+
+
+def profiles() -> list[str]:
+    """The names of the timing profiles (cloudsim/profiles/<name>.yaml)."""
+    return sorted(path.stem for path in PROFILES_PATH.glob("*.yaml"))
+
+
+def with_profile(scenario: Scenario, name: str) -> Scenario:
+    """`scenario` with the operation times of the profile `name` over its own (a profile is a
+    `delays:` mapping, validated like a scenario's)."""
+    path = PROFILES_PATH / f"{name}.yaml"
+    if not path.exists():
+        raise ScenarioError(f"no profile {name!r} (known: {', '.join(profiles())})")
+    root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    reader = _Reader(str(path))
+    fields = reader.mapping(root, "a profile", ("delays",))
+    delays = (
+        reader.delays(fields["delays"]) if isinstance(fields["delays"], yaml.MappingNode) else {}
+    )
+    return dataclasses.replace(scenario, delays={**scenario.delays, **delays})
 
 
 def load(path: str | Path | None = None) -> Scenario:

@@ -320,6 +320,10 @@ class App:
             identity = self.sim.auth.authenticate(
                 method, environ.get("PATH_INFO") or "/", query, raw, header, body
             )
+            over_quota = self.store.count_account_call(identity.uid, product.name, action)
+        if over_quota:
+            # Per account, region and API (the products' "API rate limits" pages).
+            raise ApiError("Throttling.User", "Request was denied due to user flow control.", 400)
         decision = identity.decide(f"{product.name}:{action}")
         if decision != ALLOW:
             raise ram_denied(

@@ -18,6 +18,7 @@ were, since the due times are on the (persisted) emulator clock.
 
 from __future__ import annotations
 
+import collections
 import copy
 import hashlib
 import ipaddress
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudsim.errors import ApiError
+from cloudsim.metadata import quota
 from cloudsim.scenario import Account, Scenario
 
 logger = logging.getLogger(__name__)
@@ -176,6 +178,10 @@ class Store:
         self._used_ips: dict[str, set[str]] = {}
         self._ip_cursor: dict[str, int] = {}
         self._effect_time: float | None = None
+        # Calls of each (account, product, action) in the last minute, and the most seen in 1 s
+        # and in 60 s.
+        self._recent: dict[tuple[str, str, str], collections.deque] = {}
+        self._peaks: dict[tuple[str, str, str], list[int]] = {}
         if self.state_file is not None and self.state_file.exists():
             self.load()
         else:
@@ -196,6 +202,7 @@ class Store:
                 "sessions": {},
                 "stats": {"calls": {}, "calls_by_product": {}, "created": {}, "errors": {}},
             }
+            self._recent, self._peaks = {}, {}
             self._add_account_state(self.data)
             self._reindex()
             for account in self.scenario.accounts:
@@ -701,10 +708,39 @@ class Store:
         by_product = stats["calls_by_product"].setdefault(product, {})
         by_product[action] = by_product.get(action, 0) + 1
 
+    def count_account_call(self, uid: str, product: str, action: str) -> bool:
+        """One call of `action` by account `uid`; True when it is over the operation's documented
+        rate limit (metadata/quotas.json: at most so many calls in any period of so many
+        seconds, the refused calls counted too: the stricter reading). Also kept for the
+        account's rates: the most calls seen in any 1 s and any 60 s (`stats()["peaks"]`). In
+        memory only, like the faults."""
+        now = self.now()
+        recent = self._recent.setdefault((uid, product, action), collections.deque())
+        recent.append(now)
+        while recent and recent[0] <= now - 60:  # no documented period is longer
+            recent.popleft()
+        last_second = sum(1 for moment in recent if moment > now - 1)
+        peak = self._peaks.setdefault((uid, product, action), [0, 0])
+        peak[0] = max(peak[0], last_second)
+        peak[1] = max(peak[1], len(recent))
+        figure = quota(product, action)
+        if figure is None:
+            return False
+        calls, seconds = figure
+        return (last_second if seconds <= 1 else len(recent)) > calls
+
     def count_error(self, code: str) -> None:
         errors = self.data["stats"]["errors"]
         errors[code] = errors.get(code, 0) + 1
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            return copy.deepcopy(self.data["stats"])
+            stats = copy.deepcopy(self.data["stats"])
+            peaks: dict[str, dict[str, dict[str, int]]] = {}
+            for (uid, product, action), (per_second, per_minute) in self._peaks.items():
+                peaks.setdefault(uid, {})[f"{product}:{action}"] = {
+                    "per_second": per_second,
+                    "per_minute": per_minute,
+                }
+            stats["peaks"] = peaks
+            return stats

@@ -165,13 +165,7 @@ def _load_balancer_dry_run(session: CloudSession, account: CloudAccount) -> Line
         return Line(WARN, what, "no VPC with vSwitches in two NLB zones to try it in (sync first)")
     zones = sorted(vswitches[vpc_id].items())[:2]
     try:
-        session.nlb.call(
-            "CreateLoadBalancer",
-            AddressType="Intranet",
-            VpcId=vpc_id,
-            ZoneMappings=[{"ZoneId": zone, "VSwitchId": vswitch} for zone, vswitch in zones],
-            DryRun=True,
-        )
+        session.nlb.dry_run_create_load_balancer(vpc_id=vpc_id, zones=zones)
     except CloudNotAuthorised as error:
         return _failure(what, "nlb:CreateLoadBalancer", error)
     except CloudError as error:

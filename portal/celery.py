@@ -32,6 +32,12 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
+    # How late a countdown may run. Without an event loop (the embedded broker) the worker's
+    # timer thread sleeps up to this long between looks at its schedule, and a hop enqueued
+    # during that sleep waits for its end: at Celery's default (1 s) every step that waits on the
+    # cloud ran up to a second late. A look costs microseconds and happens only while countdowns
+    # are queued. (With Redis the event loop's own timer runs them on time.)
+    worker_timer_precision=0.02,
     # A cloud call is bounded by the SDK's own timeouts; these catch anything that is not.
     task_soft_time_limit=120,
     task_time_limit=150,

@@ -130,8 +130,12 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache, counting safely across processes (portal/cache.py).
+            "BACKEND": "portal.cache.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Entries beyond which expired ones are removed (and then a random third): sessions,
+            # rate-limit counts, the accounts' shared listings, operations' typical times.
+            "OPTIONS": {"MAX_ENTRIES": 1000},
         }
     }
 

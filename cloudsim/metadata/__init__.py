@@ -5,6 +5,8 @@
   (server.py), and the error codes it documents, by HTTP status.
 - `common.json`: the codes Alibaba's API gateway answers for any operation (missing or invalid
   parameters, signatures, throttling, RAM, server errors), with their sources.
+- `quotas.json`: how many calls of each operation one account may make a second or a minute (the
+  products' "API rate limits" pages), which cloudsim enforces (Throttling.User).
 - `additions.json`: codes another source names for an operation that the metadata omits (the
   API reference's text, the Terraform provider's retry lists), each with its source.
 
@@ -61,3 +63,11 @@ def documented_error(product: str, action: str, status: int, code: str) -> bool:
     if code.startswith("Missing") and code[7:] in required_parameters(product, action):
         return status == 400  # the gateway's Missing{ParameterName} (common.json)
     return any(pattern.match(code) for pattern in _patterns(product, action).get(str(status), ()))
+
+
+def quota(product: str, action: str) -> tuple[int, float] | None:
+    """(calls, seconds): how many calls of the operation one account may make in any such period
+    (quotas.json, with its sources); None where no figure is documented or assumed."""
+    quotas = _document("quotas")
+    figure = quotas.get(product, {}).get(action) or quotas.get(f"{product}_assumed", {}).get(action)
+    return (int(figure[0]), float(figure[1])) if figure else None

@@ -48,23 +48,23 @@ class CloudSession:
 
     @cached_property
     def nlb(self) -> NlbApi:
-        return NlbApi(self.credentials, self.account.region)
+        return NlbApi(self.credentials, self.account.region, self.account.uid)
 
     @cached_property
     def privatelink(self) -> PrivateLinkApi:
-        return PrivateLinkApi(self.credentials, self.account.region)
+        return PrivateLinkApi(self.credentials, self.account.region, self.account.uid)
 
     @cached_property
     def vpc(self) -> VpcApi:
-        return VpcApi(self.credentials, self.account.region)
+        return VpcApi(self.credentials, self.account.region, self.account.uid)
 
     @cached_property
     def ecs(self) -> EcsApi:
-        return EcsApi(self.credentials, self.account.region)
+        return EcsApi(self.credentials, self.account.region, self.account.uid)
 
     @cached_property
     def sts(self) -> StsApi:
-        return StsApi(self.credentials, self.account.region)
+        return StsApi(self.credentials, self.account.region, self.account.uid)
 
     def verify_account(self) -> None:
         """Refuse credentials that belong to another account than the one they are stored for.

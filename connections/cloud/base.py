@@ -18,8 +18,8 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 from django.conf import settings
 
-from connections.cloud import operations
-from connections.cloud.errors import translate
+from connections.cloud import operations, pacing
+from connections.cloud.errors import CloudBusy, translate
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ class ProductApi:
     host: ClassVar[str]
     product: ClassVar[str]  # its name in connections/cloud/operations.py and in RAM
 
-    def __init__(self, credentials: Credentials, region: str):
-        self.region = region
+    def __init__(self, credentials: Credentials, region: str, account_uid: str = ""):
+        self.region, self.account_uid = region, account_uid
         self._client = self.client_class(build_config(credentials, region, self.host))
 
     @classmethod
@@ -120,9 +120,21 @@ class ProductApi:
         Only the operations connections/cloud/operations.py lists may be called (a KeyError
         otherwise): that list is what the RAM policies grant. Every call carries the account's
         RegionId where the operation takes one: PrivateLink documents it as required on every
-        operation, and the SDK does not add it from the client's configuration.
+        operation, and the SDK does not add it from the client's configuration. A call the
+        account's documented rate limit leaves no room for is not sent: CloudBusy says when
+        there will be (pacing.py).
         """
-        return self.send(action, params, operations.operation(self.product, action))
+        operation = operations.operation(self.product, action)
+        wait = pacing.wait_for_turn(self.account_uid, self.region, operation)
+        if wait > 0:
+            calls, period = operation.rate_limit
+            raise CloudBusy(
+                "Paced",
+                f"{action} is at the cloud's rate limit for the account ({calls} calls in "
+                f"{period:g} s); the next in {wait:.1f} s.",
+                retry_after=wait,
+            )
+        return self.send(action, params, operation)
 
     def send(
         self, action: str, params: dict[str, Any], operation: operations.Operation | None

@@ -43,8 +43,8 @@ class RetryableCloudError(CloudError):
 
 class CloudBusy(RetryableCloudError):
     """Another change of the same account or resource is still under way (the cloud refuses
-    concurrent calls of some operations): the call is made again once it is done, however long
-    that takes; it is not an error streak."""
+    concurrent calls of some operations), or the account is at the operation's rate limit: the
+    call is made again once it may be, however long that takes; it is not an error streak."""
 
 
 class CloudNotFound(CloudError):
@@ -123,11 +123,13 @@ def _from_response(exc: AlibabaCloudException, operation: Operation | None) -> C
     request_id = str(data.get("RequestId") or exc.request_id or "")
     status = exc.status_code
     kwargs = {"request_id": request_id, "status_code": status}
-    if isinstance(exc, ThrottlingException):
-        # The header is in milliseconds (tea-openapi's get_throttling_time_left).
-        return RetryableCloudError(
-            code, message, retry_after=(exc.retry_after or 0) / 1000, **kwargs
-        )
+    if isinstance(exc, ThrottlingException) or "Throttling" in code:
+        # Over the account's rate limit for the operation (the portal paces its calls to the
+        # documented ones, pacing.py; the console or another tool may share them): wait, as for
+        # a busy account. The header, when sent, is in milliseconds (tea-openapi's
+        # get_throttling_time_left).
+        retry_after = getattr(exc, "retry_after", None)
+        return CloudBusy(code, message, retry_after=(retry_after or 0) / 1000 or None, **kwargs)
     if code == "InvalidSecurityToken.Expired":
         # An assumed-role session ran out: a new session makes the same call work.
         return RetryableCloudError(code, message, **kwargs)
@@ -136,7 +138,7 @@ def _from_response(exc: AlibabaCloudException, operation: Operation | None) -> C
     if operation is not None and code in operation.busy:
         return CloudBusy(code, message, **kwargs)
     retryable = operation.retry if operation is not None else frozenset()
-    if code in retryable or code in RETRYABLE_CODES or "Throttling" in code or (status or 0) >= 500:
+    if code in retryable or code in RETRYABLE_CODES or (status or 0) >= 500:
         return RetryableCloudError(code, message, **kwargs)
     if operation is not None and code in operation.gone:
         return CloudNotFound(code, message, **kwargs)

@@ -42,6 +42,18 @@ class NlbApi(ProductApi):
             ClientToken=client_token,
         )
 
+    def dry_run_create_load_balancer(self, *, vpc_id: str, zones: list[tuple[str, str]]) -> None:
+        """create_load_balancer's checks without a load balancer: the cloud answers
+        DryRunOperation (a CloudError) when they pass."""
+        self.call(
+            "CreateLoadBalancer",
+            AddressType="Intranet",
+            AddressIpVersion="ipv4",
+            VpcId=vpc_id,
+            ZoneMappings=[{"ZoneId": zone, "VSwitchId": vswitch} for zone, vswitch in zones],
+            DryRun=True,
+        )
+
     def get_load_balancer(self, nlb_id: str) -> CloudResult:
         return self.call("GetLoadBalancerAttribute", LoadBalancerId=nlb_id)
 

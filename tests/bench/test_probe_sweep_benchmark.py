@@ -30,6 +30,8 @@ def test_the_short_sweep_benchmark_judges_every_request_in_a_few_calls(tmp_path)
         )
     }
     assert set(calls) == {"bare cloud reads", "first sweep", "steady sweep"}, run.stdout
-    # 5 accounts × (STS + 3 lists) + 10 services × (backends + whitelist): not one per request.
-    assert calls["first sweep"] == calls["steady sweep"] == calls["bare cloud reads"] == 40
+    # 5 accounts × (STS + endpoints and connections, 200 each: 4 pages of 50 + endpoint services
+    # + load balancers + listeners + servers) + 10 services × (health + whitelist + resources):
+    # not one per request.
+    assert calls["first sweep"] == calls["steady sweep"] == calls["bare cloud reads"] == 95
     assert "1,000 probes, 1,000 health changes, 1,000 of 1,000 requests healthy" in run.stdout

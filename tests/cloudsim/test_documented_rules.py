@@ -1005,6 +1005,38 @@ def test_nlb_lists_take_at_most_100_and_health_is_paged(sim, account_a, net_a):
     assert refused_page.value.code == "InvalidParameter"
 
 
+# -- rate limits ----------------------------------------------------------------------------------
+
+
+def test_an_account_is_throttled_beyond_an_operations_documented_rate(
+    sim, account_a, account_b, freeze_clock
+):
+    """At most so many calls of an operation per account in any period: NLB's reads 20 a second,
+    PrivateLink's writes 200 a minute (the products' "API rate limits" pages, per region, API
+    and main account), answered Throttling.User 400 beyond. Source: cloudsim/metadata/
+    quotas.json, enforced in cloudsim/store.py; the clock frozen, so every call is in one
+    period."""
+    freeze_clock(sim)
+    listing = nlb_models.ListLoadBalancersRequest()
+    for _ in range(20):
+        account_a.nlb.list_load_balancers(listing)
+    refused = refusal(account_a.nlb.list_load_balancers, listing)
+    assert (refused.code, refused.status_code) == ("Throttling.User", 400)
+    account_b.nlb.list_load_balancers(listing)  # another account's calls are its own
+    tick(sim, 1.0)
+    account_a.nlb.list_load_balancers(listing)
+
+    gone = pl_models.DeleteVpcEndpointRequest(endpoint_id="ep-nothing", region_id=REGION)
+    for _ in range(200):
+        assert refusal(account_a.privatelink.delete_vpc_endpoint, gone).code == "EndpointNotFound"
+    refused = refusal(account_a.privatelink.delete_vpc_endpoint, gone)
+    assert (refused.code, refused.status_code) == ("Throttling.User", 400)
+    tick(sim, 30.0)  # still within the minute of the first 200
+    assert refusal(account_a.privatelink.delete_vpc_endpoint, gone).code == "Throttling.User"
+    tick(sim, 30.0)
+    assert refusal(account_a.privatelink.delete_vpc_endpoint, gone).code == "EndpointNotFound"
+
+
 # -- RAM policies and service-linked roles --------------------------------------------------------
 
 

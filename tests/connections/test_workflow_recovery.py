@@ -313,11 +313,12 @@ def test_teardown_finds_by_tag_what_was_made_but_never_recorded(world):
 
 def test_retryable_errors_fail_a_request_after_a_time_in_a_row_not_a_count(world, seed_service):
     """Run in this process, one hop at a time, the worker kept out of it (its messages are not
-    sent): a long run of throttled calls retries; the same past TRANSIENT_ERRORS_FOR fails."""
+    sent): a long run of failing calls retries; the same past TRANSIENT_ERRORS_FOR fails. A
+    throttled call is not such an error: it waits its turn however long the run."""
     with mock.patch.object(celery_app, "send_task"):
         access_request = request_from(world, seed_service)
-        throttle = {"kind": "throttle", "retry_after_ms": 100}
-        world.cloudsim.control("POST", "faults", {**throttle, "count": 1})
+        unavailable = {"kind": "unavailable", "count": 1}
+        world.cloudsim.control("POST", "faults", unavailable)
         outcome = runner.run(
             PROVISION, access_request.pk, access_request.task_token,
             errors=50, erring_since=time.time() - 60,
@@ -326,14 +327,24 @@ def test_retryable_errors_fail_a_request_after_a_time_in_a_row_not_a_count(world
         access_request.refresh_from_db()
         assert access_request.state == RequestState.PROVISIONING
 
-        world.cloudsim.control("POST", "faults", {**throttle, "count": 1})
+        long_ago = time.time() - runner.TRANSIENT_ERRORS_FOR_SECONDS - 1
+        world.cloudsim.control("POST", "faults", {"kind": "throttle", "count": 1})
         outcome = runner.run(
             PROVISION, access_request.pk, access_request.task_token, hop=1,
-            errors=51, erring_since=time.time() - runner.TRANSIENT_ERRORS_FOR_SECONDS - 1,
+            errors=51, erring_since=long_ago,
+        )  # fmt: skip
+        assert outcome.startswith("wait create_endpoint: Throttling.User"), outcome
+        access_request.refresh_from_db()
+        assert access_request.state == RequestState.PROVISIONING
+
+        world.cloudsim.control("POST", "faults", unavailable)
+        outcome = runner.run(
+            PROVISION, access_request.pk, access_request.task_token, hop=2,
+            errors=51, erring_since=long_ago,
         )  # fmt: skip
 
     assert outcome == "failed"
     access_request.refresh_from_db()
     assert access_request.state == RequestState.FAILED
-    assert access_request.last_error_code.startswith("Throttling")
+    assert access_request.last_error_code == "ServiceUnavailable"
     assert "over 10 minutes" in access_request.last_error_message
