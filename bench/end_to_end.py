@@ -29,7 +29,8 @@ Figures, each the portal's time over the cloud's own for the same work:
   rate limits (cloudsim/metadata/quotas.json, from the products' "API rate limits" pages:
   PrivateLink's writes 200 a minute, its reads 1,000 a minute; NLB's writes 200 a minute, its
   reads 20 a second), and how many calls the cloud refused for the rate;
-- the CPU seconds the portal's processes spent per request (web, worker and its children, beat).
+- the CPU seconds the portal's processes spent per request (web, worker and its children, beat),
+  and the same above what they spend idle (measured for 5 s before each burst).
 
 Profiles (cloudsim/profiles): `short` (CreateVpcEndpoint 2 s, EnableVpcEndpointConnection 1.5 s,
 ...) or `cloud` (the cloud's own times, as the Terraform provider's waits show them: a minute for
@@ -203,6 +204,12 @@ class Portal:
             if name != "cloudsim"
         }
 
+    def idle_cpu_rate(self, seconds: float = 5.0) -> float:
+        """CPU seconds a second the portal's processes spend while nothing is asked of them."""
+        before = sum(self.cpu_seconds().values())
+        time.sleep(seconds)
+        return (sum(self.cpu_seconds().values()) - before) / seconds
+
     def cloud_stats(self) -> dict:
         return http_json("GET", f"http://127.0.0.1:{self.cloud_port}/_sim/stats")
 
@@ -303,10 +310,12 @@ class Burst:
     count: int
     slowest: float
     median: float
-    cloud: float
+    cloud: float  # the best client's slowest
+    cloud_median: float
     answered: tuple[float, float]  # median, max seconds from POST to its answer
     taken: tuple[float, float]  # median, max seconds from POST to a worker taking it
     cpu: dict[str, float]
+    idle: float  # CPU seconds a second the processes spend with nothing to do
     reads: int
     calls: dict[str, int]
     seconds: float
@@ -431,6 +440,7 @@ class Run:
             )["id"]
             answered[index] = time.time()
 
+        idle = self.portal.idle_cpu_rate()
         before_calls, before_cpu = self.portal.cloud_stats()["calls"], self.portal.cpu_seconds()
         threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
         started = time.time()
@@ -447,10 +457,14 @@ class Run:
             count=count,
             slowest=max(totals),
             median=statistics.median(totals),
-            cloud=self.cloud_time("CreateVpcEndpoint", count),
+            cloud=self.cloud_time("CreateVpcEndpoint", count - 1),
+            cloud_median=statistics.median(
+                self.cloud_time("CreateVpcEndpoint", rank) for rank in range(count)
+            ),
             answered=_median_max([a - s for a, s in zip(answered, sent, strict=True)]),
             taken=_median_max([taken[pk] - posted[pk] for pk in ids if pk in taken]),
             cpu={k: after_cpu[k] - before_cpu[k] for k in after_cpu},
+            idle=idle,
             reads=self.states.hops(ids),
             calls={a: n - before_calls.get(a, 0) for a, n in stats["calls"].items()},
             seconds=max(reached.values()) - started,
@@ -459,13 +473,13 @@ class Run:
         self.throttled = stats.get("errors", {}).get("Throttling.User", 0)
         return burst
 
-    def cloud_time(self, operation: str, count: int) -> float:
-        """The cloud's own time for `count` calls of `operation` sent at once: its time, plus
-        the wait its rate limit imposes on the best client. At most `limit` calls in any period
-        (the stricter reading, which cloudsim enforces): the k-th call (from 0) can go no sooner
-        than period × (k // limit) after the first."""
-        limit, period = quota("privatelink", operation) or (count, 0)
-        return self.delay(operation) + (count - 1) // limit * period
+    def cloud_time(self, operation: str, rank: int) -> float:
+        """The cloud's own time for the `rank`-th (from 0) of many calls of `operation` sent at
+        once: its time, plus the wait its rate limit imposes on the best client. At most
+        `limit` calls in any period (the stricter reading, which cloudsim enforces): the k-th
+        call can go no sooner than period × (k // limit) after the first."""
+        limit, period = quota("privatelink", operation) or (rank + 1, 0)
+        return self.delay(operation) + rank // limit * period
 
     def report(self, profile: str, commit: str) -> None:
         database = (
@@ -479,9 +493,12 @@ class Run:
         for label, spent, cloud in self.rows:
             print(f"{label:46}{spent:10.2f}{cloud:9.2f}{spent / cloud:8.2f}")
         for burst in self.measured:
-            for what, value in (("the slowest", burst.slowest), ("the median", burst.median)):
+            for what, value, cloud in (
+                ("the slowest", burst.slowest, burst.cloud),
+                ("the median", burst.median, burst.cloud_median),
+            ):
                 label = f"{burst.count} at once, {what}"
-                print(f"{label:46}{value:10.2f}{burst.cloud:9.2f}{value / burst.cloud:8.2f}")
+                print(f"{label:46}{value:10.2f}{cloud:9.2f}{value / cloud:8.2f}")
         print()
         print("where a burst's time went (median / slowest, seconds from each POST)")
         for burst in self.measured:
@@ -498,7 +515,15 @@ class Run:
             parts = ", ".join(
                 f"{name} {seconds / burst.count:.3f}" for name, seconds in burst.cpu.items()
             )
-            print(f"{burst.count} at once: {total / burst.count:.3f} ({parts})")
+            # What the processes spend with nothing to do (the broker's polling, timers) over the
+            # burst's time is no request's: the cloud profile's minute-long waits would charge it
+            # to them.
+            above_idle = (total - burst.idle * burst.seconds) / burst.count
+            print(
+                f"{burst.count} at once: {total / burst.count:.3f} ({parts}); "
+                f"above idle {above_idle:.3f} (idle {burst.idle:.3f} CPU s a second "
+                f"over {burst.seconds:.0f} s)"
+            )
         print()
         print(
             "while a burst waits on its endpoints: reads asked by the requests, and the calls made"

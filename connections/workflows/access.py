@@ -34,6 +34,7 @@ REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
 class AccessWorkflow(Workflow):
     model = AccessRequest
     failed_state = RequestState.FAILED
+    related = ("vpc__account", "service__account")
 
     def account_of(self, record):
         return record.vpc.account

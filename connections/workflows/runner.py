@@ -192,6 +192,8 @@ class Workflow:
     # The state a failure moves the record to; None for work on a record whose life is over.
     failed_state: str | None
     steps: list[Step]
+    # Relations every hop reads (its accounts): loaded with the record, in one query.
+    related: tuple[str, ...] = ()
 
     def account_of(self, record):
         raise NotImplementedError
@@ -218,8 +220,11 @@ class Workflow:
         )
 
     def load(self, record_id: int, token: str, hop: int):
-        record = self.model.objects.filter(pk=record_id).first()
-        if record is None or record.task_token != token or record.task_hop != hop:
+        try:
+            record = self.model.objects.select_related(*self.related).get(pk=record_id)
+        except self.model.DoesNotExist:
+            return None
+        if record.task_token != token or record.task_hop != hop:
             return None
         try:
             self.prepare(record)

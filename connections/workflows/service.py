@@ -32,6 +32,7 @@ from connections.workflows.steps import (
 class ServiceWorkflow(Workflow):
     model = PublishedService
     failed_state = ServiceState.FAILED
+    related = ("account",)
 
     def account_of(self, record):
         return record.account
