@@ -61,7 +61,7 @@ class Line:
 
 def check(account: CloudAccount, roles: set[Role]) -> list[Line]:
     """Every check of `account` for `roles`; stops after the credentials when they fail."""
-    session = CloudSession(account)
+    session = CloudSession(account, patient=True)
     lines = [_identity(session)]
     if lines[0].status == FAIL:
         return lines

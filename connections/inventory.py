@@ -110,7 +110,7 @@ def sync_account(account: CloudAccount, *, team_tag: str | None = None) -> SyncS
     account's.
     """
     team_tag = settings.INVENTORY_TEAM_TAG if team_tag is None else team_tag
-    cloud = CloudSession(account)
+    cloud = CloudSession(account, patient=True)
     cloud.verify_account()
     zones = cloud.vpc.zones()
     nlb_zones, privatelink_zones = set(cloud.nlb.zones()), set(cloud.privatelink.zones())

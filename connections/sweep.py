@@ -210,7 +210,7 @@ def _sweep(now, report: SweepReport) -> None:
 
 
 def _read_account(account: CloudAccount, *, provider: bool) -> AccountView:
-    view = AccountView(account, CloudSession(account))
+    view = AccountView(account, CloudSession(account, patient=True))
     try:
         view.session.verify_account()
         api = view.session.privatelink

@@ -37,34 +37,40 @@ __all__ = [
 
 
 class CloudSession:
-    """The product clients for one cloud account, created on first use."""
+    """The product clients for one cloud account, created on first use. `patient`: a call the
+    account's rate limit has no room for waits for it in place (base.PATIENCE_SECONDS at most),
+    for jobs that read one thing after another; a workflow step is refused it and waits its
+    turn by re-scheduling."""
 
-    def __init__(self, account):
-        self.account = account
+    def __init__(self, account, *, patient: bool = False):
+        self.account, self.patient = account, patient
 
     @cached_property
     def credentials(self) -> Credentials:
         return credentials_for(self.account)
 
+    def _api(self, api_class):
+        return api_class(self.credentials, self.account.region, self.account.uid, self.patient)
+
     @cached_property
     def nlb(self) -> NlbApi:
-        return NlbApi(self.credentials, self.account.region, self.account.uid)
+        return self._api(NlbApi)
 
     @cached_property
     def privatelink(self) -> PrivateLinkApi:
-        return PrivateLinkApi(self.credentials, self.account.region, self.account.uid)
+        return self._api(PrivateLinkApi)
 
     @cached_property
     def vpc(self) -> VpcApi:
-        return VpcApi(self.credentials, self.account.region, self.account.uid)
+        return self._api(VpcApi)
 
     @cached_property
     def ecs(self) -> EcsApi:
-        return EcsApi(self.credentials, self.account.region, self.account.uid)
+        return self._api(EcsApi)
 
     @cached_property
     def sts(self) -> StsApi:
-        return StsApi(self.credentials, self.account.region, self.account.uid)
+        return self._api(StsApi)
 
     def verify_account(self) -> None:
         """Refuse credentials that belong to another account than the one they are stored for.

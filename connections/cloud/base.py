@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from time import sleep
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
@@ -23,6 +24,10 @@ from connections.cloud.errors import CloudBusy, translate
 
 logger = logging.getLogger(__name__)
 
+# How long a patient client (the health sweep, the inventory sync, check_cloud: jobs that read
+# one thing after another, not workflow steps, which wait their turn by re-scheduling) sleeps for
+# its turn under a rate limit: NLB's reads come back within the second; longer, it is refused.
+PATIENCE_SECONDS = 10.0
 # Milliseconds, as the SDK counts them. A read that outlasts this is treated as a network error
 # and retried by the workflow (safe: every create carries a ClientToken).
 CONNECT_TIMEOUT_MS = 5_000
@@ -99,8 +104,10 @@ class ProductApi:
     host: ClassVar[str]
     product: ClassVar[str]  # its name in connections/cloud/operations.py and in RAM
 
-    def __init__(self, credentials: Credentials, region: str, account_uid: str = ""):
-        self.region, self.account_uid = region, account_uid
+    def __init__(
+        self, credentials: Credentials, region: str, account_uid: str = "", patient: bool = False
+    ):
+        self.region, self.account_uid, self.patient = region, account_uid, patient
         self._client = self.client_class(build_config(credentials, region, self.host))
 
     @classmethod
@@ -122,18 +129,19 @@ class ProductApi:
         RegionId where the operation takes one: PrivateLink documents it as required on every
         operation, and the SDK does not add it from the client's configuration. A call the
         account's documented rate limit leaves no room for is not sent: CloudBusy says when
-        there will be (pacing.py).
+        there will be (pacing.py), or, for a patient client, the call waits for it.
         """
         operation = operations.operation(self.product, action)
-        wait = pacing.wait_for_turn(self.account_uid, self.region, operation)
-        if wait > 0:
-            calls, period = operation.rate_limit
-            raise CloudBusy(
-                "Paced",
-                f"{action} is at the cloud's rate limit for the account ({calls} calls in "
-                f"{period:g} s); the next in {wait:.1f} s.",
-                retry_after=wait,
-            )
+        while (wait := pacing.wait_for_turn(self.account_uid, self.region, operation)) > 0:
+            if not self.patient or wait > PATIENCE_SECONDS:
+                calls, period = operation.rate_limit
+                raise CloudBusy(
+                    "Paced",
+                    f"{action} is at the cloud's rate limit for the account ({calls} calls in "
+                    f"{period:g} s); the next in {wait:.1f} s.",
+                    retry_after=wait,
+                )
+            sleep(wait)
         return self.send(action, params, operation)
 
     def send(

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 from django.core.cache import cache
 
-from connections.cloud import CloudBusy, CloudSession, forget_sessions, pacing
+from connections.cloud import CloudBusy, CloudSession, base, forget_sessions, pacing
 from connections.cloud.operations import RATE_LIMITS, operation
 from connections.models import CloudAccount
 from tests.conftest import ROOT
@@ -59,6 +59,29 @@ def test_a_call_beyond_the_rate_waits_its_turn_and_the_cloud_refuses_none(
     stopped_clock[0] += paced.value.retry_after
     listing = operation("nlb", "ListLoadBalancers")
     assert pacing.wait_for_turn(account_a.uid, account_a.region, listing) == 0
+
+
+def test_a_patient_client_waits_for_its_turn_in_place(
+    account_a, cloudsim, stopped_clock, monkeypatch
+):
+    """The health sweep, the inventory sync and check_cloud read one thing after another: a call
+    with no room waits for its turn where it is instead of failing. (The test's sleep moves the
+    pacer's clock and cloudsim's alike: the second passes for both.)"""
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        stopped_clock[0] += seconds
+        cloudsim.control("POST", "clock", {"advance": seconds})
+
+    monkeypatch.setattr(base, "sleep", sleep)
+    nlb = CloudSession(account_a, patient=True).nlb
+    for _ in range(21):
+        nlb.call("ListLoadBalancers")
+    assert len(slept) == 1 and 1.0 < slept[0] <= 1.1, slept
+    stats = cloudsim.stats()
+    assert stats["calls"]["ListLoadBalancers"] == 21
+    assert "Throttling.User" not in stats["errors"]
 
 
 def test_the_oldest_calls_leaving_the_window_make_room_first(stopped_clock):
