@@ -4,9 +4,10 @@ A step waiting on a resource (an endpoint to be Active, Connected or gone; a loa
 listener or an endpoint service to be Active, Running or gone) reads it here. A step that has
 not waited yet reads the resource itself (Get…Attribute): the portal holds nothing newer than
 the call that just changed it. A read after a wait needs only a view of the account taken after
-the step's previous read: the account's latest listing of that kind (List…, paged, kept in the
-cache for every worker) when it is newer, and otherwise a new listing, which every other waiting
-record of the account then reads too. The calls made while resources wait so grow with accounts
+the step's previous read, and after its operation is typically done (workflows/timing.py): the
+account's latest listing of that kind (List…, paged, kept in the cache for every worker) when it
+is newer, and otherwise a new listing, which every other waiting record of the account then
+reads too. The calls made while resources wait so grow with accounts
 and with the reads of one record, not with the records waiting: 500 waiting requests in one
 account cost about the list calls one of them would. Server groups and their servers are read
 one by one: those reads already name the group, and a service waits on one group.
@@ -95,7 +96,10 @@ def read(ctx: Context, kind: Kind, resource_id: str) -> dict:
 
 def _from_listing(ctx: Context, kind: Kind, resource_id: str) -> dict:
     listing = cache.get(_key(ctx, kind))
-    if listing is None or listing["taken_at"] <= ctx.read_since:
+    # Newer than the step's last read, and than when its operation is typically done: an older
+    # listing would most likely show the resource still changing, and cost the step a wait.
+    needed_after = max(ctx.read_since, ctx.expected_at or 0.0)
+    if listing is None or listing["taken_at"] <= needed_after:
         # Taken from the moment the call starts: it shows nothing older than that.
         taken_at = time.time()
         resources = {

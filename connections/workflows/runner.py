@@ -128,6 +128,9 @@ class Context:
         self.seen_at: float | None = None
         # When the running step first waited (None: it has not waited yet).
         self.step_started: float | None = None
+        # When the operation the step waits for is typically done (None: it names none): a
+        # shared listing taken before then would most likely show it still under way.
+        self.expected_at: float | None = None
 
     def waited_seconds(self) -> float:
         """How long the running step has been waiting on the cloud."""
@@ -277,6 +280,8 @@ def run(
     ctx = Context(workflow, record, token)
     ctx.read_since = last_read if waits else None
     ctx.step_started = step_started
+    if step_started and awaiting:
+        ctx.expected_at = step_started + timing.typical_seconds(awaiting)
     deliveries = _count_delivery(ctx, hop)
     if deliveries > MAX_DELIVERIES:
         step = workflow.remaining_steps(record.progress)[0].name
@@ -354,7 +359,7 @@ def run(
         if workflow.is_ahead(step, record.progress) and not _mark_progress(ctx, step.name):
             return "moved on"
         errors, erring_since, waits, step_started, awaiting = 0, None, 0, None, None
-        ctx.read_since = ctx.seen_at = ctx.step_started = None
+        ctx.read_since = ctx.seen_at = ctx.step_started = ctx.expected_at = None
         finished_here = step.name
     return "done"
 

@@ -95,7 +95,7 @@ def test_records_waiting_in_one_account_are_read_from_one_listing(
 
     # Each record has read its resource once and waited since: a listing taken now will do.
     asked_from = time.time()
-    waited = SimpleNamespace(cloud=cloud, read_since=asked_from)
+    waited = SimpleNamespace(cloud=cloud, read_since=asked_from, expected_at=None)
     statuses, seen = [], set()
     for resource_id in ids:
         statuses.append(board.read(waited, kind, resource_id)[status_field])
@@ -109,20 +109,25 @@ def test_records_waiting_in_one_account_are_read_from_one_listing(
     assert statuses == [("Running" if kind is board.LISTENERS else "Active")] * WAITING
     assert (made[list_action], made[get_action]) == (1, 0)
 
-    # A read that must be newer than that listing lists again; one that has not waited reads its
-    # own resource (the portal knows nothing newer than its own last call).
-    again = SimpleNamespace(cloud=cloud, read_since=time.time())
+    # A read that must be newer than that listing lists again: after the step's last read, or
+    # after its operation is typically done (the listing would most likely show it under way).
+    # One that has not waited reads its own resource (the portal knows nothing newer than its
+    # own last call).
+    again = SimpleNamespace(cloud=cloud, read_since=time.time(), expected_at=None)
     board.read(again, kind, ids[0])
-    first = SimpleNamespace(cloud=cloud, read_since=None)
+    due_later = SimpleNamespace(cloud=cloud, read_since=asked_from, expected_at=time.time())
+    board.read(due_later, kind, ids[0])
+    assert due_later.seen_at > again.seen_at
+    first = SimpleNamespace(cloud=cloud, read_since=None, expected_at=None)
     board.read(first, kind, ids[0])
     assert first.seen_at is None  # its own read: true now
     made = calls(cloudsim) - before
-    assert (made[list_action], made[get_action]) == (2, 1)
+    assert (made[list_action], made[get_action]) == (3, 1)
 
 
 def test_a_resource_the_listing_does_not_hold_is_read_on_its_own_and_not_found(cloudsim, account):
     cloud = CloudSession(account)
-    waited = SimpleNamespace(cloud=cloud, read_since=time.time())
+    waited = SimpleNamespace(cloud=cloud, read_since=time.time(), expected_at=None)
 
     with pytest.raises(CloudNotFound):
         board.read(waited, board.LOAD_BALANCERS, "nlb-gone0000000000000")
