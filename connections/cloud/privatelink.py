@@ -172,9 +172,10 @@ class PrivateLinkApi(ProductApi):
         return self.call("DeleteVpcEndpoint", EndpointId=endpoint_id)
 
     # --- what the health sweep and the waiting steps read, one account at a time ---
-    def all_endpoints(self) -> list[dict]:
-        """The account's endpoints, with their status, connection status and tags."""
-        return self.pages("ListVpcEndpoints", "Endpoints", PAGE)
+    def all_endpoints(self, **filters: str) -> list[dict]:
+        """The account's endpoints, with their status, connection status and tags; `filters`:
+        ListVpcEndpoints's own (EndpointStatus, ConnectionStatus, …), each one value."""
+        return self.pages("ListVpcEndpoints", "Endpoints", PAGE, **filters)
 
     def all_connections(self) -> list[dict]:
         """The connections to every endpoint service of the account (the provider's view), with

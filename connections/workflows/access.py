@@ -29,6 +29,8 @@ from connections.workflows.steps import (
 )
 
 REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
+# What waiting steps wait to see an endpoint leave (workflows/board.py reads only those).
+CREATING, DELETING = ("EndpointStatus", "Creating"), ("EndpointStatus", "Deleting")
 
 
 class AccessWorkflow(Workflow):
@@ -93,7 +95,7 @@ def endpoint_gone(ctx: Context) -> Wait | None:
     if not endpoint_id or record.endpoint_deleted_at:
         return None
     try:
-        status = board.read(ctx, board.ENDPOINTS, endpoint_id).get("EndpointStatus")
+        status = board.read(ctx, board.ENDPOINTS, endpoint_id, still=DELETING).get("EndpointStatus")
         if status == "Creating":
             return Wait(f"endpoint {endpoint_id} is Creating; deleting it after")
         if status != "Deleting":
@@ -248,7 +250,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
 def endpoint_active(ctx: Context) -> Wait | None:
     record = ctx.record
     try:
-        attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id)
+        attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id, still=CREATING)
     except CloudNotFound:
         waiting = not_visible_yet(ctx, "endpoint", record.endpoint_id, "CreateVpcEndpoint")
         if waiting is not None:
@@ -366,7 +368,9 @@ def accept_connection(ctx: Context) -> Wait | None:
 
 
 def connection_connected(ctx: Context) -> Wait | None:
-    status = board.read(ctx, board.ENDPOINTS, ctx.record.endpoint_id).get("ConnectionStatus")
+    status = board.read(
+        ctx, board.ENDPOINTS, ctx.record.endpoint_id, still=("ConnectionStatus", "Connecting")
+    ).get("ConnectionStatus")
     if status == "Connected":
         return None
     return Wait(f"connection {status}", operation="EnableVpcEndpointConnection")

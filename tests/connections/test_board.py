@@ -10,7 +10,7 @@ import pytest
 
 from connections import demo
 from connections.cloud import CloudNotFound, CloudSession, forget_sessions
-from connections.workflows import board
+from connections.workflows import access, board
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,50 @@ def test_a_resource_the_listing_does_not_hold_is_read_on_its_own_and_not_found(c
 
     made = calls(cloudsim)
     assert (made["ListLoadBalancers"], made["GetLoadBalancerAttribute"]) == (1, 1)
+
+
+def test_endpoints_are_read_from_a_listing_of_those_still_in_the_status_waited_on(
+    cloudsim, account
+):
+    """An account's endpoints are as many as its requests, and PrivateLink lists 50 a page: a
+    step waiting for its endpoint to be made reads a listing of only the endpoints still
+    Creating, and reads its own once it is no longer among them."""
+    cloud = CloudSession(account)
+    [service_id] = made_endpoint_services(cloud, made_load_balancers(cloud, account)[:1])
+    vpc = account.vpcs.get(name="VPC1")
+    zones = [(z.zone_id, z.vswitch_id) for z in vpc.vswitches.filter(zone_id__in=ZONES)]
+    groups = [g.security_group_id for g in vpc.security_groups.all()]
+
+    def endpoint(n: int) -> str:
+        return cloud.privatelink.create_endpoint(
+            name=f"board-{n}", vpc_id=vpc.vpc_id, service_id=service_id,
+            security_group_ids=groups, zones=zones, tags=[], client_token=f"ep-{n}",
+        )["EndpointId"]  # fmt: skip
+
+    made_already = endpoint(0)  # made at once (no delays): Active
+    cloudsim.control("POST", "delays", {"delays": {"CreateVpcEndpoint": 600}})
+    being_made = [endpoint(n) for n in range(1, WAITING + 1)]
+    cloudsim.control("POST", "clock", {"advance": 1})  # past the read-after-create lag
+    before = calls(cloudsim)
+
+    waited = SimpleNamespace(cloud=cloud, read_since=time.time(), expected_at=None)
+    statuses = [
+        board.read(waited, board.ENDPOINTS, e, still=access.CREATING)["EndpointStatus"]
+        for e in being_made
+    ]
+    assert statuses == ["Creating"] * WAITING
+    made = calls(cloudsim) - before
+    assert (made["ListVpcEndpoints"], made["GetVpcEndpointAttribute"]) == (1, 0)
+    # Not in that listing (it is not Creating): read on its own.
+    done = board.read(waited, board.ENDPOINTS, made_already, still=access.CREATING)
+    assert done["EndpointStatus"] == "Active"
+
+    cloudsim.control("POST", "clock", {"advance": 600})
+    later = SimpleNamespace(cloud=cloud, read_since=time.time(), expected_at=None)
+    statuses = [
+        board.read(later, board.ENDPOINTS, e, still=access.CREATING)["EndpointStatus"]
+        for e in being_made
+    ]
+    assert statuses == ["Active"] * WAITING
+    made = calls(cloudsim) - before
+    assert (made["ListVpcEndpoints"], made["GetVpcEndpointAttribute"]) == (2, 1 + WAITING)
