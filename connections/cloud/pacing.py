@@ -41,10 +41,11 @@ def wait_for_turn(account_uid: str, region: str, operation: Operation) -> float:
     now = clock()
     current = int(now // width)
     prefix = f"cloud-pace:{account_uid}:{region}:{operation.product}:{operation.name}:"
+    # Kept well past the last window that holds them: a count must not vanish early.
+    lifetime = math.ceil(2 * period) + 5
     try:
         key = f"{prefix}{current}"
-        # Kept well past the last window that holds it: a count must not vanish early.
-        cache.add(key, 0, math.ceil(2 * period) + 5)
+        cache.add(key, 0, lifetime)
         mine = cache.incr(key)
         earlier_keys = [f"{prefix}{bucket}" for bucket in range(current - BUCKETS, current)]
         found = cache.get_many(earlier_keys)
@@ -52,11 +53,18 @@ def wait_for_turn(account_uid: str, region: str, operation: Operation) -> float:
         if mine + sum(earlier) <= calls:
             return 0.0
         cache.decr(key)
+        # The calls turned away in this tenth take their turns in the order they came: the
+        # n-th waits for n of the counted calls to leave, where all waiting for the first one
+        # would come back together and all but a few be turned away again.
+        waiting_key = f"{prefix}waiting:{current}"
+        cache.add(waiting_key, 0, lifetime)
+        place = cache.incr(waiting_key)
     except (ValueError, *outages.OUTAGE_ERRORS) as exc:
         # ValueError: the bucket expired between add and incr (a stalled process); let it go.
         outages.proceed_without(f"Pacing {operation.name}", exc)
         return 0.0
-    return _seconds_until_room(now, current, width, earlier, mine + sum(earlier) - calls)
+    excess = mine + sum(earlier) - calls + place - 1
+    return _seconds_until_room(now, current, width, earlier, excess)
 
 
 def _seconds_until_room(

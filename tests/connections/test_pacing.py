@@ -105,6 +105,28 @@ def test_the_oldest_calls_leaving_the_window_make_room_first(stopped_clock):
     assert pacing.wait_for_turn("8", "cn-hangzhou", create) == 0  # another account's own
 
 
+def test_calls_turned_away_together_take_their_turns_one_after_another(stopped_clock):
+    """Waiting for the first call to leave, all would come back at once and all but a few be
+    turned away again: the n-th turned away waits for n of the counted calls to leave."""
+    create = operation("privatelink", "CreateVpcEndpoint")
+    limit, period = create.rate_limit
+    width = period / pacing.BUCKETS
+    start = (int(stopped_clock[0] // width) + 1) * width
+    cache.clear()
+    stopped_clock[0] = start
+    for _ in range(limit // 2):
+        assert pacing.wait_for_turn("9", "cn-hangzhou", create) == 0
+    stopped_clock[0] = start + 3 * width
+    for _ in range(limit - limit // 2):
+        assert pacing.wait_for_turn("9", "cn-hangzhou", create) == 0
+    stopped_clock[0] = start + 5 * width
+    waits = [pacing.wait_for_turn("9", "cn-hangzhou", create) for _ in range(limit // 2 + 1)]
+    first_half_leaves = start + (pacing.BUCKETS + 1) * width - stopped_clock[0]
+    second_half_leaves = first_half_leaves + 3 * width
+    assert waits[:-1] == pytest.approx([first_half_leaves] * (limit // 2))
+    assert waits[-1] == pytest.approx(second_half_leaves)
+
+
 def test_the_portals_rate_limits_are_the_clouds_documented_ones():
     """The portal's table (connections/cloud/operations.py) and cloudsim's data
     (cloudsim/metadata/quotas.json) are kept apart on purpose: each is checked against the
