@@ -56,9 +56,9 @@ def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_rati
 
 
 def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(end_to_end):
-    """No request reads its new endpoint by id: every read while they wait is answered from a
-    listing of the account that the others' reads share (a listing may take more than one page
-    of 50: fewer calls than reads is the proof)."""
+    """While they wait, the requests' reads are answered by shared listings of the endpoints
+    still being made (workflows/board.py): fewer list calls than reads; each endpoint is read on
+    its own once, when it is no longer among them."""
     out = end_to_end
     found = re.search(
         r"^50 at once: (\d+) reads, (\d+) GetVpcEndpointAttribute, (\d+) ListVpcEndpoints",
@@ -67,8 +67,8 @@ def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(e
     )
     assert found, out
     reads, gets, lists = map(int, found.groups())
-    assert gets == 0, out
     assert reads >= 50, out  # each of them waited at least once
+    assert gets == 50, out
     assert 0 < lists < reads, out
 
 
