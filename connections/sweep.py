@@ -458,14 +458,16 @@ def _record_checks(checked: list[tuple[int, float | None]], now) -> None:
     """health_checked_at = now and probe_latency_ms = each one's, for every checked request.
 
     One UPDATE … FROM (VALUES …) per chunk: every row has its own latency, and Django's
-    bulk_update would build a CASE of every row for every row (seconds for 10,000)."""
+    bulk_update would build a CASE of every row for every row (seconds for 10,000). The cast:
+    PostgreSQL types a VALUES column of nothing but NULLs (no request probed) as text."""
     table = connection.ops.quote_name(AccessRequest._meta.db_table)
     for chunk in _chunks(checked):
         rows = ", ".join(["(%s, %s)"] * len(chunk))
         values = [value for pair in chunk for value in pair]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET health_checked_at = %s, probe_latency_ms = v.column2 "  # noqa: S608 - names from the model, values bound
+                f"UPDATE {table} SET health_checked_at = %s, "  # noqa: S608 - names from the model, values bound
+                "probe_latency_ms = CAST(v.column2 AS double precision) "
                 f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
                 [now, *values],
             )
