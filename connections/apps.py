@@ -9,9 +9,12 @@ class ConnectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from connections.api.tokens import revoke_tokens_when_the_password_changes
+        from connections.workflows import holders
+        from portal.celery import app as celery_app
 
         pre_save.connect(
             revoke_tokens_when_the_password_changes,
             sender=get_user_model(),
             dispatch_uid="revoke-tokens-on-password-change",
         )
+        holders.wire(celery_app)

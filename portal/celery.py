@@ -13,7 +13,6 @@ from celery.signals import before_task_publish
 from kombu import Queue
 
 import portal.broker  # noqa: F401 - registers the embedded broker's portalfs:// transport
-from connections.workflows.holders import NewIdentityOnConnect
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -54,9 +53,9 @@ app.conf.update(
     timezone=os.environ.get("TIME_ZONE", "UTC"),
 )
 app.autodiscover_tasks()
-# Each connection of a worker to the broker holds its messages anew
-# (connections/workflows/holders.py).
-app.steps["consumer"].add(NewIdentityOnConnect)
+# The workers' signals and consumer step (which worker holds which chain) are wired by the
+# connections app once Django has loaded it (connections/apps.py): importing them here would
+# import the domain from the project package while it is still being imported.
 
 
 @before_task_publish.connect

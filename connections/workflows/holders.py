@@ -100,7 +100,6 @@ def _chain_message(name: str, args, kwargs) -> tuple | None:
     return name, args[0], args[1], (kwargs or {}).get("hop", 0)
 
 
-@task_received.connect
 def note_held(sender=None, request=None, **_) -> None:
     message = request and _chain_message(request.name, request.args, request.kwargs)
     if not message:
@@ -112,7 +111,6 @@ def note_held(sender=None, request=None, **_) -> None:
         outages.proceed_without("Noting a held message", exc)
 
 
-@task_postrun.connect
 def release_held(sender=None, args=None, kwargs=None, **_) -> None:
     """A hop that ran holds nothing any more, whether it re-scheduled, finished or failed."""
     message = sender is not None and _chain_message(sender.name, args, kwargs)
@@ -125,14 +123,13 @@ def release_held(sender=None, args=None, kwargs=None, **_) -> None:
 
 
 class NewIdentityOnConnect(bootsteps.StartStopStep):
-    """A step of the worker's consumer, started at each connection to the broker (added in
-    portal/celery.py): the holds noted under the previous connection lapse with it."""
+    """A step of the worker's consumer, started at each connection to the broker (added by
+    `wire`): the holds noted under the previous connection lapse with it."""
 
     def start(self, consumer) -> None:
         new_identity()
 
 
-@worker_ready.connect
 def start_heartbeat(sender=None, **_) -> None:
     def beat() -> None:
         while True:
@@ -143,3 +140,13 @@ def start_heartbeat(sender=None, **_) -> None:
             time.sleep(HEARTBEAT_SECONDS)  # a period, not a wait for something
 
     threading.Thread(target=beat, name="portal-heartbeat", daemon=True).start()
+
+
+def wire(app) -> None:
+    """Hook the holds and the heartbeat into `app`'s workers. Called once the apps are loaded
+    (connections/apps.py), in every process: only a worker ever sends these signals or builds a
+    consumer."""
+    app.steps["consumer"].add(NewIdentityOnConnect)
+    task_received.connect(note_held, dispatch_uid="portal-note-held")
+    task_postrun.connect(release_held, dispatch_uid="portal-release-held")
+    worker_ready.connect(start_heartbeat, dispatch_uid="portal-heartbeat")
