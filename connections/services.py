@@ -147,14 +147,7 @@ def retire_service(user, service: PublishedService, *, force: bool = False) -> P
         )
         for access_request in live:
             if access_request.state in REQUEST_REVOCABLE:
-                transition(
-                    access_request,
-                    RequestState.REVOKING,
-                    verb="revoke",
-                    actor=user,
-                    detail="service retired",
-                )
-                start_workflow(REVOKE, access_request)
+                begin_revoke(access_request, verb="revoke", actor=user, detail="service retired")
         start_workflow(RETIRE, service)
     return service
 
@@ -332,9 +325,36 @@ def revoke_request(user, access_request: AccessRequest) -> AccessRequest:
         access_request = _locked(access_request)
         if access_request.state not in REQUEST_REVOCABLE:
             raise InvalidTransition(access_request, RequestState.REVOKING)
-        transition(access_request, RequestState.REVOKING, verb="revoke", actor=user)
-        start_workflow(REVOKE, access_request)
+        begin_revoke(access_request, verb="revoke", actor=user)
     return access_request
+
+
+def begin_revoke(access_request: AccessRequest, *, verb: str, actor=None, detail: str = "") -> None:
+    """The revoke itself, without the permission check: revoking, and the workflow that deletes
+    the endpoint enqueued on commit. For a verb that has checked, and for what the system
+    decides alone (expiry, an endpoint deleted outside the portal). Called in the caller's
+    transaction, on a row it has locked or read in it."""
+    transition(access_request, RequestState.REVOKING, verb=verb, actor=actor, detail=detail)
+    start_workflow(REVOKE, access_request)
+
+
+def fail_disconnected(access_request: AccessRequest, cloud_word: str) -> None:
+    """A connected request whose connection the service's side disabled outside the portal:
+    failed, with the cloud's word for it; Retry connects it again from the start."""
+    transition(
+        access_request,
+        RequestState.FAILED,
+        verb="connection disabled outside the portal",
+        detail=f"the service's side lists the connection as {cloud_word}",
+        last_error_code=cloud_word,
+        last_error_message=(
+            f"The connection is {cloud_word}: it was disabled outside the portal. "
+            "Retry to connect it again."
+        ),
+        failed_phase=CONNECT.name,
+        # The connect workflow ran to its end once: a retry runs all of it again.
+        progress="",
+    )
 
 
 def retry_request(user, access_request: AccessRequest) -> AccessRequest:
@@ -417,12 +437,10 @@ def expire_due_requests() -> int:
             access_request = AccessRequest.objects.select_for_update().get(pk=request_id)
             if access_request.state not in REQUEST_REVOCABLE:
                 continue  # revoked by someone else since the query
-            transition(
+            begin_revoke(
                 access_request,
-                RequestState.REVOKING,
                 verb="expired",
                 detail=f"expired at {access_request.expires_at:%Y-%m-%d %H:%M %Z}",
             )
-            start_workflow(REVOKE, access_request)
             expired += 1
     return expired

@@ -41,9 +41,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections import provider_drift
+from connections import provider_drift, services
 from connections.choices import (
-    REQUEST_WORKFLOWS,
     ListenerProtocol,
     RequestState,
     ServiceState,
@@ -68,9 +67,7 @@ from connections.models import (
     SweepLease,
 )
 from connections.probes import probe_many
-from connections.states import InvalidTransition, transition
-from connections.workflows import start_workflow
-from connections.workflows.access import REVOKE
+from connections.states import InvalidTransition
 
 logger = logging.getLogger(__name__)
 
@@ -486,29 +483,14 @@ def _follow_drift(drift, report: SweepReport) -> None:
         try:
             with transaction.atomic():
                 if what == "deleted":
-                    transition(
+                    services.begin_revoke(
                         access_request,
-                        RequestState.REVOKING,
                         verb="endpoint deleted outside the portal",
                         detail=f"{access_request.endpoint_id} is "
                         + (cloud_word if cloud_word else "gone from the cloud"),
                     )
-                    start_workflow(REVOKE, access_request)
                 else:
-                    transition(
-                        access_request,
-                        RequestState.FAILED,
-                        verb="connection disabled outside the portal",
-                        detail=f"the service's side lists the connection as {cloud_word}",
-                        last_error_code=cloud_word,
-                        last_error_message=(
-                            f"The connection is {cloud_word}: it was disabled outside the "
-                            "portal. Retry to connect it again."
-                        ),
-                        failed_phase=REQUEST_WORKFLOWS[RequestState.CONNECTING],
-                        # The connect workflow ran to its end once: a retry runs all of it again.
-                        progress="",
-                    )
+                    services.fail_disconnected(access_request, cloud_word)
         except InvalidTransition:
             continue  # someone revoked it at this very moment: their outcome stands
         report.drift.append(f"request {access_request.pk}: {what}")
