@@ -13,7 +13,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from connections import policies, services
@@ -130,22 +129,12 @@ def _service_for(user, pk: int) -> PublishedService:
     return service
 
 
-# The publish workflow's steps as the page groups them (seed steps 1–4), each done once its
-# last workflow step is.
-PUBLISH_STAGES = [
-    (gettext_lazy("1. Load balancer"), "load_balancer_active"),
-    (gettext_lazy("2. Server group and backends"), "backends_available"),
-    (gettext_lazy("3. Listener"), "listener_running"),
-    (gettext_lazy("4. Endpoint service"), "endpoint_service_active"),
-]
-
-
 def publish_steps(service: PublishedService) -> list[tuple[str, str]]:
     """(label, done/current/failed/todo) of each stage while a publish runs or failed."""
     names = [step.name for step in PUBLISH.steps]
     finished = names.index(service.progress) if service.progress in names else -1
     marks, current_found = [], False
-    for label, last_step in PUBLISH_STAGES:
+    for label, last_step in PUBLISH.stages:
         if finished >= names.index(last_step):
             mark = "done"
         elif not current_found:

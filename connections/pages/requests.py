@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from connections import policies, services
-from connections.choices import REQUEST_TERMINAL, RequestState
+from connections.choices import REQUEST_TERMINAL, REQUEST_WORKFLOWS, RequestState
 from connections.filtersets import AccessRequestFilterSet
 from connections.health import last_day_by_hour
 from connections.models import AccessRequest, ConnectionTest, PublishedService
@@ -33,6 +33,11 @@ STEPS = [
     (RequestState.CONNECTED, gettext_lazy("Connected")),
 ]
 STEP_ORDER = [state for state, _label in STEPS]
+# A failed request's page marks the step of the workflow that failed: the last state on the page
+# that workflow runs in (a failed revoke, on no step of the page, marks the last).
+FAILED_AT = {
+    workflow: state for state, workflow in REQUEST_WORKFLOWS.items() if state in STEP_ORDER
+}
 # Once passed, the approval step says whether a person approved or the service's own rules did.
 APPROVED_BY_A_PERSON = gettext_lazy("Approved")
 APPROVED_AUTOMATICALLY = gettext_lazy("Approved automatically")
@@ -138,8 +143,7 @@ def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
     if state in STEP_ORDER:
         reached = STEP_ORDER.index(state)
     elif state == RequestState.FAILED:
-        phase_state = {"provision": RequestState.PROVISIONING, "connect": RequestState.CONNECTING}
-        reached = STEP_ORDER.index(phase_state.get(access_request.failed_phase, STEP_ORDER[-1]))
+        reached = STEP_ORDER.index(FAILED_AT.get(access_request.failed_phase, STEP_ORDER[-1]))
     else:  # revoking, revoked, rejected: where it got before it ended
         reached = STEP_ORDER.index(
             RequestState.CONNECTED if access_request.connected_at else RequestState.PROVISIONING

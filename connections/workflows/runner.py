@@ -197,6 +197,9 @@ class Workflow:
     steps: list[Step]
     # Relations every hop reads (its accounts): loaded with the record, in one query.
     related: tuple[str, ...] = ()
+    # The steps as people see them on the record's page: (label, the name of the stage's last
+    # step), each stage done once that step is. Here, so that renaming a step is one edit.
+    stages: tuple[tuple[str, str], ...] = ()
 
     def account_of(self, record):
         raise NotImplementedError

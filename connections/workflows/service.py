@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from connections.choices import (
     CONFIGURE_WORKFLOW,
@@ -267,6 +268,13 @@ class PublishWorkflow(ServiceWorkflow):
         Step("endpoint_service_active", endpoint_service_active),
         Step("mark_available", mark_available),
     ]
+    # The seed's console steps 1–4.
+    stages = (
+        (gettext_lazy("1. Load balancer"), "load_balancer_active"),
+        (gettext_lazy("2. Server group and backends"), "backends_available"),
+        (gettext_lazy("3. Listener"), "listener_running"),
+        (gettext_lazy("4. Endpoint service"), "endpoint_service_active"),
+    )
 
 
 # --- configure (settings changed on an available service) ---------------------------------------
