@@ -2,7 +2,8 @@
 
 While Redis (the cache, and the broker in production) or the embedded broker's folder is out
 of reach, a request that needs it is answered 503 with Retry-After, never 500: the API's
-exception handler and the site's handler500 both ask `is_outage` (connections/api/errors.py).
+exception handler (connections/api/errors.py) and the site's handler500 (portal/errors.py) both
+ask `is_outage`.
 Rate limits let requests through while their counts are out of reach (a limit that cannot count
 is not a reason to refuse work), and a workflow whose first message the broker did not take is
 started by the reconciler once it is back (connections/workflows/reconcile.py).

@@ -25,6 +25,6 @@ urlpatterns = [
 ]
 
 # Under /api/ the errors Django itself answers are problem documents too; elsewhere, its pages.
-handler400 = "connections.api.errors.bad_request"
-handler404 = "connections.api.errors.page_not_found"
-handler500 = "connections.api.errors.server_error"
+handler400 = "portal.errors.bad_request"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

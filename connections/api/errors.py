@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -23,11 +22,8 @@ from django.core.exceptions import (
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve, reverse
-from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -326,7 +322,7 @@ def is_transient_database_error(exc: Exception) -> bool:
     return any(words in message for words in TRANSIENT_MESSAGES)
 
 
-def _outage(exc: BaseException) -> Described:
+def outage_problem(exc: BaseException) -> Described:
     logger.warning("A request met the cache or the broker out of reach: %s", exc)
     return Described(
         503,
@@ -393,7 +389,7 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     if outages.is_outage(exc):
-        return _outage(exc)
+        return outage_problem(exc)
     # Anything else, an IntegrityError included: the services turn the conflicts a client can
     # cause (a duplicate name, a second live request) into their own codes, so one that gets here
     # is a bug to log, not the client's doing.
@@ -445,7 +441,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return response
 
 
-def _json_problem(request: HttpRequest, described: Described) -> JsonResponse:
+def json_problem(request: HttpRequest, described: Described) -> JsonResponse:
     return JsonResponse(
         problem_document(request, described),
         status=described.status,
@@ -470,46 +466,8 @@ def api_not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     detail = "No API endpoint at this URL."
     if not request.path.endswith("/") and _resolves_to_an_endpoint(request.path + "/"):
         detail = f"No API endpoint at this URL: add a trailing slash ({request.path}/)."
-    return _json_problem(request, Described(404, "not_found", detail))
+    return json_problem(request, Described(404, "not_found", detail))
 
 
 def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> object:
-    """Site-wide handler404: a problem under /api/, the site's page elsewhere, which says what
-    is missing when the view said so (Http404 with a message: "This request does not exist, or
-    you may no longer see it."), and nothing of how the URLs are resolved otherwise."""
-    if is_api_request(request):
-        return api_not_found(request)
-    message = exception.args[0] if type(exception) is Http404 and exception.args else ""
-    return render(request, "404.html", {"exception": message}, status=404)
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> object:
-    """Site-wide handler400 (e.g. a Host header not in ALLOWED_HOSTS): a problem under /api/."""
-    if is_api_request(request):
-        # Not the exception's text: it would tell a stranger how the server is configured.
-        described = Described(400, "bad_request", PROBLEM_TYPES["bad_request"].description)
-        return _json_problem(request, described)
-    return defaults.bad_request(request, exception)
-
-
-def server_error(request: HttpRequest) -> object:
-    """Site-wide handler500, for errors outside the API views (e.g. in middleware, or a page's).
-
-    Django calls it while handling the exception: an outage of the cache or the broker is a 503
-    that says to come back, not a 500."""
-    exc = sys.exc_info()[1]
-    if outages.is_outage(exc):
-        described = _outage(exc)
-        if is_api_request(request):
-            return _json_problem(request, described)
-        # Rendered without the request: its context would read the session, from the cache.
-        page = render_to_string("503.html")
-        return HttpResponse(page, status=503, headers=described.headers)
-    if is_api_request(request):
-        described = Described(500, "internal_error", PROBLEM_TYPES["internal_error"].description)
-        return _json_problem(request, described)
-    return defaults.server_error(request)

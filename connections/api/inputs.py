@@ -19,6 +19,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from connections import policies
+from connections.api import waiting
+from connections.checks import BackendChoice, ZoneChoice
 from connections.choices import ListenerProtocol, RequestState
 from connections.models import (
     MAX_ROW_ID,
@@ -29,7 +31,6 @@ from connections.models import (
     Vpc,
     VSwitch,
 )
-from connections.services import BackendChoice, ZoneChoice
 
 # Ports, weights and limits are 32-bit columns: larger numbers are refused before the services.
 MAX_INT32 = 2**31 - 1
@@ -246,7 +247,9 @@ class ServicePublishSerializer(serializers.Serializer):
 
 class WaitQuerySerializer(serializers.Serializer):
     wait_for = serializers.ChoiceField(choices=RequestState.choices, required=False)
-    timeout = serializers.FloatField(min_value=0, max_value=60, default=30)
+    timeout = serializers.FloatField(
+        min_value=0, max_value=waiting.MAX_TIMEOUT, default=waiting.DEFAULT_TIMEOUT
+    )
 
 
 class RetireQuerySerializer(serializers.Serializer):

@@ -157,11 +157,6 @@ def _count(rows):
     return rows.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
 
 
-def rows_version(rows, *fields: str) -> str:
-    """A list page: the fields of the rows it shows that change (one query)."""
-    return fingerprint(*rows.values_list("pk", *fields))
-
-
 # The header counts up to this many waiting requests, then says "100+": counting a platform
 # admin's whole queue at every poll would cost more than it tells.
 COUNT_UP_TO = 100

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from connections import services
 from connections.api import tokens
+from connections.checks import ZoneChoice
 from connections.choices import Role
 from connections.models import AccessRequest, PublishedService, Team, Vpc
-from connections.services import ZoneChoice
 from tests.factories import (
     CloudAccountFactory,
     InstanceFactory,

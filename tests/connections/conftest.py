@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from connections import demo
+from connections.checks import ZoneChoice
 from connections.cloud import forget_sessions
 from connections.models import CloudAccount, PublishedService, SecurityGroup, Team, Vpc, VSwitch
-from connections.services import ZoneChoice
 from tests.conftest import LOCKED_CALLS_LOG, purge_queues
 
 WORKFLOW_TIMEOUT = 60

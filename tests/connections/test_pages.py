@@ -543,7 +543,7 @@ def test_pages_run_no_inline_script_or_style_under_a_strict_policy(world, where)
     assert not INLINE.findall(response.content.decode())
 
 
-# --- found in review ---------------------------------------------------------------------------
+# --- forms that keep their promise, pages that follow their record ----------------------------
 
 
 def test_the_wizards_review_without_its_first_step_starts_over_instead_of_failing(world):

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from connections import services
+from connections.checks import BackendChoice, ZoneChoice
 from connections.choices import RequestState, Role, ServiceState
 from connections.cloud.base import ProductApi
 from connections.models import AccessRequest, Event
-from connections.services import BackendChoice, ZoneChoice
 from connections.states import InvalidTransition
 from portal.celery import app as celery_app
 from tests.factories import (

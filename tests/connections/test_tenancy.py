@@ -22,8 +22,8 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 OWNERS = {"VPC1": "apps", "VPC2": "platform", "VPC3": "partners"}
-# The roles: anonymous; a member of team A; a member of team B in the same account; the
-# service's owner; another service's owner; a platform admin.
+# The roles tenancy tells apart: anonymous; a member of team A; a member of team B in the same
+# account; the service's owner; another service's owner; a platform admin.
 ROLES = ["anonymous", "apps_member", "platform_member", "owner", "other_owner", "admin"]
 TEAMS_OF = {
     "anonymous": set(),

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from connections import demo, services
+from connections.checks import BackendChoice
 from connections.choices import RequestState, ServiceState
 from connections.cloud import CloudNotFound, CloudSession
 from connections.models import AccessRequest, VSwitch
-from connections.services import BackendChoice
 from connections.states import InvalidTransition
 from tests.conftest import CHAOS_DIR
 from tests.connections.conftest import http_get_through, wait_for_state, wait_until
