@@ -59,7 +59,7 @@ from connections.models import (  # noqa: E402
     Team,
     Vpc,
 )
-from connections.sweep import sweep  # noqa: E402
+from connections.monitoring.sweep import sweep  # noqa: E402
 from connections.workflows.steps import portal_tags  # noqa: E402
 
 ZONES = ("cn-hangzhou-g", "cn-hangzhou-k")

@@ -45,7 +45,7 @@ SERVICE_TRANSITIONS: dict[str, frozenset[str]] = {
     # No retiring mid-publish: the publish chain could create a resource after its teardown step.
     ServiceState.PROVISIONING: frozenset({ServiceState.AVAILABLE, ServiceState.FAILED}),
     # Failed: the health sweep found a resource of it deleted outside the portal; a retry
-    # publishes it again (connections/provider_drift.py).
+    # publishes it again (connections/monitoring/provider_drift.py).
     ServiceState.AVAILABLE: frozenset({ServiceState.RETIRING, ServiceState.FAILED}),
     ServiceState.RETIRING: frozenset({ServiceState.RETIRED, ServiceState.FAILED}),
     ServiceState.FAILED: frozenset({ServiceState.PROVISIONING, ServiceState.RETIRING}),

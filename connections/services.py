@@ -405,7 +405,7 @@ def _enqueue_probe(test_id: int) -> None:
 
 
 def clean_up_finding(user, finding: Finding) -> Finding:
-    """Remove what the health sweep found and the portal made (connections/findings.py), by a
+    """Remove what the health sweep found and the portal made (monitoring/findings.py), by a
     worker; the finding shows `cleaning` until it is done."""
     policies.require(user, "clean_up", finding)
     if not policies.state_allows("clean_up", finding):

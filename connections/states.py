@@ -46,7 +46,7 @@ def transition(
     if to_state not in TRANSITIONS[model][from_state]:
         raise InvalidTransition(obj, to_state)
     if model is AccessRequest and from_state == RequestState.CONNECTED:
-        # Health is a connected request's (connections/health.py): leaving, it is unknown.
+        # Health is a connected request's (connections/monitoring/rules.py): leaving, it is unknown.
         fields = {"health": Health.UNKNOWN, "health_reason": "", **fields}
     now = timezone.now()
     guard = {"pk": obj.pk, "state": from_state}

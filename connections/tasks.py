@@ -51,7 +51,7 @@ def clean_up_request(request_id: int, token: str, **progress) -> str:
 @shared_task(name="connections.probe_connection")
 def probe_connection(test_id: int) -> str:
     """A person's "Test connection" (queue `probes`): connect through the endpoint."""
-    from connections.probes import run_connection_test
+    from connections.monitoring.probes import run_connection_test
 
     return run_connection_test(test_id)
 
@@ -59,8 +59,8 @@ def probe_connection(test_id: int) -> str:
 # A sweep of thousands of connections takes a while; its lease outlasts it (sweep.LEASE_SECONDS).
 @shared_task(name="connections.probe_sweep", soft_time_limit=540, time_limit=570)
 def probe_sweep() -> dict:
-    """The health sweep (queue `probes`; connections/sweep.py): health, drift, findings."""
-    from connections.sweep import sweep
+    """The health sweep (queue `probes`; monitoring/sweep.py): health, drift, findings."""
+    from connections.monitoring.sweep import sweep
 
     return sweep().as_dict()
 
@@ -68,7 +68,7 @@ def probe_sweep() -> dict:
 @shared_task(name="connections.probe_history_compact")
 def probe_history_compact() -> tuple[int, int]:
     """Fold health history older than a day into hourly points; drop it after 30 days."""
-    from connections.health import compact_history
+    from connections.monitoring.rules import compact_history
 
     return compact_history()
 
@@ -81,8 +81,8 @@ CLEAN_UP_ROUNDS = 120
 
 @shared_task(name="connections.probe_clean_up")
 def probe_clean_up(finding_id: int, round_number: int = 0) -> str:
-    """Remove what a finding names, if it is still the portal's (connections/findings.py)."""
-    from connections.findings import STILL_CLEANING, clean_up, give_up_cleaning
+    """Remove what a finding names, if it is still the portal's (monitoring/findings.py)."""
+    from connections.monitoring.findings import STILL_CLEANING, clean_up, give_up_cleaning
 
     outcome = clean_up(finding_id)
     if not outcome.startswith(STILL_CLEANING):

@@ -249,7 +249,7 @@ else:
     }
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Seconds between health sweeps (connections/sweep.py): backends, connections, drift, probes.
+# Seconds between health sweeps (monitoring/sweep.py): backends, connections, drift, probes.
 PROBE_INTERVAL_SECONDS = env.float("PROBE_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "probe-sweep": {"task": "connections.probe_sweep", "schedule": PROBE_INTERVAL_SECONDS},

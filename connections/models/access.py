@@ -67,7 +67,7 @@ class AccessRequest(WorkflowRecord):
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
     health_reason = models.CharField(max_length=500, blank=True)
     health_checked_at = models.DateTimeField(null=True, blank=True)
-    # The data-plane probe's connect time, kept with each history sample (connections/sweep.py).
+    # The data-plane probe's connect time, kept with each history sample (monitoring/sweep.py).
     probe_latency_ms = models.FloatField(null=True, blank=True)
     health_sampled_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)

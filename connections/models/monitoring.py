@@ -16,7 +16,7 @@ from connections.models.published import PublishedService
 class HealthSample(models.Model):
     """A point of a request's health history: at every change, and every few minutes between;
     after a day only one an hour is kept (the worst of that hour), and nothing after 30 days
-    (connections/health.py)."""
+    (connections/monitoring/rules.py)."""
 
     access_request = models.ForeignKey(
         AccessRequest, on_delete=models.CASCADE, related_name="health_samples"

@@ -111,7 +111,7 @@ class PublishedService(WorkflowRecord):
     listener_id = models.CharField(max_length=64, blank=True)
     endpoint_service_id = models.CharField(max_length=64, blank=True)
     endpoint_service_name = models.CharField(max_length=256, blank=True)
-    # Kept by the health sweep (connections/sweep.py): its backends and its endpoint service.
+    # Kept by the health sweep (monitoring/sweep.py): its backends and its endpoint service.
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.UNKNOWN)
     health_reason = models.CharField(max_length=500, blank=True)
     health_checked_at = models.DateTimeField(null=True, blank=True)

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 from connections import policies, services
 from connections.choices import REQUEST_TERMINAL, REQUEST_WORKFLOWS, RequestState
 from connections.filtersets import AccessRequestFilterSet
-from connections.health import last_day_by_hour
 from connections.models import AccessRequest, ConnectionTest, PublishedService
+from connections.monitoring.rules import last_day_by_hour
 from connections.pages import live
 from connections.pages.forms import AccessRequestForm, RejectForm
 from connections.pages.paging import paginate

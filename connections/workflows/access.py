@@ -137,7 +137,7 @@ def _zones_removed(ctx: Context, endpoint_id: str, status: str | None) -> Wait |
 # than a cloud call may take (base.READ_TIMEOUT_MS), so it only outlives a worker that died.
 WITHDRAWAL_HOLD = timedelta(minutes=5)
 # The event that says the portal put an account on a whitelist: the health sweep's proof that a
-# whitelist entry is the portal's to take off (connections/findings.py).
+# whitelist entry is the portal's to take off (connections/monitoring/findings.py).
 WHITELISTED = "whitelisted account"
 
 

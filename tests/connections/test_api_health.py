@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from connections.choices import Health, RequestState
-from connections.health import compact_history
 from connections.models import Finding, HealthSample
+from connections.monitoring.rules import compact_history
 from tests.api.support import api_test_settings, assert_problem, build_api_world
 
 pytestmark = pytest.mark.django_db

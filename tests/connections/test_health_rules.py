@@ -1,9 +1,9 @@
-"""The health rules (connections/health.py), from what a sweep saw to a verdict and its reason."""
+"""The health rules (monitoring/rules.py), from what a sweep saw to a verdict and its reason."""
 
 import pytest
 
 from connections.choices import Health
-from connections.health import Verdict, backends_verdict, request_verdict, service_verdict
+from connections.monitoring.rules import Verdict, backends_verdict, request_verdict, service_verdict
 
 BOTH_ZONES = {"cn-hangzhou-g": "Connected", "cn-hangzhou-k": "Connected"}
 

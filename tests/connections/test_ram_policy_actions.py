@@ -14,7 +14,7 @@ from connections import (
     tasks,  # noqa: F401 - registers the tasks this process runs
 )
 from connections.cloud import forget_sessions
-from connections.sweep import sweep
+from connections.monitoring.sweep import sweep
 from portal.celery import app as celery_app
 from tests.connections import ram_journey
 from tests.connections.conftest import World

@@ -11,7 +11,7 @@ from connections import services
 from connections.choices import RequestState
 from connections.cloud import CloudSession, dataplane
 from connections.models import ConnectionTest
-from connections.probes import probe
+from connections.monitoring.probes import probe
 from connections.states import InvalidTransition
 from tests.connections.conftest import wait_for_state, wait_until
 from tests.connections.test_workflows import GREETINGS, request_from, verbs

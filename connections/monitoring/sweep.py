@@ -7,7 +7,7 @@ sweep reads the cloud account by account and service by service, never request b
   account whose endpoints all vanished), its endpoints (ListVpcEndpoints, paged); in an account
   that publishes services, also the connections to its endpoint services
   (ListVpcEndpointConnections, paged, with each zone's status), its endpoint services
-  (ListVpcEndpointServices), load balancers, listeners and servers (connections/provider_drift.py);
+  (ListVpcEndpointServices), load balancers, listeners and servers (monitoring/provider_drift.py);
 - per available service: its backends' health (GetListenerHealthStatus), and for a service other
   accounts use, its whitelist (ListVpcEndpointServiceUsers);
 - the data plane: every connected endpoint probed (one batch of addresses, a pool of connects).
@@ -15,7 +15,7 @@ sweep reads the cloud account by account and service by service, never request b
 An account that cannot be read (bad credentials, throttling) is reported on its row and leaves
 everything that depends on it as it was; the others are swept as usual. Then:
 
-- each connected request gets its health (connections/health.py); a change is an event with its
+- each connected request gets its health (monitoring/rules.py); a change is an event with its
   reason, and a point of its history;
 - drift is followed, never silently: an endpoint deleted outside the portal makes the request
   revoking (the revoke workflow finishes the rest), a connection disabled outside it makes it
@@ -41,7 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections import provider_drift, services
+from connections import services
 from connections.choices import (
     ListenerProtocol,
     RequestState,
@@ -49,14 +49,6 @@ from connections.choices import (
 )
 from connections.cloud import CloudError, CloudSession
 from connections.cloud.dataplane import Unreachable
-from connections.findings import record_findings
-from connections.health import (
-    SAMPLE_EVERY,
-    Verdict,
-    backends_verdict,
-    request_verdict,
-    service_verdict,
-)
 from connections.models import (
     AccessRequest,
     CloudAccount,
@@ -66,7 +58,16 @@ from connections.models import (
     ServiceBackend,
     SweepLease,
 )
-from connections.probes import probe_many
+from connections.monitoring import provider_drift
+from connections.monitoring.findings import record_findings
+from connections.monitoring.probes import probe_many
+from connections.monitoring.rules import (
+    SAMPLE_EVERY,
+    Verdict,
+    backends_verdict,
+    request_verdict,
+    service_verdict,
+)
 from connections.states import InvalidTransition
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class AccountView:
     endpoints: dict[str, dict] = field(default_factory=dict)
     connections: dict[str, dict] = field(default_factory=dict)
     endpoint_services: dict[str, dict] = field(default_factory=dict)
-    # Read only in accounts that host available services (connections/provider_drift.py).
+    # Read only in accounts that host available services (connections/monitoring/provider_drift.py).
     load_balancers: dict[str, dict] = field(default_factory=dict)
     listeners: dict[str, dict] = field(default_factory=dict)
     servers: dict[str, list[dict]] = field(default_factory=dict)  # by server group id

@@ -1,6 +1,6 @@
 """What health a request and a service are in, from what the sweep saw; and their history.
 
-Pure rules, apart from the history's upkeep: connections/sweep.py gathers the observations (the
+Pure rules, apart from the history's upkeep: monitoring/sweep.py gathers the observations (the
 provider's view of each connection, the load balancer's health checks, the data-plane probe) and
 writes what these functions decide.
 

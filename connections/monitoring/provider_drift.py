@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 
 from connections.choices import Health, ServiceState
 from connections.cloud import CloudError
-from connections.health import Verdict
 from connections.models import Event, PublishedService
+from connections.monitoring.rules import Verdict
 from connections.states import InvalidTransition, transition
 from connections.workflows.service import CONFIGURE
 

@@ -1,6 +1,6 @@
 """What the cloud holds that the portal's records do not account for (models.Finding).
 
-The health sweep (connections/sweep.py) records four kinds, for the owners of the service they
+The health sweep (monitoring/sweep.py) records four kinds, for the owners of the service they
 concern (platform admins for one no service accounts for):
 
 - a connection to a published service from an endpoint no request of the portal made
@@ -10,7 +10,7 @@ concern (platform admins for one no service accounts for):
   a request deleted from the database, or by a portal restored from an older backup);
 - a published service changed outside the portal on the provider's side (a load balancer,
   listener or endpoint service deleted, a listener stopped, a backend removed, the load
-  balancer detached, auto-accept switched: connections/provider_drift.py).
+  balancer detached, auto-accept switched: connections/monitoring/provider_drift.py).
 
 An owner's "clean up" (services.clean_up_finding, then `clean_up` on a worker) removes a stale
 entry or an orphan only if the portal made it: an orphan's tags name this installation, and a
