@@ -150,6 +150,7 @@ def publish_steps(service: PublishedService) -> list[tuple[str, str]]:
 def service_detail(request, pk: int):
     """A service: what it offers, and for its owners its backends, connections, timeline and
     settings. Its live parts are polled (connections/pages/live.py)."""
+    version = live.service_version(pk)  # before what it stands for (pages/requests.py)
     service = _service_for(request.user, pk)
     owner = policies.sees_owner_fields(request.user, service)
     publishing = service.state == ServiceState.PROVISIONING or (
@@ -160,7 +161,7 @@ def service_detail(request, pk: int):
         "service": service,
         "owner": owner,
         "actions": policies.allowed_actions(request.user, service),
-        "version": live.service_version(pk),
+        "version": version,
         "live": service.state not in SERVICE_TERMINAL,
         "publish_steps": publish_steps(service) if publishing else [],
     }

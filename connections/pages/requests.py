@@ -169,6 +169,11 @@ def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
 def request_detail(request, pk: int):
     """One request as either side sees it; its live part is polled."""
     polling = request.htmx and request.GET.get("fragment") == "live"
+    # The versions first, then what they stand for: a change committed in between is then
+    # newer than the version the page carries, and its next poll draws it. Taken after, it
+    # would stamp what the page shows with a version that already includes the change, and
+    # every poll after would find nothing new.
+    version, test_version = live.request_version(pk), live.test_version(pk)
     try:
         access_request = _request_for(request.user, pk)
     except Http404:
@@ -185,9 +190,9 @@ def request_detail(request, pk: int):
         "actions": policies.allowed_actions(request.user, access_request),
         "events": events,
         "test": access_request.connection_tests.select_related("requested_by").first(),
-        "test_version": live.test_version(pk),
+        "test_version": test_version,
         "reject_form": RejectForm(),
-        "version": live.request_version(pk),
+        "version": version,
         "live": access_request.state not in REQUEST_TERMINAL
         or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
         "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
@@ -264,9 +269,10 @@ def connection_test(request, pk: int):
             return back_to(request, reverse("connections:request_detail", args=[pk]))
         if not request.htmx:
             return redirect("connections:request_detail", pk=pk)
+    test_version = live.test_version(pk)  # before the test it stands for (request_detail)
     test = ConnectionTest.objects.filter(access_request=access_request).first()
     return render(
         request,
         "connections/partials/connection_test.html",
-        {"access_request": access_request, "test": test, "test_version": live.test_version(pk)},
+        {"access_request": access_request, "test": test, "test_version": test_version},
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from connections.choices import RequestState, ServiceState
 from connections.models import AccessRequest, Event, PublishedService
 from connections.pages import live
+from connections.pages import requests as requests_pages
 from tests.api.support import api_test_settings, build_api_world
 from tests.factories import AccessRequestFactory, PublishedServiceFactory, VpcFactory
 
@@ -404,6 +405,28 @@ def test_a_state_change_reaches_the_request_page_s_region(world):
 
     assert '<span class="badge badge-green" id="request-state">Connected</span>' in region
     assert "<html" not in region
+
+
+def test_a_change_committed_while_the_page_is_drawn_reaches_the_next_poll(world, monkeypatch):
+    access_request = pending(world)
+    client = signed_in_as(world, "consumer")
+    url = f"/requests/{access_request.pk}/?fragment=live"
+    read_the_request = requests_pages._request_for
+
+    def worker_commits_first(user, pk):
+        # The worker's commit lands while the page is being drawn: after the page took its
+        # version, before it read the request.
+        AccessRequest.objects.filter(pk=pk).update(state=RequestState.CONNECTED)
+        return read_the_request(user, pk)
+
+    monkeypatch.setattr(requests_pages, "_request_for", worker_commits_first)
+    drawn = poll(client, url).content.decode()
+    monkeypatch.undo()
+    version = re.search(r'"X-Portal-Version": "([0-9a-f]+)"', drawn).group(1)
+
+    # The page carries a version from before the change, so the next poll draws it again.
+    assert version != live.request_version(access_request.pk)
+    assert poll(client, url, version).status_code == 200
 
 
 def test_a_region_of_a_request_that_ended_stops_polling(world):
