@@ -8,13 +8,15 @@ authentication, throttling or serializer. Clients on keep-alive connections ask,
 | --- | --- | --- |
 | `GET /api/v1/services/` | same rows | `/bench/bare/service-rows/?as=<who>` |
 | `GET /api/v1/services/` | columns | `/bench/bare/services/` |
+| `GET /api/v1/access-requests/` | same rows | `/bench/bare/access-request-rows/?as=<who>` |
 | `GET /api/v1/access-requests/` | columns | `/bench/bare/access-requests/` |
 | `GET /api/v1/events/` | columns | `/bench/bare/events/` |
 
-"same rows": every field and link the API answers that person (zones, trusted teams, labels;
-the backends, VPC and owners' links for the admin), as a plain view would build them: the page,
-then its related rows one query each (tests/bench/test_list_yardsticks.py checks the two answer
-equal JSON). This is the yardstick of the services target (at least 0.5). "columns": the
+"same rows": every field and link the API answers that person (services: zones, trusted teams,
+labels; the backends, VPC and owners' links for the admin; requests: service, teams, requester,
+VPC, account, zones, security groups, labels, links), as a plain view would build them: the
+page, then its related rows one query each (tests/bench/test_list_yardsticks.py checks the two
+answer equal JSON). This is the yardstick of the targets (at least 0.5). "columns": the
 page's own columns and its owning team in one query, no related rows: a floor that answers less
 than the API does. The bare views write dates as strings themselves, so JsonResponse's encoder
 never calls back into Python.
@@ -75,6 +77,12 @@ from connections.models import AccessRequest, Event, Membership, Team  # noqa: E
 LISTS = [
     ("services", "same rows", "/api/v1/services/", "/bench/bare/service-rows/?as={who}"),
     ("services", "columns", "/api/v1/services/", "/bench/bare/services/"),
+    (
+        "access-requests",
+        "same rows",
+        "/api/v1/access-requests/",
+        "/bench/bare/access-request-rows/?as={who}",
+    ),
     ("access-requests", "columns", "/api/v1/access-requests/", "/bench/bare/access-requests/"),
     ("events", "columns", "/api/v1/events/", "/bench/bare/events/"),
 ]

@@ -14,6 +14,8 @@ from connections.models import (
     Instance,
     Membership,
     PublishedService,
+    RequestZone,
+    SecurityGroup,
     ServiceBackend,
     ServiceZone,
     Team,
@@ -32,7 +34,8 @@ STATES = [
 
 def populate(services: int, requests: int, start: int = 0, first_request: int = 0) -> None:
     """`services` services over 10 teams, each with its VPC's zones and two backends, every other
-    one trusting a team; `requests` requests from 10 teams' VPCs (bulk). With no new services,
+    one trusting a team; `requests` requests from 10 teams' VPCs (bulk), each in its VPC's two
+    zones with its security group, as a request made through the form is. With no new services,
     the requests go to the existing ones, numbered on from `first_request`."""
     account, _ = CloudAccount.objects.get_or_create(name="A", uid="1111111111111111")
     teams = list(Team.objects.order_by("pk"))
@@ -98,7 +101,28 @@ def populate(services: int, requests: int, start: int = 0, first_request: int = 
                 state=STATES[number % 2] if live else STATES[2 + number % 2],
             )
         )
-    AccessRequest.objects.bulk_create(rows, batch_size=5000)
+    made = AccessRequest.objects.bulk_create(rows, batch_size=5000)
+    if not made or made[0].pk is None:  # a database that does not return the new ids
+        made = list(AccessRequest.objects.order_by("-pk")[: len(rows)])
+    groups = {group.vpc_id: group for group in SecurityGroup.objects.all()}
+    RequestZone.objects.bulk_create(
+        [
+            RequestZone(access_request=made_request, zone_id=vswitch.zone_id, vswitch=vswitch)
+            for made_request in made
+            for vswitch in vswitches[made_request.vpc_id]
+        ],
+        batch_size=5000,
+    )
+    through = AccessRequest.security_groups.through
+    through.objects.bulk_create(
+        [
+            through(
+                accessrequest_id=made_request.pk, securitygroup_id=groups[made_request.vpc_id].pk
+            )
+            for made_request in made
+        ],
+        batch_size=5000,
+    )
 
 
 def set_up_people() -> object:
@@ -109,6 +133,7 @@ def set_up_people() -> object:
     for index, name in enumerate(names):
         team = Team.objects.create(name=name, slug=name.lower().replace(" ", "-"))
         vpc = Vpc.objects.create(account=account, team=team, vpc_id=f"vpc-{index:04d}", name=name)
+        SecurityGroup.objects.create(vpc=vpc, security_group_id=f"sg-{index:04d}", name="web")
         for number, zone in enumerate(("cn-hangzhou-g", "cn-hangzhou-k")):
             VSwitch.objects.create(vpc=vpc, vswitch_id=f"vsw-{index:04d}-{zone[-1]}", zone_id=zone)
             Instance.objects.create(

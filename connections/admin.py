@@ -1,8 +1,9 @@
 """Django admin for platform admins: teams, memberships, cloud accounts and their credentials.
 
-State fields are read-only here: states change only through the services.
+State fields are read-only here: states change only through the verbs (connections/actions.py).
 """
 
+from celery import current_app
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
@@ -90,10 +91,8 @@ class CloudAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Check cloud access (credentials, activation, zones, permissions)")
     def check_access(self, request, queryset):
-        from portal.celery import app
-
         for account in queryset:
-            app.send_task("connections.check_cloud_account", args=(account.pk,))
+            current_app.send_task("connections.check_cloud_account", args=(account.pk,))
         self.message_user(
             request,
             f"Checking {queryset.count()} account(s) on a worker: reload the account's page to "

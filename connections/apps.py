@@ -8,13 +8,14 @@ class ConnectionsConfig(AppConfig):
     verbose_name = "Connections"
 
     def ready(self) -> None:
+        from celery import current_app
+
         from connections.api.tokens import revoke_tokens_when_the_password_changes
-        from connections.workflows import holders
-        from portal.celery import app as celery_app
+        from connections.workflows import liveness
 
         pre_save.connect(
             revoke_tokens_when_the_password_changes,
             sender=get_user_model(),
             dispatch_uid="revoke-tokens-on-password-change",
         )
-        holders.wire(celery_app)
+        liveness.wire(current_app)

@@ -13,7 +13,7 @@ import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from connections.checks import BackendChoice, ZoneChoice
+from connections.actions import publish_service
 from connections.choices import CredentialSource, Role, ServiceState
 from connections.inventory import SyncSummary, sync_account
 from connections.models import (
@@ -25,7 +25,7 @@ from connections.models import (
     Vpc,
     VSwitch,
 )
-from connections.services import publish_service
+from connections.preflight import BackendChoice, ZoneChoice
 
 DEFAULT_SCENARIO = Path(settings.BASE_DIR) / "cloudsim" / "scenarios" / "default.yaml"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo login; load_demo refuses without DEBUG

@@ -7,7 +7,7 @@ owns (`Vpc.team`), with their vSwitches, security groups and instances: sharing 
 never shares networks. A VPC that no team owns is for platform admins alone.
 
 An action is allowed when the person may do it (`permitted`, their roles) and the object's state
-allows it (`state_allows`, from the transition maps of `connections.choices`):
+allows it (`connections.states.state_allows`, the state machine's to say):
 `allowed_actions` is both. The verbs refuse with `require` (403) before they look at the state
 (409), the API's links and the pages' buttons show `allowed_actions`, and the querysets filter
 with the `*_q` conditions below. This module reads the database only for a person's memberships,
@@ -25,23 +25,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from connections.choices import (
-    CLEANUP_WORKFLOW,
-    CONFIGURE_WORKFLOW,
-    MANAGING_ROLES,
-    REQUEST_DECIDABLE,
-    REQUEST_REVOCABLE,
-    REQUEST_TERMINAL,
-    REQUEST_TRANSITIONS,
-    REQUEST_WORKFLOWS,
-    SERVICE_RETIRABLE,
-    SERVICE_TRANSITIONS,
-    SERVICE_WORKFLOWS,
-    RequestState,
-    ServiceState,
-    resume_state,
-)
+from connections import states
+from connections.choices import MANAGING_ROLES
 from connections.json_lists import related_json_list
+from connections.states import REQUEST_DECIDABLE
 
 
 @dataclass(frozen=True)
@@ -277,54 +264,12 @@ def permitted(user, action: str, obj) -> bool:
     return action in REQUEST_ACTIONS and either_side
 
 
-def retry_plan(record) -> tuple[str, str | None] | None:
-    """What a retry of `record` does: (the workflow to resume, the state to resume it in), the
-    state being None for work that leaves the state as it is (a closed request's clean-up, an
-    available service's new settings); None: nothing to retry."""
-    phase = record.failed_phase
-    if not phase:
-        return None
-    if _kind(record) == "publishedservice":
-        if phase == CONFIGURE_WORKFLOW and record.state == ServiceState.AVAILABLE:
-            return CONFIGURE_WORKFLOW, None
-        transitions, workflows = SERVICE_TRANSITIONS, SERVICE_WORKFLOWS
-    else:
-        if phase == CLEANUP_WORKFLOW and record.state in REQUEST_TERMINAL:
-            return CLEANUP_WORKFLOW, None
-        transitions, workflows = REQUEST_TRANSITIONS, REQUEST_WORKFLOWS
-    if record.state != RequestState.FAILED:  # the same value for services
-        return None
-    to_state = resume_state(transitions, workflows, phase)
-    return (phase, to_state) if to_state else None
-
-
-def state_allows(action: str, obj) -> bool:
-    """Does the object's state allow `action` (whoever asks)?"""
-    if _kind(obj) == "finding":
-        # Only what the portal made, and only once: a clean-up under way is not asked twice.
-        return action == "clean_up" and obj.cleanable and obj.state == obj.OPEN
-    if action == "retry":
-        return retry_plan(obj) is not None
-    if _kind(obj) == "publishedservice":
-        return {
-            "request_access": obj.state == ServiceState.AVAILABLE,
-            "configure": obj.state == ServiceState.AVAILABLE,
-            "retire": obj.state in SERVICE_RETIRABLE,
-        }.get(action, False)
-    return {
-        "approve": obj.state in REQUEST_DECIDABLE,
-        "reject": obj.state in REQUEST_DECIDABLE,
-        "revoke": obj.state in REQUEST_REVOCABLE,
-        "test": obj.state == RequestState.CONNECTED,
-    }.get(action, False)
-
-
 def allowed_actions(user, obj) -> frozenset[str]:
     """What the person may do to `obj` now: the buttons of a page, the links of the API."""
     actions = {"publishedservice": SERVICE_ACTIONS, "finding": FINDING_ACTIONS}.get(
         _kind(obj), REQUEST_ACTIONS
     )
-    return frozenset(a for a in actions if permitted(user, a, obj) and state_allows(a, obj))
+    return frozenset(a for a in actions if permitted(user, a, obj) and states.state_allows(a, obj))
 
 
 REFUSALS = {

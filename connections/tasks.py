@@ -1,5 +1,6 @@
-"""Celery tasks: thin, named entry points into the workflows (queue `provisioning`), and the
-periodic jobs beat runs (portal/celery.py). Each takes ids, never model instances."""
+"""Celery tasks: thin, named entry points into the workflows (queue `provisioning`), the probes
+and the periodic jobs beat runs. Each takes ids, never model instances. Every name is routed to
+its queue explicitly (portal/celery.py, TASK_ROUTES; a test holds the two together)."""
 
 import logging
 from datetime import UTC, datetime
@@ -13,43 +14,40 @@ from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name=PUBLISH.task_name)
-def publish_service(service_id: int, token: str, **progress) -> str:
-    return runner.run(PUBLISH, service_id, token, **progress)
+def task(name: str, *, former: str = "", **options):
+    """A task named `name` and, for one release, also `former`: the name it had until 2026-12
+    (README, "Upgrading"). Messages the previous release queued, and a beat still running it, use
+    the former name; it runs the same function, on the same queue (portal/celery.py)."""
+
+    def register(function):
+        if former:
+            shared_task(name=former, **options)(function)
+        return shared_task(name=name, **options)(function)
+
+    return register
 
 
-@shared_task(name=CONFIGURE.task_name)
-def configure_service(service_id: int, token: str, **progress) -> str:
-    return runner.run(CONFIGURE, service_id, token, **progress)
+def _workflow_task(workflow):
+    """The task that runs one hop of `workflow`'s chain (its name: `Workflow.task_name`)."""
+
+    def run_hop(record_id: int, token: str, **progress) -> str:
+        return runner.run(workflow, record_id, token, **progress)
+
+    run_hop.__name__ = run_hop.__qualname__ = f"run_{workflow.name}"
+    return task(workflow.task_name, former=workflow.former_task_name)(run_hop)
 
 
-@shared_task(name=RETIRE.task_name)
-def retire_service(service_id: int, token: str, **progress) -> str:
-    return runner.run(RETIRE, service_id, token, **progress)
+run_publish = _workflow_task(PUBLISH)
+run_configure = _workflow_task(CONFIGURE)
+run_retire = _workflow_task(RETIRE)
+run_provision = _workflow_task(PROVISION)
+run_connect = _workflow_task(CONNECT)
+run_revoke = _workflow_task(REVOKE)
+run_cleanup = _workflow_task(CLEANUP)
 
 
-@shared_task(name=PROVISION.task_name)
-def provision_request(request_id: int, token: str, **progress) -> str:
-    return runner.run(PROVISION, request_id, token, **progress)
-
-
-@shared_task(name=CONNECT.task_name)
-def connect_request(request_id: int, token: str, **progress) -> str:
-    return runner.run(CONNECT, request_id, token, **progress)
-
-
-@shared_task(name=REVOKE.task_name)
-def revoke_request(request_id: int, token: str, **progress) -> str:
-    return runner.run(REVOKE, request_id, token, **progress)
-
-
-@shared_task(name=CLEANUP.task_name)
-def clean_up_request(request_id: int, token: str, **progress) -> str:
-    return runner.run(CLEANUP, request_id, token, **progress)
-
-
-@shared_task(name="connections.probe_connection")
-def probe_connection(test_id: int) -> str:
+@task("connections.test_connection", former="connections.probe_connection")
+def test_connection(test_id: int) -> str:
     """A person's "Test connection" (queue `probes`): connect through the endpoint."""
     from connections.monitoring.probes import run_connection_test
 
@@ -57,16 +55,21 @@ def probe_connection(test_id: int) -> str:
 
 
 # A sweep of thousands of connections takes a while; its lease outlasts it (sweep.LEASE_SECONDS).
-@shared_task(name="connections.probe_sweep", soft_time_limit=540, time_limit=570)
-def probe_sweep() -> dict:
+@task(
+    "connections.sweep_health",
+    former="connections.probe_sweep",
+    soft_time_limit=540,
+    time_limit=570,
+)
+def sweep_health() -> dict:
     """The health sweep (queue `probes`; monitoring/sweep.py): health, drift, findings."""
     from connections.monitoring.sweep import sweep
 
     return sweep().as_dict()
 
 
-@shared_task(name="connections.probe_history_compact")
-def probe_history_compact() -> tuple[int, int]:
+@task("connections.compact_health_history", former="connections.probe_history_compact")
+def compact_health_history() -> tuple[int, int]:
     """Fold health history older than a day into hourly points; drop it after 30 days."""
     from connections.monitoring.rules import compact_history
 
@@ -79,8 +82,8 @@ CLEAN_UP_ROUND_SECONDS = 5
 CLEAN_UP_ROUNDS = 120
 
 
-@shared_task(name="connections.probe_clean_up")
-def probe_clean_up(finding_id: int, round_number: int = 0) -> str:
+@task("connections.clean_up_finding", former="connections.probe_clean_up")
+def clean_up_finding(finding_id: int, round_number: int = 0) -> str:
     """Remove what a finding names, if it is still the portal's (monitoring/findings.py)."""
     from connections.monitoring.findings import STILL_CLEANING, clean_up, give_up_cleaning
 
@@ -89,20 +92,20 @@ def probe_clean_up(finding_id: int, round_number: int = 0) -> str:
         return outcome
     if round_number >= CLEAN_UP_ROUNDS:
         return give_up_cleaning(finding_id, outcome)
-    probe_clean_up.apply_async(
+    clean_up_finding.apply_async(
         args=(finding_id, round_number + 1), countdown=CLEAN_UP_ROUND_SECONDS
     )
     return outcome
 
 
-@shared_task(name="connections.expire_requests")
+@task("connections.expire_requests")
 def expire_requests() -> int:
-    from connections.services import expire_due_requests
+    from connections.actions import expire_due_requests
 
     return expire_due_requests()
 
 
-@shared_task(name="connections.reconcile")
+@task("connections.reconcile")
 def reconcile(sent_at: float | None = None) -> int:
     """`sent_at`: when beat sent this message (portal/celery.py stamps it). Chains are judged
     as of then: a message sent before it has been received by now, one sent after has not."""
@@ -112,7 +115,7 @@ def reconcile(sent_at: float | None = None) -> int:
     return restart_stalled_chains(now=now)
 
 
-@shared_task(name="connections.sync_inventories")
+@task("connections.sync_inventories")
 def sync_inventories() -> int:
     """Queue one inventory sync per cloud account."""
     from connections.models import CloudAccount
@@ -123,7 +126,7 @@ def sync_inventories() -> int:
     return len(accounts)
 
 
-@shared_task(name="connections.sync_inventory")
+@task("connections.sync_inventory")
 def sync_inventory(account_id: int) -> str:
     from connections.cloud import CloudError
     from connections.inventory import sync_account
@@ -140,7 +143,7 @@ def sync_inventory(account_id: int) -> str:
         return f"failed: {error.code}"
 
 
-@shared_task(name="connections.check_cloud_account")
+@task("connections.check_cloud_account")
 def check_cloud_account(account_id: int) -> str:
     """An admin's "Check cloud access" (connections/cloud_check.py), kept on the account."""
     from django.utils import timezone

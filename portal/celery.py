@@ -42,10 +42,53 @@ app.conf.update(
     task_time_limit=150,
     task_queues=[Queue(PROVISIONING_QUEUE), Queue(PROBES_QUEUE)],
     task_default_queue=PROVISIONING_QUEUE,
+    # Every task by its name, the workflows' hops by their family (connections/tasks.py; a test
+    # checks that every registered task has its route). The probes queue takes what reads and
+    # probes, so that a health sweep never delays a workflow's hop.
     task_routes={
-        "connections.probe_*": {"queue": PROBES_QUEUE},
-        "connections.sync_*": {"queue": PROBES_QUEUE},
-        "connections.check_cloud_account": {"queue": PROBES_QUEUE},
+        "connections.workflow.*": {"queue": PROVISIONING_QUEUE},
+        **{
+            name: {"queue": PROVISIONING_QUEUE}
+            for name in (
+                "connections.expire_requests",
+                "connections.reconcile",
+                "portal.answer_ping",
+            )
+        },
+        **{
+            name: {"queue": PROBES_QUEUE}
+            for name in (
+                "connections.test_connection",
+                "connections.sweep_health",
+                "connections.compact_health_history",
+                "connections.clean_up_finding",
+                "connections.sync_inventories",
+                "connections.sync_inventory",
+                "connections.check_cloud_account",
+            )
+        },
+        # The names of the previous release (README, "Upgrading"), on the same queues.
+        **{
+            name: {"queue": PROVISIONING_QUEUE}
+            for name in (
+                "connections.publish_service",
+                "connections.configure_service",
+                "connections.retire_service",
+                "connections.provision_request",
+                "connections.connect_request",
+                "connections.revoke_request",
+                "connections.clean_up_request",
+            )
+        },
+        **{
+            name: {"queue": PROBES_QUEUE}
+            for name in (
+                "connections.probe_connection",
+                "connections.probe_sweep",
+                "connections.probe_history_compact",
+                "connections.probe_clean_up",
+            )
+        },
     },
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,

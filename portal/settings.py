@@ -252,8 +252,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Seconds between health sweeps (monitoring/sweep.py): backends, connections, drift, probes.
 PROBE_INTERVAL_SECONDS = env.float("PROBE_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
-    "probe-sweep": {"task": "connections.probe_sweep", "schedule": PROBE_INTERVAL_SECONDS},
-    "probe-history-compact": {"task": "connections.probe_history_compact", "schedule": 3600.0},
+    "sweep-health": {"task": "connections.sweep_health", "schedule": PROBE_INTERVAL_SECONDS},
+    "compact-health-history": {"task": "connections.compact_health_history", "schedule": 3600.0},
     "expire-requests": {"task": "connections.expire_requests", "schedule": 60.0},
     # Lost task chains resumed within GRACE + this of their due time (workflows/reconcile.py).
     "reconcile": {"task": "connections.reconcile", "schedule": 10.0},

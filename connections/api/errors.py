@@ -1,6 +1,6 @@
 """Every API error as problem details (RFC 9457): `application/problem+json` with type, title,
 status, detail and instance, a stable `code`, and for validation failures an `errors` list of
-`{field, code, message}` that carries the services' own codes (`zone_not_offered`, ...).
+`{field, code, message}` that carries the verbs' own codes (`zone_not_offered`, ...).
 
 The exception handler is the catch-all: whatever a view raises becomes a problem document, and
 an unexpected exception is logged here with its traceback, which never reaches the client.
@@ -390,7 +390,7 @@ def describe(exc: Exception, field_names: Mapping[str, str] | None = None) -> De
         )
     if outages.is_outage(exc):
         return outage_problem(exc)
-    # Anything else, an IntegrityError included: the services turn the conflicts a client can
+    # Anything else, an IntegrityError included: the verbs turn the conflicts a client can
     # cause (a duplicate name, a second live request) into their own codes, so one that gets here
     # is a bug to log, not the client's doing.
     return _internal_error(exc)

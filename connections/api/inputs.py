@@ -2,7 +2,7 @@
 
 These serializers only check shapes and turn ids into rows: an unknown id is a 400 that names the
 field and its item (`zones[1].vswitch_id`, code `unknown_vswitch`). Every rule about what may be
-requested lives in `connections.services`, which the views call with the result, so the pages and
+requested lives in `connections.actions`, which the views call with the result, so the pages and
 the API refuse the same things with the same codes.
 
 Cloud ids (VPCs, vSwitches, security groups, instances) are looked up only among the VPCs of the
@@ -20,7 +20,6 @@ from rest_framework.exceptions import ErrorDetail
 
 from connections import policies
 from connections.api import waiting
-from connections.checks import BackendChoice, ZoneChoice
 from connections.choices import ListenerProtocol, RequestState
 from connections.models import (
     MAX_ROW_ID,
@@ -31,8 +30,9 @@ from connections.models import (
     Vpc,
     VSwitch,
 )
+from connections.preflight import BackendChoice, ZoneChoice
 
-# Ports, weights and limits are 32-bit columns: larger numbers are refused before the services.
+# Ports, weights and limits are 32-bit columns: larger numbers are refused before the verbs.
 MAX_INT32 = 2**31 - 1
 USERNAME_MAX_LENGTH = get_user_model()._meta.get_field("username").max_length
 

@@ -1,7 +1,7 @@
 """The API's permission classes: thin over `connections.policies`, which alone decides.
 
-The verbs themselves are guarded by the policies (in the services); these only refuse early,
-before a body is read, what the verbs would refuse anyway.
+The verbs themselves (connections/actions.py) are guarded by the policies; these only refuse
+early, before a body is read, what the verbs would refuse anyway.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""API views: thin over the services (the verbs), the policies (who sees what) and the filtersets.
+"""API views: thin over the verbs (connections/actions.py), the policies (who sees what) and
+the filtersets.
 
-A view turns input into rows (serializers), calls one service, and answers with the object's
+A view turns input into rows (serializers), calls one verb, and answers with the object's
 representation. State changes are POST actions or DELETE, never a write of `state`; every refusal
 is an exception that `connections.api.errors` turns into a problem document.
 """
@@ -22,7 +23,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from connections import policies, services
+from connections import actions, policies
 from connections.api.conditional import conditional_response
 from connections.api.filters import FilterBackend, StrictOrderingFilter
 from connections.api.idempotency import idempotent
@@ -57,6 +58,8 @@ from connections.api.serializers import (
     ServiceSerializer,
     VpcSerializer,
 )
+from connections.api.serializers.access_requests import ACCESS_REQUEST_FIELDS
+from connections.api.serializers.services import SERVICE_FIELDS
 from connections.api.throttling import ThrottledBeforeAuthentication
 from connections.api.waiting import wait_for_state, waiting_slot
 from connections.choices import RequestState
@@ -78,15 +81,13 @@ from connections.models import (
     VSwitch,
 )
 
-# A catalog row: its own columns that ServiceSerializer.represent and the policies behind its
-# links read, and the rest inside the row (with_row_relations). Built once, at import: resolving
-# its subqueries costs more than running them; each request takes a copy (.all()).
-CATALOG_ROWS = PublishedService.objects.only(
-    "name", "description", "state", "health", "health_reason", "health_checked_at",
-    "owner_team_id", "listener_protocol", "listener_port", "auto_accept", "connection_limit",
-    "endpoint_service_id", "endpoint_service_name", "last_error_code", "last_error_message",
-    "failed_phase", "created_at", "updated_at",
-).with_row_relations()  # fmt: skip
+# A catalog row: the columns its fields read (SERVICE_FIELDS), and the rest inside the row
+# (with_row_relations). Built once, at import: resolving its subqueries costs more than running
+# them; each request takes a copy (.all()).
+CATALOG_ROWS = PublishedService.objects.only(*SERVICE_FIELDS.columns).with_row_relations()
+# A request's row: the columns its fields read (ACCESS_REQUEST_FIELDS), its zones and security
+# groups inside the row (with_row_relations). Built once, at import, as the catalog's.
+REQUEST_ROWS = AccessRequest.objects.only(*ACCESS_REQUEST_FIELDS.columns).with_row_relations()
 # For a person who sees every row's backends, they come inside the rows too.
 CATALOG_ROWS_WITH_BACKENDS = CATALOG_ROWS.with_backend_lists()
 
@@ -201,7 +202,7 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
     @idempotent
     def create(self, request, *args, **kwargs) -> Response:
         arguments = validated(ServicePublishSerializer, request.data, request)
-        service = services.publish_service(request.user, **arguments)
+        service = actions.publish_service(request.user, **arguments)
         response = self.represent(service, ServiceDetailSerializer, status.HTTP_201_CREATED)
         response["Location"] = response.data["links"]["self"]
         return response
@@ -218,7 +219,7 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
     )
     def destroy(self, request, *args, **kwargs) -> Response:
         force = validated(RetireQuerySerializer, request.query_params, request)["force"]
-        service = services.retire_service(request.user, self.get_object(), force=force)
+        service = actions.retire_service(request.user, self.get_object(), force=force)
         return self.represent(service, ServiceDetailSerializer, status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -230,7 +231,7 @@ class ServiceViewSet(mixins.ListModelMixin, PortalViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request, *args, **kwargs) -> Response:
-        service = services.retry_service(request.user, self.get_object())
+        service = actions.retry_service(request.user, self.get_object())
         return self.represent(service, ServiceDetailSerializer, status.HTTP_202_ACCEPTED)
 
 
@@ -255,7 +256,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     problem_field_names = {"vpc": "vpc_id", "security_groups": "security_group_ids"}
 
     def get_queryset(self) -> QuerySet[AccessRequest]:
-        requests = AccessRequest.objects.visible_to(self.request.user).with_details()
+        requests = REQUEST_ROWS.visible_to(self.request.user)
         if self.action != "list":
             requests = requests.prefetch_related(
                 Prefetch("events", Event.objects.select_related("actor"))
@@ -317,7 +318,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @idempotent
     def create(self, request, *args, **kwargs) -> Response:
         arguments = validated(AccessRequestCreateSerializer, request.data, request)
-        access_request = services.request_access(request.user, **arguments)
+        access_request = actions.request_access(request.user, **arguments)
         response = self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_201_CREATED
         )
@@ -332,7 +333,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
         responses={202: AccessRequestDetailSerializer, **problems(*WRITE_PROBLEMS, 404, 409)},
     )
     def destroy(self, request, *args, **kwargs) -> Response:
-        access_request = services.revoke_request(request.user, self.get_object())
+        access_request = actions.revoke_request(request.user, self.get_object())
         return self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_202_ACCEPTED
         )
@@ -349,7 +350,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def approve(self, request, *args, **kwargs) -> Response:
-        access_request = services.approve_request(request.user, self.get_object())
+        access_request = actions.approve_request(request.user, self.get_object())
         return self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_202_ACCEPTED
         )
@@ -367,7 +368,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @idempotent
     def reject(self, request, *args, **kwargs) -> Response:
         reason = validated(RejectSerializer, request.data, request)["reason"]
-        access_request = services.reject_request(request.user, self.get_object(), reason=reason)
+        access_request = actions.reject_request(request.user, self.get_object(), reason=reason)
         return self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_202_ACCEPTED
         )
@@ -384,7 +385,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, PortalViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request, *args, **kwargs) -> Response:
-        access_request = services.retry_request(request.user, self.get_object())
+        access_request = actions.retry_request(request.user, self.get_object())
         return self.represent(
             access_request, AccessRequestDetailSerializer, status.HTTP_202_ACCEPTED
         )
@@ -442,7 +443,7 @@ class FindingViewSet(mixins.ListModelMixin, PortalViewSet):
     @action(detail=True, methods=["post"], url_path="clean-up", filter_backends=[])
     @idempotent
     def clean_up(self, request, *args, **kwargs) -> Response:
-        finding = services.clean_up_finding(request.user, self.get_object())
+        finding = actions.clean_up_finding(request.user, self.get_object())
         return self.represent(finding, FindingSerializer, status.HTTP_202_ACCEPTED)
 
 

@@ -21,8 +21,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from connections.api.errors import Problem
-from connections.choices import REQUEST_TRANSITIONS, RequestState
+from connections.choices import RequestState
 from connections.models import AccessRequest
+from connections.states import REQUEST_TRANSITIONS
 
 MAX_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0

@@ -4,7 +4,7 @@ This table is the one place for three facts that must not drift apart:
 - which operations the portal calls (a call of any other is refused: base.ProductApi.call), and so
   which RAM actions each account role needs (connections/cloud/ram.py prints the policies);
 - what the cloud's codes mean to the portal, per operation, in the cloud's own spelling (the
-  OpenAPI metadata's, checked by tests/connections/test_cloud_operations.py against the lists
+  OpenAPI metadata's, checked by tests/connections/cloud/test_operations.py against the lists
   cloudsim keeps in cloudsim/metadata/): retry the same call later, wait for the account's or the
   resource's earlier change to finish, or treat the resource as gone;
 - what a person is told to do about a code (GUIDANCE), instead of the code alone.

@@ -11,11 +11,13 @@ from django.db import models
 from django.db.models import Prefetch, Q
 
 from connections import policies
-from connections.choices import HEALTH_BADGES, REQUEST_BADGES, REQUEST_LIVE, Health, RequestState
+from connections.choices import HEALTH_BADGES, REQUEST_BADGES, Health, RequestState
+from connections.json_lists import related_json_list
 from connections.models.network import CloudAccount, SecurityGroup, Vpc, VSwitch
 from connections.models.published import PublishedService
 from connections.models.records import WorkflowRecord
 from connections.models.teams import Team
+from connections.states import REQUEST_LIVE
 
 
 class AccessRequestQuerySet(models.QuerySet):
@@ -35,6 +37,26 @@ class AccessRequestQuerySet(models.QuerySet):
         ).prefetch_related(
             Prefetch("zones", RequestZone.objects.only("access_request_id", "zone_id"))
         )
+
+    def with_row_relations(self) -> AccessRequestQuerySet:
+        """What a request shows of other tables in the API, read in the row's own query: its
+        service, teams, requester, VPC and account (joined), and its zones (`zone_list`: [zone,
+        vSwitch id, status, ENI id, ENI IP, zone domain], by zone) and security groups
+        (`security_group_list`: [group id], by id) as JSON lists, None where there are none.
+        A page so costs one query and one model object per row (bench/api_lists.py)."""
+        return self.select_related(
+            "service", "consumer_team", "requester", "vpc__account"
+        ).annotate(
+            zone_list=related_json_list(
+                RequestZone.objects.all(), "access_request",
+                ["zone_id", "vswitch__vswitch_id", "status", "eni_id", "eni_ip", "zone_domain"],
+                ["zone_id"],
+            ),
+            security_group_list=related_json_list(
+                AccessRequest.security_groups.through.objects.all(), "accessrequest",
+                ["securitygroup__security_group_id"], ["securitygroup__security_group_id"],
+            ),
+        )  # fmt: skip
 
     def with_details(self) -> AccessRequestQuerySet:
         """What a request shows in full (its page, the API): service, teams, requester, VPC and

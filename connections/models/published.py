@@ -13,7 +13,6 @@ from connections import policies
 from connections.choices import (
     HEALTH_BADGES,
     SERVICE_BADGES,
-    SERVICE_TERMINAL,
     Health,
     ListenerProtocol,
     ServiceState,
@@ -22,6 +21,7 @@ from connections.json_lists import related_json_list
 from connections.models.network import CloudAccount, Instance, Vpc, VSwitch
 from connections.models.records import WorkflowRecord
 from connections.models.teams import Team
+from connections.states import SERVICE_TERMINAL
 
 
 class PublishedServiceQuerySet(models.QuerySet):

@@ -12,7 +12,7 @@ concern (platform admins for one no service accounts for):
   listener or endpoint service deleted, a listener stopped, a backend removed, the load
   balancer detached, auto-accept switched: connections/monitoring/provider_drift.py).
 
-An owner's "clean up" (services.clean_up_finding, then `clean_up` on a worker) removes a stale
+An owner's "clean up" (actions.clean_up_finding, then `clean_up` on a worker) removes a stale
 entry or an orphan only if the portal made it: an orphan's tags name this installation, and a
 whitelist entry is the portal's when one of its requests put the account there (the
 `whitelisted account` event). Both are checked again against the cloud and the database right
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 Kind = Finding.Kind
 # What clean_up answers while its work needs another round (a zone still being removed, a busy
-# or throttled call): the task runs it again a little later (tasks.probe_clean_up).
+# or throttled call): the task runs it again a little later (tasks.clean_up_finding).
 STILL_CLEANING = "in progress"
 
 

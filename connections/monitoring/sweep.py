@@ -1,6 +1,6 @@
 """The health sweep: after step 6 the portal keeps telling the truth about every connection.
 
-Beat runs it every PROBE_INTERVAL_SECONDS on the `probes` queue (connections.probe_sweep). One
+Beat runs it every PROBE_INTERVAL_SECONDS on the `probes` queue (connections.sweep_health). One
 sweep reads the cloud account by account and service by service, never request by request:
 
 - per account: who the credentials are (STS, so a mis-keyed account is reported, not taken for an
@@ -41,7 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections import services
+from connections import actions
 from connections.choices import (
     ListenerProtocol,
     RequestState,
@@ -484,14 +484,14 @@ def _follow_drift(drift, report: SweepReport) -> None:
         try:
             with transaction.atomic():
                 if what == "deleted":
-                    services.begin_revoke(
+                    actions.begin_revoke(
                         access_request,
                         verb="endpoint deleted outside the portal",
                         detail=f"{access_request.endpoint_id} is "
                         + (cloud_word if cloud_word else "gone from the cloud"),
                     )
                 else:
-                    services.fail_disconnected(access_request, cloud_word)
+                    actions.fail_disconnected(access_request, cloud_word)
         except InvalidTransition:
             continue  # someone revoked it at this very moment: their outcome stands
         report.drift.append(f"request {access_request.pk}: {what}")

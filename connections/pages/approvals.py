@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from connections import policies, services
+from connections import actions, policies
 from connections.choices import ServiceState
 from connections.models import AccessRequest, PublishedService, Team
 from connections.pages import live
@@ -119,9 +119,9 @@ def decide(request) -> HttpResponse:
     for access_request in chosen:
         try:
             if decision == "approve":
-                services.approve_request(request.user, access_request)
+                actions.approve_request(request.user, access_request)
             else:
-                services.reject_request(
+                actions.reject_request(
                     request.user, access_request, reason=form.cleaned_data["reason"]
                 )
         except REFUSALS as error:

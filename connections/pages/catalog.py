@@ -15,14 +15,15 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from connections import policies, services
-from connections.choices import REQUEST_LIVE, SERVICE_TERMINAL, ServiceState
+from connections import actions, policies
+from connections.choices import ServiceState
 from connections.filtersets import PublishedServiceFilterSet
 from connections.models import AccessRequest, Finding, PublishedService, Team
 from connections.pages import live
 from connections.pages.forms import ServiceSettingsForm
 from connections.pages.paging import paginate
 from connections.pages.refusals import attempt, back_to
+from connections.states import REQUEST_LIVE, SERVICE_TERMINAL
 from connections.workflows.service import PUBLISH
 
 CATALOG_ORDER = ("name", "id")
@@ -201,7 +202,7 @@ def service_settings(request, pk: int):
     if form.is_valid():
         attempt(
             request,
-            lambda: services.update_service_settings(
+            lambda: actions.update_service_settings(
                 request.user,
                 service,
                 auto_accept=form.cleaned_data["auto_accept"],
@@ -222,7 +223,7 @@ def service_retire(request, pk: int):
     force = request.POST.get("force") == "on"
     attempt(
         request,
-        lambda: services.retire_service(request.user, service, force=force),
+        lambda: actions.retire_service(request.user, service, force=force),
         _("Retiring %(service)s: its resources are torn down in order.") % {"service": service},
     )
     return back_to(request, reverse("connections:service_detail", args=[pk]))
@@ -234,7 +235,7 @@ def service_retry(request, pk: int):
     service = _service_for(request.user, pk)
     attempt(
         request,
-        lambda: services.retry_service(request.user, service),
+        lambda: actions.retry_service(request.user, service),
         _("Retrying: the work resumes at the step that failed."),
     )
     return back_to(request, reverse("connections:service_detail", args=[pk]))
@@ -254,7 +255,7 @@ def finding_clean_up(request, pk: int, finding_pk: int):
         raise Http404(_("There is no such finding (any more)."))
     attempt(
         request,
-        lambda: services.clean_up_finding(request.user, finding),
+        lambda: actions.clean_up_finding(request.user, finding),
         _("Cleaning up %(resource)s: a worker removes it, after checking again that the portal "
           "made it.") % {"resource": finding.resource_id},
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """The pages' forms: Django forms over the verbs' arguments, whose checks are the verbs' own
-(connections/checks.py), so a form refuses what the API refuses, with the same messages, beside
+(connections/preflight.py), so a form refuses what the API refuses, with the same messages, beside
 the field each is about."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from connections import checks, policies
-from connections.checks import BackendChoice, Problems, ZoneChoice, unsupported_zones
+from connections import policies, preflight
 from connections.choices import ListenerProtocol
 from connections.models import Instance, SecurityGroup, Team, Vpc, VSwitch
+from connections.preflight import BackendChoice, Problems, ZoneChoice, unsupported_zones
 
 # Where each check's field shows on a form ("service" problems are about the whole form).
 PROBLEM_FIELDS = {"service": None, "listener_port": "port", "listener_protocol": "protocol"}
@@ -170,7 +170,7 @@ class AccessRequestForm(ChecksForm):
         if data.get("team") is None or data.get("vpc") is None:
             return data  # the field's own error says which
         # Every check at once, beside the fields that are fine so far and those that are not.
-        problems = checks.request_problems(
+        problems = preflight.request_problems(
             self.user,
             service=self.service,
             team=data["team"],
@@ -259,8 +259,8 @@ class PublishBasicsForm(ChecksForm):
         if self.errors:
             return data
         problems = Problems()
-        checks.service_name(problems, data["name"], taken=checks.name_taken(data["name"]))
-        checks.vpc_of_team(problems, self.user, data["team"], data["vpc"])
+        preflight.service_name(problems, data["name"], taken=preflight.name_taken(data["name"]))
+        preflight.vpc_of_team(problems, self.user, data["team"], data["vpc"])
         if problems.errors:
             self.show_problems(ValidationError(problems.errors))
         return data
@@ -292,9 +292,9 @@ class PublishZonesForm(ChecksForm):
             if name.startswith(self.zone_field_prefix) and vswitch
         ]
         problems = Problems()
-        checks.enough_zones(problems, zones)
-        checks.zones_supported(problems, self.vpc, zones, nlb=True)
-        checks.vswitches_match(problems, self.vpc, zones)
+        preflight.enough_zones(problems, zones)
+        preflight.zones_supported(problems, self.vpc, zones, nlb=True)
+        preflight.vswitches_match(problems, self.vpc, zones)
         if problems.errors:
             self.show_problems(ValidationError(problems.errors))
             raise ValidationError(self.zone_errors)  # a wizard step must not pass
@@ -346,7 +346,7 @@ class PublishBackendsForm(ChecksForm):
             if port is not None and weight is not None:
                 backends.append(BackendChoice(instance, port, weight))
         problems = Problems()
-        checks.backends_in_vpc(problems, self.vpc, backends)
+        preflight.backends_in_vpc(problems, self.vpc, backends)
         if problems.errors:
             for error in problems.errors["backends"]:
                 self.add_error(None, error)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from formtools.wizard.views import SessionWizardView
 
-from connections import checks, policies, services
+from connections import actions, policies, preflight
 from connections.pages import forms, live
 from connections.pages.refusals import REFUSALS, refusal_message
 
@@ -89,7 +89,7 @@ class PublishWizard(SessionWizardView):
         if arguments["team"] is None or arguments["vpc"] is None:
             # The first step's answers are gone or no longer hold (say, the name was taken).
             return [_("The first step's answers no longer hold: go back to step 1.")]
-        found = checks.publish_problems(
+        found = preflight.publish_problems(
             self.request.user,
             **{
                 key: arguments[key]
@@ -111,7 +111,7 @@ class PublishWizard(SessionWizardView):
 
     def done(self, form_list, **kwargs):
         try:
-            service = services.publish_service(self.request.user, **self.arguments())
+            service = actions.publish_service(self.request.user, **self.arguments())
         except REFUSALS as error:
             messages.error(self.request, refusal_message(error))
             return redirect("connections:service_publish")

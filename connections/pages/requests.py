@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from connections import policies, services
-from connections.choices import REQUEST_TERMINAL, REQUEST_WORKFLOWS, RequestState
+from connections import actions, policies, states
+from connections.choices import RequestState
 from connections.filtersets import AccessRequestFilterSet
 from connections.models import AccessRequest, ConnectionTest, PublishedService
 from connections.monitoring.rules import last_day_by_hour
@@ -22,6 +22,7 @@ from connections.pages import live
 from connections.pages.forms import AccessRequestForm, RejectForm
 from connections.pages.paging import paginate
 from connections.pages.refusals import REFUSALS, attempt, back_to, refusal_message
+from connections.states import REQUEST_TERMINAL, REQUEST_WORKFLOWS
 from connections.workflows.access import AUTO_ACCEPTED, AUTO_APPROVED
 
 # The steps a request goes through, as its page shows them (docs/design.md's state diagram).
@@ -53,7 +54,7 @@ def request_form(request, pk: int):
     if not policies.permitted(request.user, "request_access", service):
         reason = _("Only members of a team may request access: ask a platform admin to add you.")
         return render(request, "connections/forbidden.html", {"reason": reason}, status=403)
-    if not policies.state_allows("request_access", service):
+    if not states.state_allows("request_access", service):
         messages.error(
             request,
             _("%(service)s is %(state)s: access can be requested once it is available.")
@@ -64,7 +65,7 @@ def request_form(request, pk: int):
         form = AccessRequestForm(request.POST, user=request.user, service=service)
         if request.POST.get("action") != "check" and form.is_valid() and not form.has_problems:
             try:
-                access_request = services.request_access(request.user, **form.verb_arguments())
+                access_request = actions.request_access(request.user, **form.verb_arguments())
             except REFUSALS as error:
                 form.add_error(None, refusal_message(error))
             else:
@@ -208,19 +209,19 @@ def request_detail(request, pk: int):
 # action → (the verb, what to say when it went through).
 ACTIONS = {
     "approve": (
-        lambda user, r, form: services.approve_request(user, r),
+        lambda user, r, form: actions.approve_request(user, r),
         gettext_lazy("Approved: a worker accepts the connection."),
     ),
     "revoke": (
-        lambda user, r, form: services.revoke_request(user, r),
+        lambda user, r, form: actions.revoke_request(user, r),
         gettext_lazy("Revoking: the endpoint is being deleted."),
     ),
     "retry": (
-        lambda user, r, form: services.retry_request(user, r),
+        lambda user, r, form: actions.retry_request(user, r),
         gettext_lazy("Retrying: the work resumes at the step that failed."),
     ),
     "reject": (
-        lambda user, r, form: services.reject_request(user, r, reason=form["reason"]),
+        lambda user, r, form: actions.reject_request(user, r, reason=form["reason"]),
         gettext_lazy("Rejected: the endpoint is being removed."),
     ),
 }
@@ -263,7 +264,7 @@ def connection_test(request, pk: int):
         raise Http404(_("This request does not exist, or you may no longer see it."))
     if request.method == "POST":
         try:
-            services.test_connection(request.user, access_request)
+            actions.test_connection(request.user, access_request)
         except REFUSALS as error:
             messages.error(request, refusal_message(error))
             return back_to(request, reverse("connections:request_detail", args=[pk]))

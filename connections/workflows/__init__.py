@@ -2,6 +2,7 @@
 
 import uuid
 
+from celery import current_app  # the portal's app (portal/celery.py), not imported from the domain
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,10 +41,8 @@ def start_workflow(
     task_name, record_id = workflow.task_name, record.pk
 
     def enqueue() -> None:
-        from portal.celery import app
-
         try:
-            app.send_task(task_name, args=(record_id, token), kwargs={"hop": 0})
+            current_app.send_task(task_name, args=(record_id, token), kwargs={"hop": 0})
         except outages.OUTAGE_ERRORS as exc:
             # Expected while the broker restarts: the reconciler starts the chain once it is back.
             outages.proceed_without(f"Sending {task_name} for record {record_id}", exc)

@@ -8,18 +8,18 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from connections.choices import (
-    CLEANUP_WORKFLOW,
-    REQUEST_LIVE,
-    REQUEST_TAG_KEY,
-    REQUEST_TERMINAL,
-    REQUEST_WORKFLOWS,
-    RequestState,
-)
+from connections.choices import REQUEST_TAG_KEY, RequestState
 from connections.cloud import CloudNotFound
 from connections.models import AccessRequest, PublishedService
-from connections.states import record_event, transition
-from connections.workflows import board, start_workflow
+from connections.states import (
+    CLEANUP_WORKFLOW,
+    REQUEST_LIVE,
+    REQUEST_TERMINAL,
+    REQUEST_WORKFLOWS,
+    record_event,
+    transition,
+)
+from connections.workflows import listings, start_workflow
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import (
     adopt_tagged,
@@ -29,7 +29,7 @@ from connections.workflows.steps import (
 )
 
 REVOKE_PHASE = REQUEST_WORKFLOWS[RequestState.REVOKING]
-# What waiting steps wait to see an endpoint leave (workflows/board.py reads only those).
+# What waiting steps wait to see an endpoint leave (workflows/listings.py reads only those).
 CREATING, DELETING = ("EndpointStatus", "Creating"), ("EndpointStatus", "Deleting")
 
 
@@ -95,7 +95,9 @@ def endpoint_gone(ctx: Context) -> Wait | None:
     if not endpoint_id or record.endpoint_deleted_at:
         return None
     try:
-        status = board.read(ctx, board.ENDPOINTS, endpoint_id, still=DELETING).get("EndpointStatus")
+        status = listings.read(ctx, listings.ENDPOINTS, endpoint_id, still=DELETING).get(
+            "EndpointStatus"
+        )
         if status == "Creating":
             return Wait(f"endpoint {endpoint_id} is Creating; deleting it after")
         if status != "Deleting":
@@ -250,7 +252,7 @@ def create_endpoint(ctx: Context) -> Wait | None:
 def endpoint_active(ctx: Context) -> Wait | None:
     record = ctx.record
     try:
-        attributes = board.read(ctx, board.ENDPOINTS, record.endpoint_id, still=CREATING)
+        attributes = listings.read(ctx, listings.ENDPOINTS, record.endpoint_id, still=CREATING)
     except CloudNotFound:
         waiting = not_visible_yet(ctx, "endpoint", record.endpoint_id, "CreateVpcEndpoint")
         if waiting is not None:
@@ -320,7 +322,7 @@ def accept_or_await_approval(ctx: Context) -> Wait | None:
 
 class ProvisionWorkflow(AccessWorkflow):
     name = REQUEST_WORKFLOWS[RequestState.PROVISIONING]
-    task_name = "connections.provision_request"
+    former_task_name = "connections.provision_request"
     running_states = frozenset({RequestState.PROVISIONING})
     steps = [
         Step("whitelist_consumer_account", whitelist_consumer_account, provider_side=True),
@@ -368,8 +370,8 @@ def accept_connection(ctx: Context) -> Wait | None:
 
 
 def connection_connected(ctx: Context) -> Wait | None:
-    status = board.read(
-        ctx, board.ENDPOINTS, ctx.record.endpoint_id, still=("ConnectionStatus", "Connecting")
+    status = listings.read(
+        ctx, listings.ENDPOINTS, ctx.record.endpoint_id, still=("ConnectionStatus", "Connecting")
     ).get("ConnectionStatus")
     if status == "Connected":
         return None
@@ -388,7 +390,7 @@ def mark_connected(ctx: Context) -> Wait | None:
 
 class ConnectWorkflow(AccessWorkflow):
     name = REQUEST_WORKFLOWS[RequestState.CONNECTING]
-    task_name = "connections.connect_request"
+    former_task_name = "connections.connect_request"
     running_states = frozenset({RequestState.CONNECTING})
     steps = [
         Step("accept_connection", accept_connection, provider_side=True),
@@ -425,7 +427,7 @@ def mark_revoked(ctx: Context) -> Wait | None:
 
 class RevokeWorkflow(AccessWorkflow):
     name = REVOKE_PHASE
-    task_name = "connections.revoke_request"
+    former_task_name = "connections.revoke_request"
     running_states = frozenset({RequestState.REVOKING})
     steps = [
         *ACCOUNTS_VERIFIED,
@@ -450,7 +452,7 @@ class CleanupWorkflow(AccessWorkflow):
     """Runs on a request that is already over (rejected, revoked): its state no longer changes."""
 
     name = CLEANUP_WORKFLOW
-    task_name = "connections.clean_up_request"
+    former_task_name = "connections.clean_up_request"
     running_states = REQUEST_TERMINAL
     failed_state = None
     steps = [

@@ -5,7 +5,7 @@ re-scheduled, a worker was killed holding a message it had not run (a countdown 
 hop it was running), or the broker itself lost it. Each chain keeps on its record when its
 next message is due (`task_due_at`: the countdown's end, or while a hop runs, by when it will
 have finished: runner.HOP_RUNNING_SECONDS). A chain GRACE past it that no live worker holds
-(workflows/holders.py) has lost its message; one held by a busy worker is only late. Beat runs
+(workflows/liveness.py) has lost its message; one held by a busy worker is only late. Beat runs
 this every 10 s (settings.CELERY_BEAT_SCHEDULE) on the provisioning queue, and judges as of
 when beat sent it: the messages queued ahead of it have been received (and noted as held) by
 the time it runs, and those sent after it are not yet due by that measure, however long a
@@ -22,10 +22,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from connections.choices import REQUEST_TERMINAL, ServiceState
+from connections.choices import ServiceState
 from connections.models import AccessRequest, PublishedService
-from connections.states import record_event
-from connections.workflows import holders, start_workflow
+from connections.states import REQUEST_TERMINAL, record_event
+from connections.workflows import liveness, start_workflow
 from connections.workflows.access import CLEANUP
 from connections.workflows.registry import IN_FLIGHT
 from connections.workflows.service import CONFIGURE
@@ -63,18 +63,18 @@ def restart_stalled_chains(now=None) -> int:
 
 
 def _lost(stalled: QuerySet, workflow, now) -> set[tuple[int, str, int]]:
-    """Of the chains past due, those no live worker holds (workflows/holders.py), and those
+    """Of the chains past due, those no live worker holds (workflows/liveness.py), and those
     past due for so long that even a live holder has dropped them."""
     rows = list(stalled.values_list("pk", "task_token", "task_hop", "task_due_at"))
     if not rows:  # the usual case: no question for the cache, no warning while it is away
         return set()
     holds = {
-        holders.hold_key(workflow.task_name, pk, token, hop): (pk, token, hop)
+        liveness.hold_key(workflow.task_name, pk, token, hop): (pk, token, hop)
         for pk, token, hop, _ in rows
     }
     abandoned = {(pk, token, hop) for pk, token, hop, due in rows if due < now - ABANDONED_AFTER}
     try:
-        return holders.unattended(holds) | abandoned
+        return liveness.unattended(holds) | abandoned
     except outages.OUTAGE_ERRORS as exc:
         # Who holds what is unknown: only the abandoned are surely lost.
         outages.proceed_without("Telling lost chains from late ones", exc)

@@ -1,11 +1,11 @@
 """Every workflow by its name, and the one that carries each in-flight state on.
 
-Which workflow that is for each state is written once, in `connections.choices`
+Which workflow that is for each state is written once, in `connections.states`
 (SERVICE_WORKFLOWS, REQUEST_WORKFLOWS); this module only puts the workflow objects to the names.
 """
 
-from connections.choices import REQUEST_WORKFLOWS, SERVICE_WORKFLOWS
 from connections.models import AccessRequest, PublishedService
+from connections.states import REQUEST_WORKFLOWS, SERVICE_WORKFLOWS
 from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
 from connections.workflows.runner import Workflow
 from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
@@ -15,8 +15,13 @@ WORKFLOWS: dict[str, Workflow] = {
     for workflow in (PUBLISH, CONFIGURE, RETIRE, PROVISION, CONNECT, REVOKE, CLEANUP)
 }
 
-# The tasks that run workflows' hops: how workflows/holders.py tells a chain's message.
-TASK_NAMES = frozenset(workflow.task_name for workflow in WORKFLOWS.values())
+# The tasks that run workflows' hops, by either name, to the name of today (workflows/liveness.py
+# tells a chain's message by it, and notes it held under today's name).
+TASK_NAMES: dict[str, str] = {
+    name: workflow.task_name
+    for workflow in WORKFLOWS.values()
+    for name in (workflow.task_name, workflow.former_task_name)
+}
 
 # (model, state) → the workflow a record in that state is carried on by.
 IN_FLIGHT: dict[tuple[type, str], Workflow] = {

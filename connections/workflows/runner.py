@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
+from celery import current_app
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -121,10 +122,10 @@ class Context:
         self.workflow, self.record, self.token = workflow, record, token
         self.step: Step | None = None  # the step running now
         # When the running step last read the cloud (it has waited before), else None: what it
-        # reads now must be newer than that, and may be shared with others (workflows/board.py).
+        # reads now must be newer than that, and may be shared with others (workflows/listings.py).
         self.read_since: float | None = None
         # When what the step last read was true, if not when it read: the time of the shared
-        # listing it was answered from (workflows/board.py). A wait is timed by it.
+        # listing it was answered from (workflows/listings.py). A wait is timed by it.
         self.seen_at: float | None = None
         # When the running step first waited (None: it has not waited yet).
         self.step_started: float | None = None
@@ -186,11 +187,12 @@ class Context:
 
 
 class Workflow:
-    """Steps for one kind of record; subclasses set the names, states, steps and task."""
+    """Steps for one kind of record; subclasses set the name, states and steps."""
 
     name: str
+    # The task's name until 2026-12, still accepted for one release (connections/tasks.py).
+    former_task_name: str
     model: type
-    task_name: str
     running_states: frozenset[str]
     # The state a failure moves the record to; None for work on a record whose life is over.
     failed_state: str | None
@@ -200,6 +202,11 @@ class Workflow:
     # The steps as people see them on the record's page: (label, the name of the stage's last
     # step), each stage done once that step is. Here, so that renaming a step is one edit.
     stages: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def task_name(self) -> str:
+        """The Celery task that runs this workflow's hops (connections/tasks.py)."""
+        return f"connections.workflow.{self.name}"
 
     def account_of(self, record):
         raise NotImplementedError
@@ -423,9 +430,7 @@ def _reschedule(
     )
     if advanced != 1:
         return
-    from portal.celery import app
-
-    app.send_task(
+    current_app.send_task(
         ctx.workflow.task_name,
         args=(record.pk, ctx.token),
         kwargs={

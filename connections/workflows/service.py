@@ -10,16 +10,11 @@ import hashlib
 from django.db.models import Q
 from django.utils.translation import gettext_lazy
 
-from connections.choices import (
-    CONFIGURE_WORKFLOW,
-    REQUEST_LIVE,
-    SERVICE_TAG_KEY,
-    SERVICE_WORKFLOWS,
-    ServiceState,
-)
+from connections.choices import SERVICE_TAG_KEY, ServiceState
 from connections.cloud import CloudNotFound
 from connections.models import PublishedService
-from connections.workflows import board
+from connections.states import CONFIGURE_WORKFLOW, REQUEST_LIVE, SERVICE_WORKFLOWS
+from connections.workflows import listings
 from connections.workflows.runner import NO_ERROR, Context, Step, StepFailed, Wait, Workflow
 from connections.workflows.steps import (
     adopt_tagged,
@@ -90,7 +85,7 @@ def create_load_balancer(ctx: Context) -> Wait | None:
 def load_balancer_active(ctx: Context) -> Wait | None:
     nlb_id = ctx.record.nlb_id
     try:
-        status = board.read(ctx, board.LOAD_BALANCERS, nlb_id).get("LoadBalancerStatus")
+        status = listings.read(ctx, listings.LOAD_BALANCERS, nlb_id).get("LoadBalancerStatus")
     except CloudNotFound:
         status = "Deleted"
         waiting = not_visible_yet(ctx, "load balancer", nlb_id, "CreateLoadBalancer")
@@ -196,7 +191,7 @@ def create_listener(ctx: Context) -> Wait | None:
 def listener_running(ctx: Context) -> Wait | None:
     listener_id = ctx.record.listener_id
     try:
-        status = board.read(ctx, board.LISTENERS, listener_id).get("ListenerStatus")
+        status = listings.read(ctx, listings.LISTENERS, listener_id).get("ListenerStatus")
     except CloudNotFound:
         status = "Deleted"
         waiting = not_visible_yet(ctx, "listener", listener_id, "CreateListener")
@@ -233,7 +228,7 @@ def create_endpoint_service(ctx: Context) -> Wait | None:
 def endpoint_service_active(ctx: Context) -> Wait | None:
     service_id = ctx.record.endpoint_service_id
     try:
-        status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
+        status = listings.read(ctx, listings.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
     except CloudNotFound:
         status = "Deleting"
         waiting = not_visible_yet(ctx, "endpoint service", service_id, "CreateVpcEndpointService")
@@ -253,7 +248,7 @@ def mark_available(ctx: Context) -> Wait | None:
 
 class PublishWorkflow(ServiceWorkflow):
     name = SERVICE_WORKFLOWS[ServiceState.PROVISIONING]
-    task_name = "connections.publish_service"
+    former_task_name = "connections.publish_service"
     running_states = frozenset({ServiceState.PROVISIONING})
     steps = [
         Step("create_load_balancer", create_load_balancer),
@@ -313,7 +308,7 @@ class ConfigureWorkflow(ServiceWorkflow):
     failure is recorded on it (with Retry) without taking it down."""
 
     name = CONFIGURE_WORKFLOW
-    task_name = "connections.configure_service"
+    former_task_name = "connections.configure_service"
 
     def applying(self, service) -> bool:
         """An owner's change of settings not yet applied to the cloud, or whose application
@@ -416,7 +411,7 @@ def resources_detached(ctx: Context) -> Wait | None:
         resources = api.service_resources(service_id)
         if not resources:
             return None
-        status = board.read(ctx, board.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
+        status = listings.read(ctx, listings.ENDPOINT_SERVICES, service_id).get("ServiceStatus")
         if status != "Active":
             return Wait(
                 f"endpoint service {service_id} is {status}",
@@ -441,7 +436,7 @@ def endpoint_service_gone(ctx: Context) -> Wait | None:
         ctx,
         "endpoint service",
         service_id,
-        read_status=lambda: board.read(ctx, board.ENDPOINT_SERVICES, service_id).get(
+        read_status=lambda: listings.read(ctx, listings.ENDPOINT_SERVICES, service_id).get(
             "ServiceStatus"
         ),
         delete=lambda: api.delete_endpoint_service(service_id),
@@ -458,7 +453,9 @@ def listener_gone(ctx: Context) -> Wait | None:
         ctx,
         "listener",
         listener_id,
-        read_status=lambda: board.read(ctx, board.LISTENERS, listener_id).get("ListenerStatus"),
+        read_status=lambda: listings.read(ctx, listings.LISTENERS, listener_id).get(
+            "ListenerStatus"
+        ),
         delete=lambda: api.delete_listener(
             listener_id, client_token=ctx.record.client_token("delete-listener")
         ),
@@ -492,7 +489,9 @@ def load_balancer_gone(ctx: Context) -> Wait | None:
         ctx,
         "load balancer",
         nlb_id,
-        read_status=lambda: board.read(ctx, board.LOAD_BALANCERS, nlb_id).get("LoadBalancerStatus"),
+        read_status=lambda: listings.read(ctx, listings.LOAD_BALANCERS, nlb_id).get(
+            "LoadBalancerStatus"
+        ),
         delete=lambda: api.delete_load_balancer(
             nlb_id, client_token=ctx.record.client_token("delete-nlb")
         ),
@@ -508,7 +507,7 @@ def mark_retired(ctx: Context) -> Wait | None:
 
 class RetireWorkflow(ServiceWorkflow):
     name = SERVICE_WORKFLOWS[ServiceState.RETIRING]
-    task_name = "connections.retire_service"
+    former_task_name = "connections.retire_service"
     running_states = frozenset({ServiceState.RETIRING})
     steps = [
         Step("account_verified", account_verified, always=True),

@@ -57,7 +57,7 @@ def test_the_short_end_to_end_benchmark_reaches_every_state_and_prints_each_rati
 
 def test_fifty_requests_waiting_in_one_account_are_read_with_shared_list_calls(end_to_end):
     """While they wait, the requests' reads are answered by shared listings of the endpoints
-    still being made (workflows/board.py): fewer list calls than reads; each endpoint is read on
+    still being made (workflows/listings.py): fewer list calls than reads; each endpoint is read on
     its own once, when it is no longer among them."""
     out = end_to_end
     found = re.search(

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import pytest
 
 from connections import demo
-from connections.checks import ZoneChoice
 from connections.cloud import forget_sessions
 from connections.models import CloudAccount, PublishedService, SecurityGroup, Team, Vpc, VSwitch
+from connections.preflight import ZoneChoice
 from tests.conftest import LOCKED_CALLS_LOG, purge_queues
+from tests.connections import verbs
+from tests.factories import VpcFactory
 
 WORKFLOW_TIMEOUT = 60
 
@@ -105,3 +107,18 @@ def http_get_through(cloudsim, host: str, port: int = 80) -> str:
     assert address.startswith("127."), address
     with urllib.request.urlopen(f"http://{address}:{loopback_port}/", timeout=5) as response:
         return response.read().decode().strip()
+
+
+# --- the verbs' small world, without the cloud (test_actions.py, test_preflight.py) -------------
+
+
+@pytest.fixture
+def setup(monkeypatch) -> verbs.Setup:
+    """A consumer team with its VPC and a service's owners; any cloud call fails the test."""
+    verbs.forbid_cloud_calls(monkeypatch)
+    return verbs.Setup()
+
+
+@pytest.fixture
+def provider_vpc(setup):
+    return VpcFactory(account=setup.account, team=setup.owner_team, vpc_id="vpc-provider")

@@ -2,16 +2,16 @@
 
 import pytest
 
-from connections import policies, services
-from connections.choices import (
+from connections import actions, states
+from connections.choices import RequestState, Role, ServiceState
+from connections.models import AccessRequest, Event
+from connections.states import (
     REQUEST_WORKFLOWS,
     SERVICE_WORKFLOWS,
-    RequestState,
-    Role,
-    ServiceState,
+    InvalidTransition,
+    LostRace,
+    transition,
 )
-from connections.models import AccessRequest, Event
-from connections.states import InvalidTransition, LostRace, transition
 from connections.workflows.registry import IN_FLIGHT, WORKFLOWS
 from tests.factories import AccessRequestFactory, MembershipFactory, UserFactory
 
@@ -68,9 +68,9 @@ def test_a_decision_is_refused_unless_the_request_awaits_one(state, verb):
 
     with pytest.raises(InvalidTransition):
         if verb == "approve":
-            services.approve_request(owner, access_request)
+            actions.approve_request(owner, access_request)
         else:
-            services.reject_request(owner, access_request, reason="no")
+            actions.reject_request(owner, access_request, reason="no")
 
     assert AccessRequest.objects.get(pk=access_request.pk).state == state
     assert not Event.objects.exists()
@@ -82,7 +82,7 @@ def test_retry_is_refused_unless_something_failed(state):
     access_request = AccessRequestFactory(state=state, consumer_team=member.memberships.get().team)
 
     with pytest.raises(InvalidTransition):
-        services.retry_request(member, access_request)
+        actions.retry_request(member, access_request)
 
     assert AccessRequest.objects.get(pk=access_request.pk).state == state
 
@@ -131,4 +131,4 @@ def test_every_state_a_worker_moves_on_has_the_one_workflow_that_runs_in_it():
 def test_a_retry_resumes_the_failed_workflow_in_its_state(state, failed_phase, plan):
     access_request = AccessRequestFactory(state=state, failed_phase=failed_phase)
 
-    assert policies.retry_plan(access_request) == plan
+    assert states.retry_plan(access_request) == plan

@@ -170,7 +170,8 @@ def test_markup_typed_into_free_text_fields_shows_as_text_and_never_runs(people,
 def test_a_backend_going_down_shows_on_the_open_request_page_and_an_orphan_is_cleaned_up(
     people, seed_service, world
 ):
-    from tests.connections.test_health import endpoint_to, health_after_sweep, orphan_tags
+    from tests.connections.monitoring.test_findings import endpoint_to, orphan_tags
+    from tests.connections.monitoring.test_sweep import health_after_sweep
 
     seed_service.trusted_teams.add(world.team("apps"))
     consumer, provider = people("consumer"), people("provider")

@@ -2,7 +2,7 @@
 
 Unfixed kombu makes such a worker exit ("Unrecoverable error: AttributeError('NoneType' object
 has no attribute 'hostname')", portal/broker.py); the messages it held are not lost work: their
-chains are resumed by the reconciler (tests/connections/test_workflow_recovery.py).
+chains are resumed by the reconciler (tests/connections/workflows/test_recovery.py).
 """
 
 import time

@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from portal import signin
-from tests.api.support import GENEROUS_RATES, api_test_settings
+from tests.connections.api.support import GENEROUS_RATES, api_test_settings
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

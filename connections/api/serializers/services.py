@@ -19,12 +19,11 @@ from connections.api.serializers.common import (
     Shape,
     TeamSerializer,
     absolute_url,
-    iso_datetime,
-    label_of,
     last_error_of,
     link_field,
     team_dict,
 )
+from connections.api.serializers.rows import Field, Fields, column, label, moment
 from connections.choices import ListenerProtocol
 from connections.models import PublishedService, ServiceBackend
 
@@ -180,8 +179,67 @@ class ServiceListSerializer(serializers.ListSerializer):
         return [self.child.represent(service, related) for service in services]
 
 
+def _owners_only(read):
+    """A value for the service's owners (policies.sees_owner_fields); null for anyone else."""
+    return lambda service, page: read(service, page) if page.sees_owner_fields(service) else None
+
+
+# A catalog row, field by field (rows.py): the serializer's fields, the list's columns and the
+# hand-built row all come from here. Links read the state, the failed phase and the owning team
+# (policies.allowed_actions).
+SERVICE_FIELDS = Fields(
+    Field("id", lambda service, _: service.pk, ("id",)),
+    column("name"),
+    column("description"),
+    column("state"),
+    label("state_label", "state", SERVICE_STATE_LABELS),
+    column("health"),
+    label("health_label", "health", HEALTH_LABELS),
+    column("health_reason"),
+    moment("health_checked_at"),
+    Field("owner_team", lambda service, page: page.related.owner_teams[service.pk]),
+    Field("vpc_id", _owners_only(lambda service, page: page.related.vpc_ids[service.pk])),
+    Field(
+        "zones",
+        lambda service, page: [
+            {"zone_id": zone_id, "vswitch_id": vswitch_id if owner else None}
+            for owner in (page.sees_owner_fields(service),)
+            for zone_id, vswitch_id in page.related.zones.get(service.pk, ())
+        ],
+    ),
+    Field(
+        "listener",
+        lambda service, _: {"protocol": service.listener_protocol, "port": service.listener_port},
+        ("listener_protocol", "listener_port"),
+    ),
+    column("auto_accept"),
+    column("connection_limit"),
+    Field("trusted_teams", lambda service, page: page.related.trusted_teams.get(service.pk, [])),
+    column("endpoint_service_id"),
+    column("endpoint_service_name"),
+    Field(
+        "backends", _owners_only(lambda service, page: page.related.backends.get(service.pk, []))
+    ),
+    Field(
+        "last_error",
+        _owners_only(lambda service, _: last_error_of(service)),
+        ("last_error_code", "last_error_message"),
+    ),
+    moment("created_at"),
+    moment("updated_at"),
+    Field(
+        "links",
+        lambda service, page: page.get_links(service),
+        ("state", "failed_phase", "owner_team_id"),
+    ),
+)
+
+
 class ServiceSerializer(HandBuilt, Representation):
-    """A published service of the catalog. Backends and events are for its owners only."""
+    """A published service of the catalog. Backends and events are for its owners only.
+
+    Its fields are SERVICE_FIELDS; those declared here are the ones that are not plain model
+    fields, typed for the schema."""
 
     state_label = serializers.CharField(source="get_state_display")
     health_label = serializers.CharField(source="get_health_display")
@@ -200,84 +258,31 @@ class ServiceSerializer(HandBuilt, Representation):
 
     class Meta:
         model = PublishedService
-        fields = [
-            "id",
-            "name",
-            "description",
-            "state",
-            "state_label",
-            "health",
-            "health_label",
-            "health_reason",
-            "health_checked_at",
-            "owner_team",
-            "vpc_id",
-            "zones",
-            "listener",
-            "auto_accept",
-            "connection_limit",
-            "trusted_teams",
-            "endpoint_service_id",
-            "endpoint_service_name",
-            "backends",
-            "last_error",
-            "created_at",
-            "updated_at",
-            "links",
-        ]
+        fields = SERVICE_FIELDS.names
         list_serializer_class = ServiceListSerializer
 
-    def _sees_owner_fields(self, service: PublishedService) -> bool:
+    def sees_owner_fields(self, service: PublishedService) -> bool:
         return policies.sees_owner_fields(self.viewer, service)
 
     def to_representation(self, service: PublishedService) -> dict:
         return self.represent(service, ServiceRelations.prefetched(service))
 
     def represent(self, service: PublishedService, related: ServiceRelations) -> dict:
-        """The fields declared above (the schema), built straight from the rows: a catalog page
-        is the API's most asked-for answer, and DRF's generic path costs about a dozen objects
-        and a signature inspection per field per row. Equal to the generic output
-        (tests/connections/test_api_services.py checks it, for every role)."""
-        owner = self._sees_owner_fields(service)
-        time_zone = self.time_zone
-        row = {
-            "id": service.pk,
-            "name": service.name,
-            "description": service.description,
-            "state": service.state,
-            "state_label": label_of(SERVICE_STATE_LABELS, service.state),
-            "health": service.health,
-            "health_label": label_of(HEALTH_LABELS, service.health),
-            "health_reason": service.health_reason,
-            "health_checked_at": iso_datetime(service.health_checked_at, time_zone),
-            "owner_team": related.owner_teams[service.pk],
-            "vpc_id": related.vpc_ids[service.pk] if owner else None,
-            "zones": [
-                {"zone_id": zone_id, "vswitch_id": vswitch_id if owner else None}
-                for zone_id, vswitch_id in related.zones.get(service.pk, ())
-            ],
-            "listener": {"protocol": service.listener_protocol, "port": service.listener_port},
-            "auto_accept": service.auto_accept,
-            "connection_limit": service.connection_limit,
-            "trusted_teams": related.trusted_teams.get(service.pk, []),
-            "endpoint_service_id": service.endpoint_service_id,
-            "endpoint_service_name": service.endpoint_service_name,
-            "backends": related.backends.get(service.pk, []) if owner else None,
-            "last_error": last_error_of(service) if owner else None,
-            "created_at": iso_datetime(service.created_at, time_zone),
-            "updated_at": iso_datetime(service.updated_at, time_zone),
-            "links": self.get_links(service),
-        }
-        return self.with_declared_rest(service, row)
+        """SERVICE_FIELDS built straight from the rows: a catalog page is the API's most
+        asked-for answer, and DRF's generic path costs about a dozen objects and a signature
+        inspection per field per row. Equal to the generic output
+        (tests/connections/api/test_services.py checks it, for every role)."""
+        self.related = related
+        return self.with_declared_rest(service, SERVICE_FIELDS.row(service, self))
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_vpc_id(self, service: PublishedService) -> str | None:
-        return service.vpc.vpc_id if self._sees_owner_fields(service) else None
+        return service.vpc.vpc_id if self.sees_owner_fields(service) else None
 
     @extend_schema_field(ServiceZoneSerializer(many=True))
     def get_zones(self, service: PublishedService) -> list[dict]:
         """The zones it is offered in; which vSwitch the NLB uses there is its owners' business."""
-        owner = self._sees_owner_fields(service)
+        owner = self.sees_owner_fields(service)
         return [
             {"zone_id": zone.zone_id, "vswitch_id": zone.vswitch.vswitch_id if owner else None}
             for zone in service.zones.all()
@@ -289,7 +294,7 @@ class ServiceSerializer(HandBuilt, Representation):
 
     @extend_schema_field(BackendSerializer(many=True, allow_null=True))
     def get_backends(self, service: PublishedService) -> list | None:
-        if not self._sees_owner_fields(service):
+        if not self.sees_owner_fields(service):
             return None
         return BackendSerializer(service.backends.all(), many=True).data
 
@@ -300,7 +305,7 @@ class ServiceSerializer(HandBuilt, Representation):
         links = {"self": absolute_url(request, "service-detail", pk=service.pk)}
         if "request_access" in actions:
             links["request_access"] = absolute_url(request, "accessrequest-list")
-        if self._sees_owner_fields(service):
+        if self.sees_owner_fields(service):
             links["events"] = f"{absolute_url(request, 'event-list')}?service={service.pk}"
             links["findings"] = f"{absolute_url(request, 'finding-list')}?service={service.pk}"
         if "retire" in actions:
@@ -320,6 +325,6 @@ class ServiceDetailSerializer(ServiceSerializer):
 
     @extend_schema_field(EventSerializer(many=True, allow_null=True))
     def get_events(self, service: PublishedService) -> list | None:
-        if not self._sees_owner_fields(service):
+        if not self.sees_owner_fields(service):
             return None
         return EventSerializer(service.events.all(), many=True).data

@@ -1,0 +1,67 @@
+"""The catalog and a service's page (pages/catalog.py): what owners see and change, retiring with
+live requests, a page that reloads when its service changes state."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections.choices import ServiceState
+from connections.models import Event
+from tests.connections.pages.support import pending, poll, signed_in_as
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owners_see_backends_connections_settings_and_timeline_others_do_not(world):
+    world.service.backends.create(instance=world.vpcs["VPC2"].instances.get(name="ECS03"), port=80)
+    Event.objects.create(service=world.service, verb="created load balancer", detail="nlb-secret")
+
+    owner = signed_in_as(world, "provider").get(f"/services/{world.service.pk}/").content.decode()
+    member = signed_in_as(world, "platform_member").get(f"/services/{world.service.pk}/").content
+    member = member.decode()
+
+    for text in ("Backends", "ECS03", "Connections", "Settings", "nlb-secret", "Retire"):
+        assert text in owner
+        assert text not in member
+    assert "Request access" in member
+
+
+def test_the_owner_changes_settings_and_a_member_may_not(world):
+    url = f"/services/{world.service.pk}/settings/"
+    data = {"auto_accept": "", "trusted_teams": [world.teams["apps"].pk], "connection_limit": "5"}
+
+    refused = signed_in_as(world, "platform_member").post(url, data, follow=True).content.decode()
+    saved = signed_in_as(world, "provider").post(url, data, follow=True).content.decode()
+
+    world.service.refresh_from_db()
+    assert "Only owners of Platform may change its settings." in refused
+    assert "Settings saved." in saved
+    assert world.service.connection_limit == 5
+    assert list(world.service.trusted_teams.values_list("slug", flat=True)) == ["apps"]
+    assert world.service.events.get(verb="settings changed").detail == (
+        "connection limit 5; trusted teams: Apps"
+    )
+
+
+def test_retiring_with_live_requests_says_what_to_do(world):
+    pending(world)
+
+    response = signed_in_as(world, "provider").post(
+        f"/services/{world.service.pk}/retire/", {}, follow=True
+    )
+
+    assert "1 access request is still live: revoke it first, or retire with force." in (
+        response.content.decode()
+    )
+    world.service.refresh_from_db()
+    assert world.service.state == ServiceState.AVAILABLE
+
+
+def test_a_service_that_changed_state_reloads_its_page(world):
+    client = signed_in_as(world, "provider")
+    url = f"/services/{world.service.pk}/?fragment=live&shown=provisioning"
+
+    response = poll(client, url)
+
+    assert response["HX-Refresh"] == "true"
+    assert "HX-Refresh" not in poll(client, url.replace("provisioning", "available"))
