@@ -42,9 +42,11 @@ from connections.states import (
     transition,
 )
 from connections.workflows import start_workflow
-from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
+from connections.workflows.provision import CONNECT, PROVISION
 from connections.workflows.registry import WORKFLOWS
-from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
+from connections.workflows.retire import RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH
+from connections.workflows.teardown import CLEANUP, REVOKE
 
 # --- publish and retire ---------------------------------------------------------------------------
 

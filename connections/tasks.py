@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from celery import shared_task
 
 from connections.workflows import runner
-from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
-from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
+from connections.workflows.provision import CONNECT, PROVISION
+from connections.workflows.retire import RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH
+from connections.workflows.teardown import CLEANUP, REVOKE
 
 logger = logging.getLogger(__name__)
 

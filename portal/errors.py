@@ -12,13 +12,13 @@ from django.template.loader import render_to_string
 from django.views import defaults
 
 from connections.api.errors import (
-    PROBLEM_TYPES,
     Described,
     api_not_found,
     is_api_request,
     json_problem,
     outage_problem,
 )
+from connections.api.problem_types import PROBLEM_TYPES
 from portal import outages
 
 

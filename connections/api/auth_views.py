@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from connections.api import tokens
-from connections.api.errors import Problem
 from connections.api.filters import StrictOrderingFilter
 from connections.api.inputs import TokenRequestSerializer
+from connections.api.problem_types import Problem
 from connections.api.schema import DETAIL_PROBLEMS, ID_IN_PATH, READ_PROBLEMS, problems
 from connections.api.serializers import ApiTokenSerializer, IssuedTokenSerializer
 from connections.api.throttling import ThrottledBeforeAuthentication, TokenEndpointRateThrottle

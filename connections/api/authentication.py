@@ -60,8 +60,8 @@ class SessionAuthentication(authentication.SessionAuthentication):
         try:
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as refusal:
-            # A code of its own; not connections.api.errors.Problem, which imports DRF's views and
-            # so cannot be imported while DRF loads its settings (this class is one of them).
+            # A code of its own, on DRF's own exception: this class is one of DRF's settings, loaded
+            # while DRF loads them, when the API's modules (problem_types.Problem) are not to be.
             raise exceptions.PermissionDenied(str(refusal.detail), code="csrf_failed") from None
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from connections.api.errors import PROBLEM_CONTENT_TYPE, Problem
+from connections.api.problem_types import PROBLEM_CONTENT_TYPE, Problem
 from connections.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -5,7 +5,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from connections.api.errors import PROBLEM_TYPES, Problem
+from connections.api.problem_types import PROBLEM_TYPES, Problem
 from connections.api.schema import problems
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from connections.api.errors import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
+from connections.api.problem_types import PROBLEM_CONTENT_TYPE, PROBLEM_TYPES
 from connections.models import MAX_ROW_ID
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from connections.api.errors import Problem
+from connections.api.problem_types import Problem
 from connections.choices import RequestState
 from connections.models import AccessRequest
 from connections.states import REQUEST_TRANSITIONS

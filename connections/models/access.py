@@ -99,7 +99,7 @@ class AccessRequest(WorkflowRecord):
     connected_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Set while this closed request takes its account off the service's whitelist: a new request
-    # from that account waits to whitelist it again until then (workflows/access.py).
+    # from that account waits to whitelist it again until then (workflows/whitelist.py).
     withdrawing_whitelist_until = models.DateTimeField(null=True, blank=True)
 
     objects = AccessRequestQuerySet.as_manager()

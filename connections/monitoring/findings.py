@@ -30,7 +30,7 @@ from django.utils import timezone
 from connections.choices import INSTALLATION_TAG_KEY, MANAGED_BY_TAG, REQUEST_TAG_KEY
 from connections.cloud import CloudError, CloudSession, RetryableCloudError
 from connections.models import AccessRequest, Event, Finding, PublishedService
-from connections.workflows.access import (
+from connections.workflows.whitelist import (
     WHITELISTED,
     WITHDRAWAL_HOLD,
     requests_needing_whitelisting,
@@ -116,7 +116,7 @@ def _stale_whitelists(services, whitelists: dict[int, list[str]]) -> dict:
     needing, withdrawing, whitelisted_by_us = set(), set(), set()
     pairs = ("service_id", "vpc__account__uid")
     needing.update(requests_needing_whitelisting().filter(service__in=services).values_list(*pairs))
-    # A request taking its account off right now does it itself (workflows/access.py).
+    # A request taking its account off right now does it itself (workflows/whitelist.py).
     withdrawing.update(
         AccessRequest.objects.filter(
             service__in=services, withdrawing_whitelist_until__gt=timezone.now()
@@ -235,7 +235,7 @@ def _delete_orphan_endpoint(finding: Finding) -> str:
     status = endpoint.get("EndpointStatus")
     if status == "Deleting":
         return "deleted"
-    # Zones first, one at a time, as the cloud requires (workflows/access.endpoint_gone).
+    # Zones first, one at a time, as the cloud requires (workflows/teardown.endpoint_gone).
     api = session.privatelink
     zones = api.list_endpoint_zones(finding.resource_id)
     if zones:
@@ -259,7 +259,7 @@ def _delete_orphan_endpoint(finding: Finding) -> str:
 
 
 def _withdraw_stale_whitelisting(finding: Finding) -> str:
-    """Take the account off, as a closed request's own withdrawal does (workflows/access.py):
+    """Take the account off, as a closed request's own withdrawal does (workflows/whitelist.py):
     decided under the service's row lock, with a hold that a new request of the account waits
     out before whitelisting it again; no lock held across the cloud call."""
     service = finding.service

@@ -63,7 +63,7 @@ class ServiceDrift:
 
 
 def read(service: PublishedService, view) -> ServiceDrift:
-    """Compare a service with what the sweep read of its account (`view`: sweep.AccountView).
+    """Compare a service with what the sweep read of its account (`view`: readings.AccountView).
     A service whose owners' change of settings is still being applied (or failed to be) is
     not compared on those settings: the portal's value is the one on its way to the cloud."""
     drift = ServiceDrift(service)

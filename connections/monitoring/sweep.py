@@ -47,7 +47,6 @@ from connections.choices import (
     RequestState,
     ServiceState,
 )
-from connections.cloud import CloudError, CloudSession
 from connections.cloud.dataplane import Unreachable
 from connections.models import (
     AccessRequest,
@@ -58,13 +57,12 @@ from connections.models import (
     ServiceBackend,
     SweepLease,
 )
-from connections.monitoring import provider_drift
+from connections.monitoring import provider_drift, readings
 from connections.monitoring.findings import record_findings
 from connections.monitoring.probes import probe_many
 from connections.monitoring.rules import (
     SAMPLE_EVERY,
     Verdict,
-    backends_verdict,
     request_verdict,
     service_verdict,
 )
@@ -79,24 +77,6 @@ HEALTHY_AGAIN = "every check passes"
 LEASE_SECONDS = 600
 UPDATE_CHUNK = 2000
 DISCONNECTED = ("Disconnecting", "Disconnected")
-
-
-@dataclass
-class AccountView:
-    """One account as the sweep read it; `error` says why it could not be read."""
-
-    account: CloudAccount
-    session: CloudSession
-    endpoints: dict[str, dict] = field(default_factory=dict)
-    connections: dict[str, dict] = field(default_factory=dict)
-    endpoint_services: dict[str, dict] = field(default_factory=dict)
-    # Read only in accounts that host available services (connections/monitoring/provider_drift.py).
-    load_balancers: dict[str, dict] = field(default_factory=dict)
-    listeners: dict[str, dict] = field(default_factory=dict)
-    servers: dict[str, list[dict]] = field(default_factory=dict)  # by server group id
-    error: str = ""
-    # What could not be read of one service or another (the account itself could be read).
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -174,7 +154,7 @@ def _sweep(now, report: SweepReport) -> None:
         )
         providers = {service.account_id for service in services}
         views = {
-            account.pk: _read_account(account, provider=account.pk in providers)
+            account.pk: readings.read_account(account, provider=account.pk in providers)
             for account in CloudAccount.objects.all()
         }
         drifts = {
@@ -182,8 +162,10 @@ def _sweep(now, report: SweepReport) -> None:
             for s in services
             if not views[s.account_id].error
         }
-        backends = {s.pk: _backends(s, views[s.account_id], drifts.get(s.pk)) for s in services}
-        whitelists = _whitelists(services, views)
+        backends = {
+            s.pk: readings.backends(s, views[s.account_id], drifts.get(s.pk)) for s in services
+        }
+        whitelists = readings.whitelists(services, views)
     report.accounts, report.services = len(views), len(services)
     report.unreadable_accounts = sorted(v.account.name for v in views.values() if v.error)
     with report.timed("write"):
@@ -195,100 +177,13 @@ def _sweep(now, report: SweepReport) -> None:
             .select_related("service", "vpc")
             .only(*REQUEST_FIELDS)
         )
-        readable = [r for r in connected if _views_of(r, views) is not None]
+        readable = [r for r in connected if readings.views_of(r, views) is not None]
     report.requests = len(readable)
     verdicts, drift = _judge_requests(readable, views, backends, report)
     with report.timed("write"):
         _follow_drift(drift, report)
         _write_request_health(verdicts, now, report)
         report.findings = record_findings(views, services, whitelists, drifts, now)
-
-
-# --- reading the cloud -------------------------------------------------------------------------
-
-
-def _read_account(account: CloudAccount, *, provider: bool) -> AccountView:
-    view = AccountView(account, CloudSession(account, patient=True))
-    try:
-        view.session.verify_account()
-        api = view.session.privatelink
-        view.endpoints = {e["EndpointId"]: e for e in api.all_endpoints()}
-        # The provider's side, only where services are published: a consumer account's
-        # credentials need not list endpoint services or load balancers (cloud/ram.py).
-        if provider:
-            view.connections = {c["EndpointId"]: c for c in api.all_connections()}
-            view.endpoint_services = {s["ServiceId"]: s for s in api.all_endpoint_services()}
-            nlb = view.session.nlb
-            view.load_balancers = {lb["LoadBalancerId"]: lb for lb in nlb.all_load_balancers()}
-            view.listeners = {lsn["ListenerId"]: lsn for lsn in nlb.all_listeners()}
-            for server in nlb.all_servers():
-                view.servers.setdefault(server.get("ServerGroupId"), []).append(server)
-    except CloudError as error:
-        logger.warning("health sweep: cannot read %s: %s", account, error)
-        view.error = f"{error.code}: {error.message}"
-    return view
-
-
-# Health API statuses that are no verdict on a backend: weight 0 ("Unused": it takes no
-# traffic on purpose) and health checks turned off ("Unavailable").
-NOT_JUDGED = ("Unused", "Unavailable")
-
-
-def _backends(
-    service: PublishedService, view: AccountView, drift: provider_drift.ServiceDrift | None
-) -> tuple[Verdict | None, dict | None] | None:
-    """The service's backends as its listener's health checks see them: (the verdict, and
-    (instance id, port) → the reason of each unhealthy one); None when it cannot be read. A
-    backend removed from the server group outside the portal counts as unhealthy."""
-    if view.error or not service.listener_id:
-        return None
-    changed = drift.verdict() if drift else None
-    if changed is not None:
-        # Built from something changed outside the portal: that is its health, and its
-        # requests'; its backends are judged again once it is whole.
-        return changed, None
-    try:
-        servers = view.session.nlb.unhealthy_servers(service.listener_id)
-    except CloudError as error:
-        logger.warning("health sweep: cannot read the backends of %s: %s", service, error)
-        view.warnings.append(f"backends of {service.name}: {error.code}: {error.message}")
-        return None
-    unhealthy = {
-        (server.get("ServerId"), int(server.get("Port") or 0)): (
-            (server.get("Reason") or {}).get("ReasonCode") or server.get("Status") or "Unhealthy"
-        )
-        for server in servers
-        if server.get("Status") not in NOT_JUDGED
-    }
-    for key in drift.removed_backends if drift else ():
-        unhealthy[key] = "RemovedOutsidePortal"
-    backends = service.backends.all()
-    down = sum((b.instance.instance_id, b.port) in unhealthy for b in backends)
-    return backends_verdict(len(backends), down), unhealthy
-
-
-def _whitelists(services, views) -> dict[int, list[str]]:
-    """The accounts on each service's whitelist, for the services whose list could be read."""
-    found = {}
-    for service in services:
-        view = views[service.account_id]
-        if view.error or not service.endpoint_service_id:
-            continue
-        try:
-            found[service.pk] = view.session.privatelink.list_users(service.endpoint_service_id)
-        except CloudError as error:
-            logger.warning("health sweep: cannot read the whitelist of %s: %s", service, error)
-            view.warnings.append(f"whitelist of {service.name}: {error.code}: {error.message}")
-    return found
-
-
-def _views_of(access_request: AccessRequest, views) -> tuple[AccountView, AccountView] | None:
-    """(the consumer's account, the provider's), when both could be read."""
-    consumer = views.get(access_request.vpc.account_id)
-    provider = views.get(access_request.service.account_id)
-    if consumer is None or provider is None or consumer.error or provider.error:
-        return None
-    return consumer, provider
 
 
 # --- judging -----------------------------------------------------------------------------------
@@ -299,7 +194,7 @@ def _judge_requests(requests, views, backends, report: SweepReport):
     (request, what happened) for each the cloud changed behind the portal's back."""
     judged, drift, to_probe = [], [], []
     for access_request in requests:
-        consumer, provider = _views_of(access_request, views)
+        consumer, provider = readings.views_of(access_request, views)
         endpoint = consumer.endpoints.get(access_request.endpoint_id)
         connection = provider.connections.get(access_request.endpoint_id)
         # A connected request's endpoint and connection are only ever taken down by a verb,
@@ -355,7 +250,7 @@ def _probe(requests: list[AccessRequest]) -> dict:
 # --- writing what was found --------------------------------------------------------------------
 
 
-def _record_account_errors(views: Iterable[AccountView], now) -> None:
+def _record_account_errors(views: Iterable[readings.AccountView], now) -> None:
     """What the sweep could not read, on each account (its admin page and the API show it)."""
     for view in views:
         error = view.error or "; ".join(view.warnings)

@@ -23,7 +23,7 @@ from connections.pages.forms import AccessRequestForm, RejectForm
 from connections.pages.paging import paginate
 from connections.pages.refusals import REFUSALS, attempt, back_to, refusal_message
 from connections.states import REQUEST_TERMINAL, REQUEST_WORKFLOWS
-from connections.workflows.access import AUTO_ACCEPTED, AUTO_APPROVED
+from connections.workflows.provision import AUTO_ACCEPTED, AUTO_APPROVED
 
 # The steps a request goes through, as its page shows them (docs/design.md's state diagram).
 STEPS = [

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from connections.cloud import CloudSession
-from connections.workflows.runner import Context
+from connections.workflows.definition import Context
 from portal import outages
 
 # A listing older than any waiting step's previous read is of no use; this only bounds the

@@ -26,9 +26,9 @@ from connections.choices import ServiceState
 from connections.models import AccessRequest, PublishedService
 from connections.states import REQUEST_TERMINAL, record_event
 from connections.workflows import liveness, start_workflow
-from connections.workflows.access import CLEANUP
 from connections.workflows.registry import IN_FLIGHT
 from connections.workflows.service import CONFIGURE
+from connections.workflows.teardown import CLEANUP
 from portal import outages
 
 # With beat every 10 s, a lost chain is resumed at most 15 s after its message was due.

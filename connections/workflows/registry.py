@@ -6,9 +6,11 @@ Which workflow that is for each state is written once, in `connections.states`
 
 from connections.models import AccessRequest, PublishedService
 from connections.states import REQUEST_WORKFLOWS, SERVICE_WORKFLOWS
-from connections.workflows.access import CLEANUP, CONNECT, PROVISION, REVOKE
-from connections.workflows.runner import Workflow
-from connections.workflows.service import CONFIGURE, PUBLISH, RETIRE
+from connections.workflows.definition import Workflow
+from connections.workflows.provision import CONNECT, PROVISION
+from connections.workflows.retire import RETIRE
+from connections.workflows.service import CONFIGURE, PUBLISH
+from connections.workflows.teardown import CLEANUP, REVOKE
 
 WORKFLOWS: dict[str, Workflow] = {
     workflow.name: workflow

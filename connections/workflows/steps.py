@@ -9,7 +9,7 @@ from django.conf import settings
 from connections.choices import INSTALLATION_TAG_KEY, MANAGED_BY_TAG
 from connections.cloud import CloudAccountMismatch, CloudNotFound, CloudSession
 from connections.cloud.base import CloudResult
-from connections.workflows.runner import Context, StepFailed, Wait
+from connections.workflows.definition import Context, StepFailed, Wait
 
 
 def record_tags(key: str, record) -> dict[str, str]:

@@ -92,11 +92,12 @@ def test_the_short_list_benchmark_measures_every_list_for_both_people(tmp_path):
         for measured in (
             ("services", "same rows"),
             ("services", "columns"),
+            ("access-requests", "same rows"),
             ("access-requests", "columns"),
             ("events", "columns"),
         )
     ), out
-    assert len(rows) == 8, out
+    assert len(rows) == 10, out
 
 
 def test_the_short_soak_holds_on_the_embedded_defaults(tmp_path):

@@ -8,7 +8,8 @@ from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
 
 from connections.api import tokens
-from connections.api.errors import PROBLEM_TYPES, describe
+from connections.api.errors import describe
+from connections.api.problem_types import PROBLEM_TYPES
 from connections.workflows import timing
 from tests.factories import PublishedServiceFactory, UserFactory
 

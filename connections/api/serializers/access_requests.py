@@ -148,11 +148,10 @@ ACCESS_REQUEST_FIELDS = Fields(
 )
 
 
+# Its fields are ACCESS_REQUEST_FIELDS; those declared here are the ones that are not plain
+# model fields, typed for the schema. (A comment: the docstring is the schema's description.)
 class AccessRequestSerializer(HandBuilt, Representation):
-    """A team's access to a service: its state, health, endpoint and zones, and what can be done.
-
-    Its fields are ACCESS_REQUEST_FIELDS; those declared here are the ones that are not plain
-    model fields, typed for the schema."""
+    """A team's access to a service: its state, health, endpoint and zones, and what can be done."""
 
     state_label = serializers.CharField(source="get_state_display")
     health_label = serializers.CharField(source="get_health_display")

@@ -235,11 +235,10 @@ SERVICE_FIELDS = Fields(
 )
 
 
+# Its fields are SERVICE_FIELDS; those declared here are the ones that are not plain model fields,
+# typed for the schema. (A comment: the docstring is the schema's description.)
 class ServiceSerializer(HandBuilt, Representation):
-    """A published service of the catalog. Backends and events are for its owners only.
-
-    Its fields are SERVICE_FIELDS; those declared here are the ones that are not plain model
-    fields, typed for the schema."""
+    """A published service of the catalog. Backends and events are for its owners only."""
 
     state_label = serializers.CharField(source="get_state_display")
     health_label = serializers.CharField(source="get_health_display")

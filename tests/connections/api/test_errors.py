@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError, OperationalError
 from django.test import Client
 
-from connections.api import views
-from connections.api.errors import PROBLEM_TYPES, is_transient_database_error
+from connections import actions
+from connections.api.errors import is_transient_database_error
+from connections.api.problem_types import PROBLEM_TYPES
 from connections.choices import RequestState
 from tests.connections.api.support import api_test_settings, assert_problem, build_api_world
 from tests.factories import PublishedServiceFactory
@@ -88,7 +89,7 @@ def test_an_unexpected_exception_is_logged_and_answered_without_a_traceback(
         raise RuntimeError("secret detail of a bug")
 
     # A boundary the test is not about: the service, replaced by one with a bug.
-    monkeypatch.setattr(views.actions, "retry_request", broken)
+    monkeypatch.setattr(actions, "retry_request", broken)
     with caplog.at_level(logging.ERROR, logger="connections.api.errors"):
         response = api.client("consumer").post(f"{REQUESTS}{access_request.pk}/retry/")
 
@@ -229,7 +230,7 @@ def test_a_locked_database_is_503_with_retry_after(api, monkeypatch):
         raise OperationalError("database is locked")
 
     # The boundary the test is not about: the service, replaced by one that meets a locked table.
-    monkeypatch.setattr(views.actions, "revoke_request", locked)
+    monkeypatch.setattr(actions, "revoke_request", locked)
 
     response = api.client("consumer").delete(f"{REQUESTS}{api.make_request().pk}/")
 

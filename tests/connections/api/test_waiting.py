@@ -8,7 +8,7 @@ from contextlib import ExitStack
 import pytest
 from django.db import connection
 
-from connections.api.errors import Problem
+from connections.api.problem_types import Problem
 from connections.api.waiting import MAX_TIMEOUT, reachable_states, wait_for_state, waiting_slot
 from connections.choices import RequestState
 from connections.models import AccessRequest
@@ -111,7 +111,9 @@ def test_the_wait_ends_at_the_timeout(api):
 def test_an_invisible_request_is_404_before_any_wait(api, monkeypatch):
     access_request = api.make_request()
     waits = []
-    monkeypatch.setattr("connections.api.views.wait_for_state", lambda *args: waits.append(args))
+    monkeypatch.setattr(
+        "connections.api.views.access_requests.wait_for_state", lambda *args: waits.append(args)
+    )
     started = time.monotonic()
 
     response = api.client("partner").get(detail(access_request.pk, "wait_for=connected&timeout=5"))
@@ -228,7 +230,9 @@ def test_a_request_lost_from_sight_during_the_wait_is_404(api, monkeypatch):
         api.teams["apps"].memberships.filter(user=api.users["consumer"]).delete()
         return wait_for_state(pk, target, 0)
 
-    monkeypatch.setattr("connections.api.views.wait_for_state", consumer_leaves_the_team_meanwhile)
+    monkeypatch.setattr(
+        "connections.api.views.access_requests.wait_for_state", consumer_leaves_the_team_meanwhile
+    )
 
     response = api.client("consumer").get(detail(access_request.pk, "wait_for=connected"))
 

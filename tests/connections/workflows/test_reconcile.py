@@ -14,7 +14,7 @@ from django.utils import timezone
 from connections.choices import RequestState
 from connections.tasks import run_provision
 from connections.workflows import liveness
-from connections.workflows.access import PROVISION
+from connections.workflows.provision import PROVISION
 from connections.workflows.reconcile import ABANDONED_AFTER, GRACE, restart_stalled_chains
 from tests.factories import AccessRequestFactory
 

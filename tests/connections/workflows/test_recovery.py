@@ -16,7 +16,7 @@ from connections.choices import CredentialSource, RequestState, ServiceState
 from connections.cloud import CloudNotFound, CloudSession, forget_sessions
 from connections.models import AccessRequest, CloudAccount
 from connections.workflows import runner
-from connections.workflows.access import PROVISION
+from connections.workflows.provision import PROVISION
 from connections.workflows.reconcile import GRACE, restart_stalled_chains
 from connections.workflows.runner import HOP_RUNNING_SECONDS
 from portal.celery import app as celery_app
