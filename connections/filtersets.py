@@ -28,6 +28,15 @@ class RowIdField(forms.IntegerField):
         super().__init__(min_value=1, max_value=MAX_ROW_ID, **kwargs)
 
 
+def row_id(value) -> int | None:
+    """`value` as a row id, or None when it is not one (a page's own parameters and ticked boxes:
+    "²" is a digit to str.isdigit but no number to int, and a huge one overflows the database)."""
+    try:
+        return RowIdField(required=False).clean(value)
+    except forms.ValidationError:
+        return None
+
+
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID})
 class IdFilter(django_filters.NumberFilter):
     """A row id: whole numbers only (a plain NumberFilter would take 1.5 for 1)."""

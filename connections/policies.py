@@ -220,6 +220,14 @@ def team_requests_q(user_id: int | None) -> Q:
     return Q(consumer_team_id__in=_team_ids(user_id))
 
 
+def seen_requests_q(user_id: int | None) -> Q:
+    """The requests the person may see (`requests_q`), by the person's id: a page's poll asks it
+    before it compares what the page shows, without reading the person first."""
+    admin = get_user_model().objects.filter(pk=user_id, is_superuser=True, is_active=True)
+    teams = _team_ids(user_id)
+    return Q(consumer_team_id__in=teams) | Q(service__owner_team_id__in=teams) | Q(Exists(admin))
+
+
 def approval_queue_q(user_id: int | None) -> Q:
     """Requests waiting for a decision (step 6) on services the person manages, or on every
     service for a platform admin, by the person's id (the live header count and the queue's poll

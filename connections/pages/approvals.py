@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from connections import actions, policies
 from connections.choices import ServiceState
+from connections.filtersets import row_id
 from connections.models import AccessRequest, PublishedService, Team
 from connections.pages import live
 from connections.pages.forms import RejectForm
@@ -36,8 +37,8 @@ def teams_managed(request):
 def _queue(request):
     """The person's queue, by service when asked (the person from the session)."""
     queue = AccessRequest.objects.filter(policies.approval_queue_q(live.signed_in_user_id(request)))
-    service_id = request.GET.get("service", "")
-    return queue.filter(service_id=int(service_id)) if service_id.isdigit() else queue
+    service_id = row_id(request.GET.get("service", ""))
+    return queue.filter(service_id=service_id) if service_id else queue
 
 
 QUEUE_ORDER = ("created_at", "id")
@@ -101,7 +102,7 @@ def awaiting_count(request):
 def decide(request) -> HttpResponse:
     """Approve, or reject with one reason, every request ticked on the queue."""
     decision = request.POST.get("decision")
-    ids = [int(value) for value in request.POST.getlist("selected") if value.isdigit()]
+    ids = [pk for value in request.POST.getlist("selected") if (pk := row_id(value))]
     chosen = AccessRequest.objects.visible_to(request.user).filter(pk__in=ids)
     queue_url = reverse("connections:approval_list")
     if decision not in ("approve", "reject") or not ids:

@@ -82,15 +82,16 @@ def fingerprint(*parts) -> str:
     return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def request_version(request_id: int) -> str | None:
+def request_version(request_id: int, user_id: int | None) -> str | None:
     """What a request's page shows changes with its state, health, error and endpoint, its
     timeline (every step of the cloud work writes an event) and its connection tests. Not with
     `updated_at`, which moves at every hop of a waiting workflow: the page would be re-drawn
-    (and a keyboard user's focus lost) for nothing."""
+    (and a keyboard user's focus lost) for nothing. None for a request the person may not see:
+    their poll then gets the page's own answer, never a 204 that would tell them it exists."""
     last_event = Event.objects.filter(access_request=OuterRef("pk")).order_by("-id").values("id")
     tests = ConnectionTest.objects.filter(access_request=OuterRef("pk")).order_by("-id")
     row = (
-        AccessRequest.objects.filter(pk=request_id)
+        AccessRequest.objects.filter(policies.seen_requests_q(user_id), pk=request_id)
         .annotate(
             last_event=Subquery(last_event[:1]),
             last_test=Subquery(tests.values("id")[:1]),
@@ -110,12 +111,20 @@ def request_version(request_id: int) -> str | None:
     return fingerprint(*row) if row else None
 
 
-def test_version(request_id: int) -> str:
-    """The latest "Test connection" of a request: asked, then done."""
-    latest = ConnectionTest.objects.filter(access_request_id=request_id).values_list(
-        "pk", "finished_at"
+def test_version(request_id: int, user_id: int | None) -> str | None:
+    """The latest "Test connection" of a request: asked, then done; None for a request the
+    person may not see (as `request_version`)."""
+    tests = ConnectionTest.objects.filter(access_request=OuterRef("pk")).order_by("-id")
+    row = (
+        AccessRequest.objects.filter(policies.seen_requests_q(user_id), pk=request_id)
+        .annotate(
+            last_test=Subquery(tests.values("id")[:1]),
+            last_test_done=Subquery(tests.values("finished_at")[:1]),
+        )
+        .values_list("last_test", "last_test_done")
+        .first()
     )
-    return fingerprint(latest.first())
+    return fingerprint(*row) if row else None
 
 
 def service_version(service_id: int) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -26,12 +27,28 @@ class Page:
 
 class _Cursor(CursorPagination):
     page_size = PAGE_SIZE
+    model = None  # the list's model, whose first ordering field the cursor's position is of
+
+    def decode_cursor(self, request):
+        """DRF's decoding, and a position that the ordering's field can hold: an edited cursor
+        whose position is no date (or holds a NUL, which no database takes) would otherwise
+        fail the query itself."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
+            field = self.model._meta.get_field(ordering.lstrip("-"))
+            try:
+                if "\x00" in cursor.position or field.to_python(cursor.position) is None:
+                    raise exceptions.NotFound("Invalid cursor")
+            except (DjangoValidationError, ValueError, OverflowError) as error:
+                raise exceptions.NotFound("Invalid cursor") from error
+        return cursor
 
 
 def paginate(request, queryset, ordering: str | tuple[str, ...]) -> Page:
     """One page of `queryset` in `ordering` (unique enough: the first field, then the row id)."""
     cursor = _Cursor()
-    cursor.ordering = ordering
+    cursor.ordering, cursor.model = ordering, queryset.model
     drf_request = Request(request)
     try:
         rows = cursor.paginate_queryset(queryset, drf_request)

@@ -166,7 +166,7 @@ def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
     return marks
 
 
-@live.page(version=lambda request, pk: live.request_version(pk))
+@live.page(version=lambda request, pk: live.request_version(pk, live.signed_in_user_id(request)))
 def request_detail(request, pk: int):
     """One request as either side sees it; its live part is polled."""
     polling = request.htmx and request.GET.get("fragment") == "live"
@@ -174,7 +174,8 @@ def request_detail(request, pk: int):
     # newer than the version the page carries, and its next poll draws it. Taken after, it
     # would stamp what the page shows with a version that already includes the change, and
     # every poll after would find nothing new.
-    version, test_version = live.request_version(pk), live.test_version(pk)
+    version = live.request_version(pk, request.user.pk)
+    test_version = live.test_version(pk, request.user.pk)
     try:
         access_request = _request_for(request.user, pk)
     except Http404:
@@ -250,7 +251,7 @@ def _next_url(request, access_request: AccessRequest) -> str:
     return reverse("connections:request_detail", args=[access_request.pk])
 
 
-@live.page(version=lambda request, pk: live.test_version(pk))
+@live.page(version=lambda request, pk: live.test_version(pk, live.signed_in_user_id(request)))
 def connection_test(request, pk: int):
     """POST: test the connection now (a worker runs the probe). GET: the latest test, polled
     until it is done, for those who may test (both sides' owners and the requesting team)."""
@@ -270,7 +271,7 @@ def connection_test(request, pk: int):
             return back_to(request, reverse("connections:request_detail", args=[pk]))
         if not request.htmx:
             return redirect("connections:request_detail", pk=pk)
-    test_version = live.test_version(pk)  # before the test it stands for (request_detail)
+    test_version = live.test_version(pk, request.user.pk)  # before the test (request_detail)
     test = ConnectionTest.objects.filter(access_request=access_request).first()
     return render(
         request,

@@ -145,8 +145,8 @@ def test_a_requests_page_shows_its_health_reason_latency_and_last_day(world):
 
 def test_a_change_of_health_redraws_the_request_page(world):
     access_request = world.make_request(state=RequestState.CONNECTED, endpoint_id="ep-1")
-    version = live.request_version(access_request.pk)
+    version = live.request_version(access_request.pk, world.users["consumer"].pk)
 
     AccessRequest.objects.filter(pk=access_request.pk).update(health=Health.DOWN)
 
-    assert live.request_version(access_request.pk) != version
+    assert live.request_version(access_request.pk, world.users["consumer"].pk) != version

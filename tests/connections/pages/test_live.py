@@ -55,7 +55,7 @@ def test_a_state_change_reaches_the_request_page_s_region(world):
     access_request = pending(world)
     client = signed_in_as(world, "consumer")
     url = f"/requests/{access_request.pk}/?fragment=live"
-    version = live.request_version(access_request.pk)
+    version = live.request_version(access_request.pk, world.users["consumer"].pk)
 
     AccessRequest.objects.filter(pk=access_request.pk).update(state=RequestState.CONNECTED)
     region = poll(client, url, version).content.decode()
@@ -82,7 +82,7 @@ def test_a_change_committed_while_the_page_is_drawn_reaches_the_next_poll(world,
     version = re.search(r'"X-Portal-Version": "([0-9a-f]+)"', drawn).group(1)
 
     # The page carries a version from before the change, so the next poll draws it again.
-    assert version != live.request_version(access_request.pk)
+    assert version != live.request_version(access_request.pk, world.users["consumer"].pk)
     assert poll(client, url, version).status_code == 200
 
 

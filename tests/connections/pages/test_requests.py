@@ -119,12 +119,15 @@ def test_a_connection_test_changes_what_the_request_page_shows(world):
     from connections.models import ConnectionTest
 
     access_request = world.make_request(state=RequestState.CONNECTED)
-    before = live.request_version(access_request.pk)
+    before = live.request_version(access_request.pk, world.users["consumer"].pk)
     test = ConnectionTest.objects.create(access_request=access_request)
-    asked = live.request_version(access_request.pk)
+    asked = live.request_version(access_request.pk, world.users["consumer"].pk)
     ConnectionTest.objects.filter(pk=test.pk).update(finished_at=timezone.now(), ok=True)
 
-    assert len({before, asked, live.request_version(access_request.pk)}) == 3
+    assert (
+        len({before, asked, live.request_version(access_request.pk, world.users["consumer"].pk)})
+        == 3
+    )
 
 
 def test_only_those_who_may_test_see_a_tests_answer(world):
