@@ -1,6 +1,7 @@
 """Celery tasks: thin, named entry points into the workflows (queue `provisioning`), the probes
 and the periodic jobs beat runs. Each takes ids, never model instances. Every name is routed to
-its queue explicitly (portal/celery.py, TASK_ROUTES; a test holds the two together)."""
+its queue explicitly (portal/celery.py, `task_routes`; tests/connections/test_tasks.py holds
+the two together)."""
 
 import logging
 from datetime import UTC, datetime

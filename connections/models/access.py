@@ -174,6 +174,12 @@ class RequestZone(models.Model):
         return self.zone_id
 
 
+# What a connection test keeps as its answer when the TCP connect went through but nothing
+# answered the GET behind it: the endpoint is there, the service is not (no healthy backend, or
+# one that does not speak HTTP).
+NO_HTTP_ANSWER = "Connected over TCP; the service did not answer HTTP."
+
+
 class ConnectionTest(models.Model):
     """A person's "Test connection" of a connected request (seed step 7), run by a worker: a TCP
     connect, and an HTTP GET where the service answers HTTP, through the endpoint's domain."""
@@ -201,3 +207,14 @@ class ConnectionTest(models.Model):
     @property
     def running(self) -> bool:
         return self.finished_at is None
+
+    @property
+    def outcome(self) -> str:
+        """What the test found, as the page tells it: running; answered (the service answered
+        through the endpoint); unanswered (the endpoint took the connection but the service did
+        not answer: a warning, not a success); failed (no connection)."""
+        if self.running:
+            return "running"
+        if not self.ok:
+            return "failed"
+        return "unanswered" if self.answer in ("", NO_HTTP_ANSWER) else "answered"

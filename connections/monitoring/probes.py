@@ -19,6 +19,7 @@ from django.utils import timezone
 from connections.choices import ListenerProtocol
 from connections.cloud import dataplane
 from connections.models import ConnectionTest
+from connections.models.access import NO_HTTP_ANSWER
 
 CONNECT_TIMEOUT_SECONDS = 3
 READ_TIMEOUT_SECONDS = 5
@@ -101,7 +102,7 @@ def _http_answer(sock: socket.socket, host: str) -> str:
         response = connection.getresponse()
         body = response.read(ANSWER_LIMIT).decode("utf-8", errors="replace").strip()
     except (OSError, http.client.HTTPException):
-        return "Connected over TCP; the service did not answer HTTP."
+        return NO_HTTP_ANSWER
     finally:
         connection.close()
     return f"HTTP {response.status} {response.reason}: {body}"[:ANSWER_LIMIT]

@@ -219,8 +219,18 @@ def service_settings(request, pk: int):
 @login_required
 @require_POST
 def service_retire(request, pk: int):
+    """Retire, once the service's name is typed to confirm it (as the clouds' consoles ask)."""
     service = _service_for(request.user, pk)
     force = request.POST.get("force") == "on"
+    typed = request.POST.get("confirm_name", "").strip()
+    # Who may not retire is told so by the verb, whatever they typed.
+    if typed != service.name and policies.permitted(request.user, "retire", service):
+        messages.error(
+            request,
+            _("Nothing was retired: type the service's name, %(name)s, to confirm.")
+            % {"name": service.name},
+        )
+        return back_to(request, reverse("connections:service_detail", args=[pk]))
     attempt(
         request,
         lambda: actions.retire_service(request.user, service, force=force),

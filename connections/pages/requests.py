@@ -44,6 +44,10 @@ APPROVED_BY_A_PERSON = gettext_lazy("Approved")
 APPROVED_AUTOMATICALLY = gettext_lazy("Approved automatically")
 
 
+# What a closed request's "Request again" fills in (the form's own fields, by name).
+AGAIN_FIELDS = ("team", "vpc", "justification")
+
+
 @live.page()
 def request_form(request, pk: int):
     """Request access to a service. The zones' vSwitches follow the chosen VPC (htmx reloads
@@ -78,7 +82,9 @@ def request_form(request, pk: int):
             request.POST.get("action") == "check" and form.is_valid() and not form.has_problems
         )
     else:
-        form = AccessRequestForm(user=request.user, service=service)
+        # "Request again" on a closed request brings its team, VPC and justification along.
+        asked = {name: request.GET[name] for name in AGAIN_FIELDS if name in request.GET}
+        form = AccessRequestForm(initial=asked, user=request.user, service=service)
         checked = False
     context = {"nav": "catalog", "service": service, "form": form, "checked": checked}
     return render(request, "connections/accessrequest_form.html", context)
@@ -138,31 +144,39 @@ def _request_for(user, pk: int) -> AccessRequest:
 
 
 def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
-    """(label, done/current/failed/todo) for each step of the happy path; its `events` tell
-    how it was approved."""
+    """(label, done/current/failed/ended/todo) for each step of the path the request took: the
+    happy path while it is on it; for one that ended (or is ending), the steps it passed, then
+    how it ended (rejected, revoking, revoked), never steps it did not reach shown as done. Its
+    `events` tell how it was approved."""
     state = access_request.state
-    if state in STEP_ORDER:
-        reached = STEP_ORDER.index(state)
-    elif state == RequestState.FAILED:
-        reached = STEP_ORDER.index(FAILED_AT.get(access_request.failed_phase, STEP_ORDER[-1]))
-    else:  # revoking, revoked, rejected: where it got before it ended
-        reached = STEP_ORDER.index(
+    automatic = any(event.verb in (AUTO_ACCEPTED, AUTO_APPROVED) for event in events)
+
+    def label_of(step, label, mark):
+        if step == RequestState.PENDING_APPROVAL and mark == "done":
+            return APPROVED_AUTOMATICALLY if automatic else APPROVED_BY_A_PERSON
+        return label
+
+    if state in REQUEST_TERMINAL or state == RequestState.REVOKING:
+        # Connected before, or stopped at the approval (rejected, or revoked while waiting).
+        passed = STEP_ORDER.index(
             RequestState.CONNECTED if access_request.connected_at else RequestState.PROVISIONING
         )
-    automatic = any(event.verb in (AUTO_ACCEPTED, AUTO_APPROVED) for event in events)
+        marks = [(label_of(step, label, "done"), "done") for step, label in STEPS[: passed + 1]]
+        ending = "current" if state == RequestState.REVOKING else "ended"
+        return [*marks, (access_request.get_state_display(), ending)]
+    if state == RequestState.FAILED:
+        reached = STEP_ORDER.index(FAILED_AT.get(access_request.failed_phase, STEP_ORDER[-1]))
+    else:
+        reached = STEP_ORDER.index(state)
     marks = []
     for index, (step, label) in enumerate(STEPS):
         if index < reached or (index == reached and state == RequestState.CONNECTED):
             mark = "done"
         elif index == reached:
             mark = "failed" if state == RequestState.FAILED else "current"
-            if state in REQUEST_TERMINAL or state == RequestState.REVOKING:
-                mark = "done"
         else:
             mark = "todo"
-        if step == RequestState.PENDING_APPROVAL and mark == "done":
-            label = APPROVED_AUTOMATICALLY if automatic else APPROVED_BY_A_PERSON
-        marks.append((label, mark))
+        marks.append((label_of(step, label, mark), mark))
     return marks
 
 
@@ -190,6 +204,7 @@ def request_detail(request, pk: int):
         "service": service,
         "steps": steps_of(access_request, events),
         "actions": policies.allowed_actions(request.user, access_request),
+        "service_actions": policies.allowed_actions(request.user, service),
         "events": events,
         "test": access_request.connection_tests.select_related("requested_by").first(),
         "test_version": test_version,
@@ -198,6 +213,8 @@ def request_detail(request, pk: int):
         "live": access_request.state not in REQUEST_TERMINAL
         or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
         "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
+        # What no longer exists is not offered: a closed request's endpoint, domain and IPs.
+        "closed": access_request.state in REQUEST_TERMINAL,
         "health_hours": (
             last_day_by_hour(access_request) if access_request.health_checked_at else []
         ),
@@ -228,14 +245,28 @@ ACTIONS = {
 }
 
 
+# What a revoke breaks, said where it is asked and again when it was not confirmed: a plain
+# click (or a POST without `confirm`) revokes nothing.
+UNCONFIRMED_REVOKE = gettext_lazy(
+    "Nothing was revoked: tick the box to confirm. Revoking deletes the endpoint, and machines "
+    "in %(vpc)s lose their access to %(service)s."
+)
+
+
 @login_required
 @require_POST
 def request_action(request, pk: int, action: str):
-    """Approve, reject (with its reason), revoke or retry, then back to where it was asked."""
+    """Approve, reject (with its reason), revoke (confirmed) or retry, then back to where it was
+    asked."""
     access_request = _request_for(request.user, pk)
     verb, done = ACTIONS[action]
     form = RejectForm(request.POST) if action == "reject" else None
-    if form is not None and not form.is_valid():
+    unconfirmed = action == "revoke" and request.POST.get("confirm") != "yes"
+    # Who may not revoke is told so by the verb, confirmed or not.
+    if unconfirmed and policies.permitted(request.user, "revoke", access_request):
+        names = {"vpc": access_request.vpc, "service": access_request.service}
+        messages.error(request, UNCONFIRMED_REVOKE % names)
+    elif form is not None and not form.is_valid():
         messages.error(request, _("Give a reason for the rejection."))
     else:
         data = form.cleaned_data if form is not None else None

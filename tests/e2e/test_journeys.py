@@ -106,10 +106,24 @@ def test_the_consumer_revokes_and_the_endpoint_goes(people, seed_service):
     request_access(consumer, seed_service)
     expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)
 
-    consumer.page.get_by_role("button", name="Revoke").click()
+    # A plain click revokes nothing: the confirmation is a box to tick first.
+    revoke = consumer.page.get_by_role("button", name="Revoke")
+    revoke.click()
+    assert consumer.page.locator("#revoke-confirm").evaluate("box => box.matches(':invalid')")
+    expect(state_of(consumer)).to_have_text("Connected")
+    consumer.screenshot("request-revoke-asks")
+    consumer.page.get_by_label("I understand").check()
+    revoke.click()
 
     expect(state_of(consumer)).to_have_text("Revoked", timeout=LIVE_TIMEOUT_MS)
     expect(consumer.page.get_by_role("button", name="Revoke")).to_have_count(0)
+    # What no longer exists is not offered; the steps show the way it went.
+    expect(consumer.page.locator("#endpoint-closed")).to_contain_text(
+        "deleted", timeout=LIVE_TIMEOUT_MS
+    )
+    expect(consumer.page.locator("#curl-command")).to_have_count(0)
+    expect(consumer.page.locator("ol.steps li.ended")).to_have_text("Revoked")
+    consumer.screenshot("request-revoked")
 
 
 def test_the_publish_wizard_builds_a_service_that_goes_available(people, world):
@@ -206,3 +220,15 @@ def test_a_backend_going_down_shows_on_the_open_request_page_and_an_orphan_is_cl
     # The worker removes it; the next sweep no longer finds it, and the table goes.
     health_after_sweep(access_request, "degraded")
     expect(provider.page.locator("#findings")).to_have_count(0, timeout=LIVE_TIMEOUT_MS)
+
+    # Both backends stopped: the endpoint still takes a connection, the service answers nothing.
+    # "Test connection" says so as a warning, never "Connected" in green.
+    world.cloudsim.control("POST", "instances/ECS04/web/stop", {})
+    health_after_sweep(access_request, "down")
+    expect(summary).to_contain_text("Down", timeout=LIVE_TIMEOUT_MS)
+    consumer.page.get_by_role("button", name="Test connection").click()
+    result = consumer.page.locator(".test-result.unanswered")
+    expect(result).to_contain_text("the service does not", timeout=LIVE_TIMEOUT_MS)
+    expect(result).to_contain_text("None of the service's backends is healthy")
+    expect(consumer.page.locator(".test-result.answered")).to_have_count(0)
+    consumer.screenshot("request-down-test")

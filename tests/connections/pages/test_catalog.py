@@ -47,10 +47,23 @@ def test_retiring_with_live_requests_says_what_to_do(world):
     pending(world)
 
     response = signed_in_as(world, "provider").post(
-        f"/services/{world.service.pk}/retire/", {}, follow=True
+        f"/services/{world.service.pk}/retire/", {"confirm_name": world.service.name}, follow=True
     )
 
     assert "1 access request is still live: revoke it first, or retire with force." in (
+        response.content.decode()
+    )
+    world.service.refresh_from_db()
+    assert world.service.state == ServiceState.AVAILABLE
+
+
+@pytest.mark.parametrize("typed", ["", "nginx", "NGINX-HANGZHOU"])
+def test_retire_asks_for_the_service_s_name_and_without_it_retires_nothing(world, typed):
+    response = signed_in_as(world, "provider").post(
+        f"/services/{world.service.pk}/retire/", {"confirm_name": typed}, follow=True
+    )
+
+    assert "Nothing was retired: type the service&#x27;s name, nginx-hangzhou, to confirm." in (
         response.content.decode()
     )
     world.service.refresh_from_db()

@@ -48,7 +48,7 @@ PAGES = {
     "/requests/": ["state", "health", "service", "team", "vpc", "cursor", "fragment"],
     "/approvals/": ["service", "cursor", "fragment"],
     "/services/{service}/": ["fragment"],
-    "/services/{service}/request/": ["vpc", "team"],
+    "/services/{service}/request/": ["vpc", "team", "justification"],
     "/services/{service}/request/zones/": ["vpc", "team"],
     "/requests/{request}/": ["fragment"],
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from connections.choices import RequestState
 from connections.models import AccessRequest, PublishedService
@@ -76,7 +77,9 @@ def test_a_refused_verb_shows_its_message_on_the_page(world, action, role):
     client = signed_in_as(world, role)
 
     response = client.post(
-        f"/requests/{access_request.pk}/{action}/", {"reason": "Not this quarter."}, follow=True
+        f"/requests/{access_request.pk}/{action}/",
+        {"reason": "Not this quarter.", "confirm": "yes"},
+        follow=True,
     )
 
     access_request.refresh_from_db()
@@ -91,6 +94,22 @@ def test_a_refused_verb_shows_its_message_on_the_page(world, action, role):
     else:
         assert access_request.state == RequestState.PENDING_APPROVAL
         assert re.search(r'class="message message-error">[^<]*may', page), page
+
+
+def test_a_revoke_that_was_not_confirmed_revokes_nothing_and_says_what_it_would_break(world):
+    access_request = world.make_request(state=RequestState.CONNECTED, connected_at=timezone.now())
+    client = signed_in_as(world, "consumer")
+    page = client.get(f"/requests/{access_request.pk}/").content.decode()
+    assert 'id="revoke-confirm" required' in page
+    # Apart from the main actions: after the state card's actions, in a card of its own.
+    assert page.index('id="action-revoke"') > page.index('id="details-title"')
+
+    response = client.post(f"/requests/{access_request.pk}/revoke/", follow=True)
+
+    access_request.refresh_from_db()
+    assert access_request.state == RequestState.CONNECTED
+    assert "Nothing was revoked: tick the box to confirm." in response.content.decode()
+    assert "machines in VPC1" in response.content.decode()
 
 
 def test_the_header_shows_teams_roles_and_the_live_count_for_owners(world):

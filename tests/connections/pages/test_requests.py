@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from connections.choices import RequestState
-from connections.models import AccessRequest, Event
+from connections.models import AccessRequest, ConnectionTest, Event
+from connections.models.access import NO_HTTP_ANSWER
 from connections.pages import live
 from tests.connections.pages.support import form_data, pending, signed_in_as
 from tests.factories import VpcFactory
@@ -139,6 +140,33 @@ def test_only_those_who_may_test_see_a_tests_answer(world):
 
 
 @pytest.mark.parametrize(
+    ("ok", "answer", "health", "outcome", "words"),
+    [
+        (True, "HTTP 200 OK: Hello World ! This is ECS03", "healthy", "answered", "Connected"),
+        (True, NO_HTTP_ANSWER, "down", "unanswered", "None of the service's backends is healthy"),
+        (True, NO_HTTP_ANSWER, "healthy", "unanswered", "may not speak HTTP"),
+        (False, "", "down", "failed", "Failed"),
+    ],
+)
+def test_a_test_s_answer_says_what_answered_in_words_and_colour(
+    world, ok, answer, health, outcome, words
+):
+    """Reached but unanswered is a warning, never "Connected" in green."""
+    access_request = world.make_request(state=RequestState.CONNECTED, health=health)
+    ConnectionTest.objects.create(
+        access_request=access_request, finished_at=timezone.now(), ok=ok, answer=answer,
+        target="ep.example:80", latency_ms=1.5, error="" if ok else "TCP connect failed.",
+    )  # fmt: skip
+
+    page = signed_in_as(world, "consumer").get(f"/requests/{access_request.pk}/test/")
+
+    result = re.search(r'<div class="test-result (\w+)".*?</div>', page.content.decode(), re.S)
+    assert result.group(1) == outcome
+    assert words in result.group(0)
+    assert ("Connected</strong>" in result.group(0)) == (outcome == "answered")
+
+
+@pytest.mark.parametrize(
     ("state", "verb", "step"),
     [
         (RequestState.PENDING_APPROVAL, None, 'aria-current="step">Awaiting approval</li>'),
@@ -156,3 +184,65 @@ def test_the_approval_step_says_whether_a_person_approved(world, state, verb, st
 
     steps = page.split('<ol class="steps"')[1].split("</ol>")[0]
     assert step in steps
+
+
+@pytest.mark.parametrize(
+    ("fields", "steps"),
+    [
+        (
+            {"state": RequestState.REVOKED, "connected_at": timezone.now()},
+            ["done:Submitted", "done:Provisioning", "done:Approved", "done:Connecting",
+             "done:Connected", "ended:Revoked"],
+        ),
+        (
+            {"state": RequestState.REJECTED},
+            ["done:Submitted", "done:Provisioning", "ended:Rejected"],
+        ),
+        (
+            {"state": RequestState.REVOKING},
+            ["done:Submitted", "done:Provisioning", "current:Revoking"],
+        ),
+    ],
+)  # fmt: skip
+def test_the_steps_follow_the_path_a_closed_request_took(world, fields, steps):
+    access_request = world.make_request(**fields)
+
+    page = signed_in_as(world, "consumer").get(f"/requests/{access_request.pk}/").content.decode()
+
+    shown = re.findall(r'<li class="(\w+)"[^>]*>([^<]+)</li>', page.split('class="steps"')[1])
+    assert [f"{mark}:{label}" for mark, label in shown[: len(steps) + 1]] == steps
+
+
+@pytest.mark.parametrize("state", [RequestState.REVOKED, RequestState.REJECTED])
+def test_a_closed_request_offers_nothing_that_is_gone_and_asks_again_with_its_values(world, state):
+    access_request = world.make_request(
+        state=state,
+        endpoint_id="ep-gone",
+        endpoint_domain="ep-gone.privatelink.example",
+        endpoint_deleted_at=timezone.now(),
+    )
+    access_request.zones.update(status="Connected", eni_ip="10.0.0.9", zone_domain="z.example")
+    client = signed_in_as(world, "consumer")
+
+    page = client.get(f"/requests/{access_request.pk}/").content.decode()
+
+    for gone in ("curl-command", "copy-command", "ep-gone.privatelink.example", "10.0.0.9",
+                 "z.example", "action-test"):  # fmt: skip
+        assert gone not in page, gone
+    assert "Its endpoint was deleted at" in page
+    again = re.search(r'id="request-again" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    form = client.get(again).content.decode()
+    assert "The storefront calls nginx." in form
+    vpc = re.search(r'<option value="(\d+)" selected>', form.split('name="vpc"')[1]).group(1)
+    assert int(vpc) == access_request.vpc_id
+
+
+def test_a_live_request_still_shows_its_endpoint_and_zones(world):
+    access_request = world.make_request(
+        state=RequestState.CONNECTED, endpoint_id="ep-1", endpoint_domain="ep-1.example"
+    )
+    access_request.zones.update(eni_ip="10.0.0.9")
+
+    page = signed_in_as(world, "consumer").get(f"/requests/{access_request.pk}/").content.decode()
+
+    assert "curl-command" in page and "10.0.0.9" in page and "request-again" not in page
