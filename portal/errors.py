@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -30,6 +31,24 @@ def page_not_found(request: HttpRequest, exception: Exception) -> object:
         return api_not_found(request)
     message = exception.args[0] if type(exception) is Http404 and exception.args else ""
     return render(request, "404.html", {"exception": message}, status=404)
+
+
+class OwnNotFoundPageInDebug:
+    """With DEBUG on (`make run`'s demo), a page's 404 is still the portal's own page: Django's
+    technical one lists every URL pattern and echoes the request to whoever asks for another
+    team's request. (A 403 is the portal's own page in DEBUG already; an unknown URL, which
+    never reaches a view, keeps Django's in DEBUG.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> object:

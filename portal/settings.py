@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.csp.PortalCSPMiddleware",
+    "portal.errors.OwnNotFoundPageInDebug",
 ]
 
 ROOT_URLCONF = "portal.urls"

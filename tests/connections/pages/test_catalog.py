@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connections.choices import ServiceState
-from connections.models import Event
+from connections.models import Event, Instance, PublishedService, ServiceBackend
 from tests.connections.pages.support import pending, poll, signed_in_as
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,14 @@ def test_a_service_that_changed_state_reloads_its_page(world):
 
     assert response["HX-Refresh"] == "true"
     assert "HX-Refresh" not in poll(client, url.replace("provisioning", "available"))
+
+
+def test_a_retired_service_s_backends_are_not_called_healthy(world):
+    ecs03 = Instance.objects.get(instance_id="i-ecs03")
+    ServiceBackend.objects.create(service=world.service, instance=ecs03, port=80, healthy=True)
+    PublishedService.objects.filter(pk=world.service.pk).update(state=ServiceState.RETIRED)
+
+    page = signed_in_as(world, "provider").get(f"/services/{world.service.pk}/").content.decode()
+
+    backends = page.split('id="backends-title"')[1].split("</section>")[0]
+    assert "No longer served" in backends and "Healthy" not in backends

@@ -4,6 +4,7 @@ last 24 hours; and the live regions follow each of them."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -150,3 +151,17 @@ def test_a_change_of_health_redraws_the_request_page(world):
     AccessRequest.objects.filter(pk=access_request.pk).update(health=Health.DOWN)
 
     assert live.request_version(access_request.pk, world.users["consumer"].pk) != version
+
+
+def test_a_request_that_is_down_shows_no_probe_latency(world):
+    access_request = world.make_request(
+        state=RequestState.CONNECTED,
+        health=Health.DOWN,
+        health_checked_at=timezone.now(),
+        probe_latency_ms=2.4,
+    )
+
+    page = signed_in_as(world, "consumer").get(f"/requests/{access_request.pk}/").content.decode()
+
+    assert "2.4 ms" not in page
+    assert re.search(r"Probe latency</dt><dd>—</dd>", page)

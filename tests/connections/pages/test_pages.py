@@ -55,6 +55,19 @@ def test_each_role_gets_its_answer_on_each_page(world, where, role):
         assert b"Back to the catalog" in response.content
 
 
+def test_another_team_s_request_is_the_portal_s_own_404_even_in_debug(world, settings):
+    """`make run` runs with DEBUG on: Django's technical 404 would list every URL pattern."""
+    settings.DEBUG = True
+    access_request = pending(world)
+
+    response = signed_in_as(world, "other_owner").get(f"/requests/{access_request.pk}/")
+
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "This request does not exist, or you may no longer see it." in page
+    assert "URLconf" not in page and "api/v1/" not in page
+
+
 def test_a_request_that_vanished_says_so(world):
     response = signed_in_as(world, "consumer").get("/requests/999999/")
 
