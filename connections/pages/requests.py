@@ -205,6 +205,7 @@ def request_detail(request, pk: int):
         "steps": steps_of(access_request, events),
         "actions": policies.allowed_actions(request.user, access_request),
         "service_actions": policies.allowed_actions(request.user, service),
+        "requesting_side": policies.is_member(request.user, access_request.consumer_team),
         "events": events,
         "test": access_request.connection_tests.select_related("requested_by").first(),
         "test_version": test_version,

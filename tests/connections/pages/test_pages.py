@@ -68,6 +68,21 @@ def test_another_team_s_request_is_the_portal_s_own_404_even_in_debug(world, set
     assert "URLconf" not in page and "api/v1/" not in page
 
 
+def test_the_breadcrumb_leads_back_the_way_each_side_came(world):
+    access_request = pending(world)
+    url = f"/requests/{access_request.pk}/"
+
+    consumer = signed_in_as(world, "consumer").get(url).content.decode()
+    provider = signed_in_as(world, "provider").get(url).content.decode()
+    service = signed_in_as(world, "consumer").get(f"/services/{world.service.pk}/").content.decode()
+
+    crumb = re.compile(r'<nav aria-label="Breadcrumb">(.*?)</nav>', re.S)
+    assert "My requests" in crumb.search(consumer).group(1)
+    assert "My requests" not in crumb.search(provider).group(1)
+    assert f">{world.service.name}</a> / #{access_request.pk}" in crumb.search(provider).group(1)
+    assert f"Catalog</a> / {world.service.name}</p>" in crumb.search(service).group(1)
+
+
 def test_a_request_that_vanished_says_so(world):
     response = signed_in_as(world, "consumer").get("/requests/999999/")
 
