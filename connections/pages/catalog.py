@@ -165,6 +165,12 @@ def service_detail(request, pk: int):
         "version": version,
         "live": service.state not in SERVICE_TERMINAL,
         "publish_steps": publish_steps(service) if publishing else [],
+        # The person's teams' live access to it: linked, so nobody asks twice for the same VPC.
+        "my_requests": list(
+            service.requests.filter(
+                policies.team_requests_q(request.user.pk), state__in=REQUEST_LIVE
+            ).select_related("vpc")
+        ),
     }
     if owner:
         context["connections"] = service.requests.select_related(

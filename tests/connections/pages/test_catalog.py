@@ -89,3 +89,21 @@ def test_a_retired_service_s_backends_are_not_called_healthy(world):
 
     backends = page.split('id="backends-title"')[1].split("</section>")[0]
     assert "No longer served" in backends and "Healthy" not in backends
+
+
+def test_the_service_page_links_the_person_s_live_access_and_leads_with_the_owners_business(world):
+    access_request = pending(world)
+
+    consumer = (
+        signed_in_as(world, "consumer").get(f"/services/{world.service.pk}/").content.decode()
+    )
+    provider = (
+        signed_in_as(world, "provider").get(f"/services/{world.service.pk}/").content.decode()
+    )
+
+    mine = consumer.split('id="my-access"')[1].split("</p>")[0]
+    assert f'href="/requests/{access_request.pk}/"' in mine and "Pending approval" in mine
+    assert 'class="button secondary" id="action-request-access"' in consumer
+    assert "Request access from another VPC" in consumer
+    assert 'id="my-access"' not in provider
+    assert 'class="button secondary" id="action-request-access"' in provider
