@@ -8,9 +8,11 @@ A cursor that was edited by hand shows the first page.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -32,16 +34,18 @@ class _Cursor(CursorPagination):
     def decode_cursor(self, request):
         """DRF's decoding, and a position that the ordering's field can hold: an edited cursor
         whose position is no date (or holds a NUL, which no database takes) would otherwise
-        fail the query itself."""
+        fail the query itself, and a date without its zone would be read in the server's."""
         cursor = super().decode_cursor(request)
         if cursor is not None and cursor.position is not None:
             ordering = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
             field = self.model._meta.get_field(ordering.lstrip("-"))
             try:
-                if "\x00" in cursor.position or field.to_python(cursor.position) is None:
-                    raise exceptions.NotFound("Invalid cursor")
+                value = None if "\x00" in cursor.position else field.to_python(cursor.position)
             except (DjangoValidationError, ValueError, OverflowError) as error:
                 raise exceptions.NotFound("Invalid cursor") from error
+            # The cursors the pages write carry their zone; one without was edited.
+            if value is None or (isinstance(value, datetime) and timezone.is_naive(value)):
+                raise exceptions.NotFound("Invalid cursor")
         return cursor
 
 
