@@ -220,25 +220,34 @@ def team_requests_q(user_id: int | None) -> Q:
     return Q(consumer_team_id__in=_team_ids(user_id))
 
 
+def _is_platform_admin_q(user_id: int | None) -> Q:
+    """ "The person is a platform admin", as a condition inside a query that finds rows by the
+    person's id (a poll's), without reading the person first."""
+    admin = get_user_model().objects.filter(pk=user_id, is_superuser=True, is_active=True)
+    return Q(Exists(admin))
+
+
 def seen_requests_q(user_id: int | None) -> Q:
     """The requests the person may see (`requests_q`), by the person's id: a page's poll asks it
     before it compares what the page shows, without reading the person first."""
-    admin = get_user_model().objects.filter(pk=user_id, is_superuser=True, is_active=True)
     teams = _team_ids(user_id)
-    return Q(consumer_team_id__in=teams) | Q(service__owner_team_id__in=teams) | Q(Exists(admin))
+    return (
+        Q(consumer_team_id__in=teams)
+        | Q(service__owner_team_id__in=teams)
+        | _is_platform_admin_q(user_id)
+    )
 
 
 def approval_queue_q(user_id: int | None) -> Q:
     """Requests waiting for a decision (step 6) on services the person manages, or on every
     service for a platform admin, by the person's id (the live header count and the queue's poll
     ask it without reading the person first)."""
-    admin = get_user_model().objects.filter(pk=user_id, is_superuser=True, is_active=True)
     services = apps.get_model("connections", "PublishedService").objects.filter(
         owner_team_id__in=_team_ids(user_id, MANAGING_ROLES)
     )
     # Subqueries, not joins: the count and the page read the (state, …) indexes alone.
     managed = Q(service_id__in=services.values("pk"))
-    return (managed | Q(Exists(admin))) & Q(state__in=REQUEST_DECIDABLE)
+    return (managed | _is_platform_admin_q(user_id)) & Q(state__in=REQUEST_DECIDABLE)
 
 
 # --- what a person may do ------------------------------------------------------------------------
