@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import pre_save
 
 
@@ -11,6 +12,7 @@ class ConnectionsConfig(AppConfig):
         from celery import current_app
 
         from connections.api.tokens import revoke_tokens_when_the_password_changes
+        from connections.pages import preferences
         from connections.workflows import liveness
 
         pre_save.connect(
@@ -18,4 +20,5 @@ class ConnectionsConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="revoke-tokens-on-password-change",
         )
+        user_logged_in.connect(preferences.on_sign_in, dispatch_uid="preferences-on-sign-in")
         liveness.wire(current_app)

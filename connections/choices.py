@@ -46,7 +46,7 @@ SERVICE_BADGES = {
     ServiceState.PROVISIONING: "blue",
     ServiceState.AVAILABLE: "green",
     ServiceState.RETIRING: "orange",
-    ServiceState.RETIRED: "grey",
+    ServiceState.RETIRED: "closed",
     ServiceState.FAILED: "red",
 }
 
@@ -72,8 +72,10 @@ REQUEST_BADGES = {
     RequestState.CONNECTING: "blue",
     RequestState.CONNECTED: "green",
     RequestState.REVOKING: "orange",
-    RequestState.REVOKED: "grey",
-    RequestState.REJECTED: "grey",
+    # Closed, and said so: a refusal in red, an ending in the dark "closed" colour (grey reads
+    # as "not started yet").
+    RequestState.REVOKED: "closed",
+    RequestState.REJECTED: "red",
     RequestState.FAILED: "red",
 }
 

@@ -23,6 +23,7 @@ from connections.models.network import (
     VSwitch,
     Zone,
 )
+from connections.models.people import Profile
 from connections.models.published import (
     PublishedService,
     PublishedServiceQuerySet,
@@ -49,6 +50,7 @@ __all__ = [
     "InVpcQuerySet",
     "Instance",
     "Membership",
+    "Profile",
     "PublishedService",
     "PublishedServiceQuerySet",
     "RequestZone",

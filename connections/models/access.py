@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy
 
 from connections import policies
 from connections.choices import HEALTH_BADGES, REQUEST_BADGES, Health, RequestState
@@ -151,6 +152,19 @@ class AccessRequest(WorkflowRecord):
         return self.vpc.account_id != self.service.account_id
 
 
+# An endpoint zone's status in words (the cloud's ZoneStatus values, ListVpcEndpointZones in the
+# PrivateLink API reference): "Wait" is the cloud's word for a connection not yet accepted.
+ZONE_STATUS_WORDS = {
+    "Creating": gettext_lazy("Being created"),
+    "Wait": gettext_lazy("Waiting for approval"),
+    "Connecting": gettext_lazy("Connecting"),
+    "Connected": gettext_lazy("Connected"),
+    "Disconnecting": gettext_lazy("Disconnecting"),
+    "Disconnected": gettext_lazy("Disconnected"),
+    "Deleting": gettext_lazy("Being deleted"),
+}
+
+
 class RequestZone(models.Model):
     """A zone of a request's endpoint: the chosen vSwitch, then the cloud's ENI and domain."""
 
@@ -172,6 +186,11 @@ class RequestZone(models.Model):
 
     def __str__(self) -> str:
         return self.zone_id
+
+    @property
+    def status_words(self) -> str:
+        """The status as a person reads it; one the portal does not know is shown as it came."""
+        return str(ZONE_STATUS_WORDS.get(self.status, self.status)) or "—"
 
 
 # What a connection test keeps as its answer when the TCP connect went through but nothing

@@ -240,7 +240,8 @@ def service_retire(request, pk: int):
     attempt(
         request,
         lambda: actions.retire_service(request.user, service, force=force),
-        _("Retiring %(service)s: its resources are torn down in order.") % {"service": service},
+        _("Retire started: %(service)s is taken down in order; this page follows it.")
+        % {"service": service},
     )
     return back_to(request, reverse("connections:service_detail", args=[pk]))
 
@@ -252,7 +253,7 @@ def service_retry(request, pk: int):
     attempt(
         request,
         lambda: actions.retry_service(request.user, service),
-        _("Retrying: the work resumes at the step that failed."),
+        _("Retry started from the step that failed: this page follows it."),
     )
     return back_to(request, reverse("connections:service_detail", args=[pk]))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connections import policies, preflight
@@ -91,7 +92,6 @@ class AccessRequestForm(ChecksForm):
         label=_("Access until (optional)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("The portal revokes the access then. Leave empty to keep it."),
     )
 
     def __init__(self, *args, user, service, **kwargs):
@@ -115,6 +115,10 @@ class AccessRequestForm(ChecksForm):
             # A VPC with one group: that one (the seed's VPC1 has sg-vpc1).
             initial=[groups[0].pk] if len(groups) == 1 else [],
         )
+        # Typed in the person's zone (connections.pages.preferences): say which.
+        self.fields["expires_at"].help_text = _(
+            "In your time zone, %(zone)s. The access is revoked then; leave empty to keep it."
+        ) % {"zone": timezone.get_current_timezone_name()}
         self.order_fields(["team", "vpc", "security_groups", "justification", "expires_at"])
 
     def _chosen_vpc(self) -> Vpc | None:

@@ -73,7 +73,7 @@ def request_form(request, pk: int):
             except REFUSALS as error:
                 form.add_error(None, refusal_message(error))
             else:
-                submitted = _("Request submitted: its steps show below as a worker takes them.")
+                submitted = _("Request submitted: this page follows its steps as they are taken.")
                 messages.success(request, submitted)
                 return back_to(
                     request, reverse("connections:request_detail", args=[access_request.pk])
@@ -225,23 +225,25 @@ def request_detail(request, pk: int):
     return render(request, "connections/accessrequest_detail.html", context)
 
 
-# action → (the verb, what to say when it went through).
+# action → (the verb, what to say when it went through). Said so that it stays true while the page
+# follows the work below it: a message naming a passing state ("Revoking…") would stay on the
+# page after the state has moved on.
 ACTIONS = {
     "approve": (
         lambda user, r, form: actions.approve_request(user, r),
-        gettext_lazy("Approved: a worker accepts the connection."),
+        gettext_lazy("Approved: this page shows the connection as it is made."),
     ),
     "revoke": (
         lambda user, r, form: actions.revoke_request(user, r),
-        gettext_lazy("Revoking: the endpoint is being deleted."),
+        gettext_lazy("Revoke started: this page shows when the endpoint is gone."),
     ),
     "retry": (
         lambda user, r, form: actions.retry_request(user, r),
-        gettext_lazy("Retrying: the work resumes at the step that failed."),
+        gettext_lazy("Retry started from the step that failed: this page follows it."),
     ),
     "reject": (
         lambda user, r, form: actions.reject_request(user, r, reason=form["reason"]),
-        gettext_lazy("Rejected: the endpoint is being removed."),
+        gettext_lazy("Rejected: the requesting team reads your reason."),
     ),
 }
 

@@ -3,7 +3,7 @@ tests use them."""
 
 from django.urls import path, re_path
 
-from connections.pages import approvals, catalog, publish, requests
+from connections.pages import approvals, catalog, profile, publish, requests
 
 app_name = "connections"
 
@@ -32,4 +32,5 @@ urlpatterns = [
     path("approvals/", approvals.approval_list, name="approval_list"),
     path("approvals/decide/", approvals.decide, name="approval_decide"),
     path("approvals/count/", approvals.awaiting_count, name="awaiting_count"),
+    path("profile/", profile.profile, name="profile"),
 ]

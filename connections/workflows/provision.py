@@ -153,7 +153,7 @@ class ProvisionWorkflow(AccessWorkflow):
                 record,
                 RequestState.PROVISIONING,
                 verb="provisioning",
-                detail="a worker took the request",
+                detail="the work has started",
                 task_token=record.task_token,
             )
 

@@ -40,6 +40,15 @@
     });
   });
 
+  // The browser's time zone, for the pages' times when the person chose none in their settings
+  // (connections/pages/preferences.py reads the cookie; an IANA name needs no escaping).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("portal_tz=" + zone) === -1) {
+      document.cookie = "portal_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (ignored) { /* an old browser: the server's zone, said beside every time */ }
+
   // Buttons shown only where scripts run (copy, select all): hidden in the markup by default.
   document.addEventListener("DOMContentLoaded", function () {
     document.documentElement.classList.add("js");

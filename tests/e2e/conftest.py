@@ -55,8 +55,9 @@ def browser_context_args(browser_context_args):
 class Person:
     """One person's browser (its own context: its own session), watched for script errors."""
 
-    def __init__(self, browser, base_url: str, username: str):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, base_url: str, username: str, **context_args):
+        # context_args: the browser's own settings, e.g. timezone_id="Asia/Shanghai".
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, **context_args)
         self.page = self.context.new_page()
         self.base_url, self.username = base_url, username
         self.problems: list[str] = []
@@ -89,8 +90,8 @@ def people(browser, live_server, world):  # noqa: F811 - the world fixture, impo
     """people("consumer") → that demo login's signed-in browser."""
     opened: list[Person] = []
 
-    def open_for(username: str) -> Person:
-        person = Person(browser, live_server.url, username).sign_in()
+    def open_for(username: str, **context_args) -> Person:
+        person = Person(browser, live_server.url, username, **context_args).sign_in()
         opened.append(person)
         return person
 

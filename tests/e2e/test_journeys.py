@@ -4,6 +4,7 @@ revoke; publish through the wizard; text typed into every free-text field stays 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -19,9 +20,11 @@ JUSTIFICATION = "The storefront calls nginx."
 SCRIPT = '<script>window.__injected = 1</script><img src=x onerror="window.__injected = 2">'
 
 
-def request_access(consumer, service, justification: str = JUSTIFICATION) -> int:
-    """Fill in the request form as the consumer would; returns the new request's id."""
-    consumer.go(f"/services/{service.pk}/request/")
+def request_access(consumer, service, justification: str = JUSTIFICATION, *, opened=False) -> int:
+    """Fill in the request form as the consumer would (opened: already on it, other fields
+    filled); returns the new request's id."""
+    if not opened:
+        consumer.go(f"/services/{service.pk}/request/")
     consumer.page.get_by_label("Justification").fill(justification)
     consumer.page.get_by_role("button", name="Request access").click()
     consumer.page.wait_for_url(re.compile(r".*/requests/\d+/$"))
@@ -67,6 +70,21 @@ def test_the_owner_approves_from_the_queue_and_the_consumers_page_turns_connecte
     consumer.screenshot("request-connected-phone")
 
 
+def test_an_expiry_typed_in_the_browsers_zone_is_that_instant_and_shown_with_its_zone(
+    people, seed_service
+):
+    consumer = people("consumer", timezone_id="Asia/Shanghai")
+    consumer.go(f"/services/{seed_service.pk}/request/")
+    expect(consumer.page.get_by_text("In your time zone, Asia/Shanghai.")).to_be_visible()
+    consumer.page.get_by_label("Access until (optional)").fill("2027-01-05T09:30")
+    request_id = request_access(consumer, seed_service, opened=True)
+
+    # 09:30 in Shanghai is 01:30 UTC, whatever the server's zone.
+    stored = AccessRequest.objects.get(pk=request_id).expires_at
+    assert stored == dt.datetime(2027, 1, 5, 1, 30, tzinfo=dt.UTC)
+    expect(consumer.page.locator("time", has_text="2027-01-05 09:30 UTC+8")).to_be_visible()
+
+
 def test_the_form_shows_what_is_wrong_beside_each_field(people, seed_service):
     consumer = people("consumer")
     consumer.go(f"/services/{seed_service.pk}/request/")
@@ -93,11 +111,25 @@ def test_the_owner_rejects_with_a_reason_the_team_reads(people, seed_service):
     expect(state_of(consumer)).to_have_text("Pending approval", timeout=LIVE_TIMEOUT_MS)
 
     provider.go(f"/requests/{request_id}/")
+    # Apart from Approve, and a plain click rejects nothing: the reason is the confirmation.
+    reject = provider.page.get_by_role("button", name="Reject")
+    expect(provider.page.locator("#reject-title")).to_have_text("Reject the request")
+    reject.click()
+    assert provider.page.locator("#reject-reason").evaluate("box => box.matches(':invalid')")
+    expect(state_of(provider)).to_have_text("Pending approval")
+    provider.screenshot("request-reject-asks")
     provider.page.get_by_label("Reason").fill("Use the partner API instead.")
-    provider.page.get_by_role("button", name="Reject").click()
+    reject.click()
 
     expect(state_of(consumer)).to_have_text("Rejected", timeout=LIVE_TIMEOUT_MS)
+    expect(state_of(consumer)).to_have_class(re.compile(r"\bbadge-red\b"))
     expect(consumer.page.get_by_text("Reason given: Use the partner API instead.")).to_be_visible()
+    # Closed: no endpoint offered, the steps end at the refusal, and it can be asked again.
+    expect(consumer.page.locator("#curl-command")).to_have_count(0)
+    expect(consumer.page.locator("#copy-command")).to_have_count(0)
+    expect(consumer.page.locator("ol.steps li.ended")).to_have_text("Rejected")
+    expect(consumer.page.get_by_role("link", name="Request again")).to_be_visible()
+    consumer.screenshot("request-rejected")
 
 
 def test_the_consumer_revokes_and_the_endpoint_goes(people, seed_service):
@@ -116,6 +148,9 @@ def test_the_consumer_revokes_and_the_endpoint_goes(people, seed_service):
     revoke.click()
 
     expect(state_of(consumer)).to_have_text("Revoked", timeout=LIVE_TIMEOUT_MS)
+    expect(state_of(consumer)).to_have_class(re.compile(r"\bbadge-closed\b"))
+    # The message said when it was asked stays true now that it is done.
+    expect(consumer.page.locator(".message-success")).to_contain_text("Revoke started")
     expect(consumer.page.get_by_role("button", name="Revoke")).to_have_count(0)
     # What no longer exists is not offered; the steps show the way it went.
     expect(consumer.page.locator("#endpoint-closed")).to_contain_text(
