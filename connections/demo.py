@@ -153,7 +153,7 @@ def publish_seed_service(provider) -> PublishedService | None:
         provider,
         team=Team.objects.get(slug="platform"),
         name=SEED_SERVICE,
-        description="The seed's nginx on ECS03 and ECS04 in VPC2, behind an internal NLB.",
+        description="nginx on ECS03 and ECS04 in VPC2, behind an internal load balancer.",
         vpc=vpc,
         zones=zones,
         backends=backends,

@@ -216,7 +216,7 @@ class ServiceSettingsForm(ChecksForm):
     auto_accept = forms.BooleanField(
         label=_("Accept every request automatically"),
         required=False,
-        help_text=_("Off: each request waits for an owner's approval (step 6)."),
+        help_text=_("Off: each request waits for an owner's approval."),
     )
     trusted_teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),

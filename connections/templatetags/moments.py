@@ -14,6 +14,8 @@ from datetime import datetime
 from django import template
 from django.utils import dateformat, timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -47,3 +49,12 @@ def moment(value: datetime | None, seconds: bool = False) -> str:
 def zoned_time(value: datetime | None) -> str:
     """As plain text, for a `title` or inside a translated sentence."""
     return zoned(value) if value is not None else ""
+
+
+@register.filter
+def waited(value: datetime) -> str:
+    """How long something has waited: "just now" in its first minute ("0 minutes" reads as
+    nothing at all)."""
+    if (timezone.now() - value).total_seconds() < 60:
+        return gettext("just now")
+    return timesince(value)

@@ -41,6 +41,10 @@ def test_the_owner_approves_from_the_queue_and_the_consumers_page_turns_connecte
     consumer, provider = people("consumer"), people("provider")
     consumer.go("/")
     consumer.screenshot("catalog")
+    consumer.page.set_viewport_size({"width": 390, "height": 844})
+    expect(consumer.page.get_by_role("link", name="Request access").first).to_be_in_viewport()
+    consumer.screenshot("catalog-phone")
+    consumer.page.set_viewport_size({"width": 1280, "height": 900})
     consumer.go(f"/services/{seed_service.pk}/request/")
     consumer.screenshot("request-form")
 
@@ -53,9 +57,14 @@ def test_the_owner_approves_from_the_queue_and_the_consumers_page_turns_connecte
     expect(row).to_contain_text(JUSTIFICATION)
     expect(row).to_contain_text("Apps")
     provider.screenshot("approval-queue")
+    # On a phone the rows stack as cards, each with its decision on the first screen.
+    provider.page.set_viewport_size({"width": 390, "height": 844})
+    expect(row.get_by_role("button", name="Approve")).to_be_in_viewport()
+    provider.screenshot("approval-queue-phone")
+    provider.page.set_viewport_size({"width": 1280, "height": 900})
     row.get_by_role("button", name="Approve").click()
     expect(provider.page.locator(".message-success")).to_contain_text("Approved")
-    expect(provider.page.locator("#awaiting-count")).to_have_text("0 waiting")
+    expect(provider.page.locator("#awaiting-count")).to_have_text("none waiting")
 
     # The consumer's page was never reloaded: its live region followed the worker.
     expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)

@@ -204,7 +204,9 @@ def test_pages_run_no_inline_script_or_style_under_a_strict_policy(world, where)
 # --- forms that keep their promise, pages that follow their record ----------------------------
 
 
-@pytest.mark.parametrize(("waiting", "shown"), [(100, "100 waiting"), (101, "100+ waiting")])
+@pytest.mark.parametrize(
+    ("waiting", "shown"), [(0, "none waiting"), (100, "100 waiting"), (101, "100+ waiting")]
+)
 def test_the_header_counts_to_a_hundred(world, waiting, shown):
     for _ in range(waiting):
         AccessRequestFactory(

@@ -8,10 +8,11 @@ import zoneinfo
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from connections.models import AccessRequest, Profile
 from connections.pages.preferences import BROWSER_ZONE_COOKIE
-from connections.templatetags.moments import utc_offset
+from connections.templatetags.moments import utc_offset, waited
 from tests.connections.pages.support import form_data, pending, signed_in_as
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,15 @@ def test_a_zone_the_tz_database_does_not_know_is_refused_beside_its_field(world)
 def test_an_offset_is_said_the_shortest_exact_way(zone, offset):
     moment = dt.datetime(2027, 1, 5, 12, 0, tzinfo=zoneinfo.ZoneInfo(zone))
     assert utc_offset(moment) == offset
+
+
+def test_a_wait_under_a_minute_reads_just_now_and_longer_ones_their_length():
+    now = timezone.now()
+    assert waited(now - dt.timedelta(seconds=59)) == "just now"
+    assert waited(now - dt.timedelta(minutes=3, seconds=5)) == "3\xa0minutes"
+
+
+def test_the_settings_page_names_the_persons_teams_which_a_phones_header_leaves_out(world):
+    page = signed_in_as(world, "consumer").get("/profile/").content.decode()
+    teams = page[page.index('id="your-teams"') :]
+    assert "Apps (member)" in teams[: teams.index("</ul>")]
