@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 
 from tests.connections.conftest import seed_service, world  # noqa: F401 - fixtures used here
+from tests.e2e import accessibility
 
 # Playwright's sync API keeps an event loop running in the tests' thread from the first browser
 # test to the end of the session, where Django's ORM then refuses to run ("async context").
@@ -61,28 +62,45 @@ class Person:
         self.page = self.context.new_page()
         self.base_url, self.username = base_url, username
         self.problems: list[str] = []
+        self.expected_missing: set[str] = set()
         self.page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         self.page.on("console", self._console)
 
     def _console(self, message) -> None:
         text = message.text
+        if message.location.get("url") in self.expected_missing:
+            return  # the browser's note that a page a test opened on purpose answered 404
         if message.type == "error" or "Content Security Policy" in text:
             self.problems.append(f"console {message.type}: {text}")
 
     def sign_in(self) -> Person:
         self.page.goto(f"{self.base_url}/accounts/login/")
+        self.audit()
         self.page.get_by_label("Username").fill(self.username)
         self.page.get_by_label("Password").fill("demo")
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(re.compile(r".*/$"))
         return self
 
-    def go(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
+    def go(self, path: str, status: int = 200) -> None:
+        url = f"{self.base_url}{path}"
+        if status == 404:
+            self.expected_missing.add(url)
+        response = self.page.goto(url)
+        assert response.status == status, f"{path}: {response.status}, not {status}"
+        self.audit()
+
+    def audit(self) -> None:
+        """axe-core on the page as it is now (and at a phone's width): every violation is a
+        problem, reported when the test ends."""
+        for line in accessibility.audit(self.page):
+            if line not in self.problems:
+                self.problems.append(f"axe: {line}")
 
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        self.audit()  # what is worth a picture is worth a check: a state, an error, a phone
 
 
 @pytest.fixture

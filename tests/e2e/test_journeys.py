@@ -276,3 +276,25 @@ def test_a_backend_going_down_shows_on_the_open_request_page_and_an_orphan_is_cl
     expect(result).to_contain_text("None of the service's backends is healthy")
     expect(consumer.page.locator(".test-result.answered")).to_have_count(0)
     consumer.screenshot("request-down-test")
+
+
+def test_the_pages_off_the_journeys_pass_axe_too(people, seed_service):
+    """Every page the journeys above do not open, checked by axe (Person.go) at both sizes: a
+    list with a row, the settings, a service's page from each side, the empty queue, the
+    wizard's first step, a page that does not exist."""
+    consumer, provider = people("consumer"), people("provider")
+    request_id = request_access(consumer, seed_service)
+    consumer.go("/requests/")
+    expect(consumer.page.get_by_role("link", name=f"#{request_id}")).to_be_visible()
+    consumer.go("/profile/")
+    consumer.screenshot("profile")
+    consumer.go(f"/services/{seed_service.pk}/")
+    consumer.go("/requests/999999/", status=404)
+    expect(consumer.page.get_by_role("heading", level=1)).to_contain_text("Not found")
+    provider.go(f"/services/{seed_service.pk}/")
+    provider.go("/services/publish/")
+    provider.go(f"/requests/{request_id}/")
+    provider.page.get_by_label("Reason").fill("Not this quarter.")
+    provider.page.get_by_role("button", name="Reject").click()
+    provider.go("/approvals/")
+    expect(provider.page.get_by_text("Nothing waits for your decision.")).to_be_visible()
