@@ -369,6 +369,40 @@ def retry_request(user, access_request: AccessRequest) -> AccessRequest:
     return access_request
 
 
+def amend_request(
+    user,
+    access_request: AccessRequest,
+    *,
+    security_groups: Sequence[SecurityGroup],
+    zones: Sequence[ZoneChoice],
+) -> AccessRequest:
+    """Choose a failed request's vSwitches and security groups again, then resume it: what the
+    cloud refused (a full vSwitch, a zone, a group) is changed before the retry, not after."""
+    policies.require(user, "amend", access_request)
+    with transaction.atomic():
+        access_request = _locked(access_request)
+        if not states.state_allows("amend", access_request):
+            raise InvalidTransition(access_request, "amend")
+        preflight.amend_problems(
+            user, access_request, security_groups=security_groups, zones=zones
+        ).raise_if_any()
+        access_request.security_groups.set(security_groups)
+        access_request.zones.all().delete()
+        RequestZone.objects.bulk_create(
+            RequestZone(access_request=access_request, zone_id=c.zone_id, vswitch=c.vswitch)
+            for c in zones
+        )
+        # A new ClientToken for the endpoint: a create the cloud finished before the failure
+        # (its answer lost) must not be handed back with the old choices; the sweep finds it.
+        access_request.generation += 1
+        access_request.save(update_fields=["generation"])
+        chosen = ", ".join(f"{c.zone_id}: {c.vswitch.vswitch_id}" for c in zones)
+        groups = ", ".join(g.security_group_id for g in security_groups)
+        record_event(access_request, "changed", actor=user, detail=f"{chosen}; {groups}")
+        _resume(user, access_request)
+    return access_request
+
+
 def _resume(user, record: PublishedService | AccessRequest) -> None:
     """Start the workflow a retry of `record` resumes (states.retry_plan), in its state."""
     plan = states.retry_plan(record)

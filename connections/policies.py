@@ -252,7 +252,7 @@ def approval_queue_q(user_id: int | None) -> Q:
 
 # --- what a person may do ------------------------------------------------------------------------
 
-REQUEST_ACTIONS = ("approve", "reject", "revoke", "retry", "test")
+REQUEST_ACTIONS = ("approve", "reject", "revoke", "retry", "test", "amend")
 SERVICE_ACTIONS = ("request_access", "configure", "retire", "retry")
 FINDING_ACTIONS = ("clean_up",)
 
@@ -276,6 +276,8 @@ def permitted(user, action: str, obj) -> bool:
     owner_team_id = obj.service.owner_team_id
     if action in ("approve", "reject"):
         return roles.manages(owner_team_id)
+    if action == "amend":  # the requesting team's choices: theirs to change
+        return roles.is_member(obj.consumer_team_id)
     # Either side: the requesting team's members, or the service's owners.
     either_side = roles.is_member(obj.consumer_team_id) or roles.manages(owner_team_id)
     return action in REQUEST_ACTIONS and either_side
@@ -295,6 +297,7 @@ REFUSALS = {
     "revoke": _("Only the requesting team or the service's owners may revoke."),
     "retry": _("Only the requesting team or the service's owners may retry."),
     "test": _("Only the requesting team or the service's owners may test the connection."),
+    "amend": _("Only the requesting team may change its request."),
     "retire": _("Only owners of %(owner)s may retire it."),
     "configure": _("Only owners of %(owner)s may change its settings."),
     "request_access": _("Only members of a team may request access."),

@@ -389,6 +389,18 @@ def request_problems(
     return problems
 
 
+def amend_problems(user, access_request, *, security_groups: Sequence, zones: Sequence[ZoneChoice]):
+    """Everything `actions.amend_request` checks: the new choices, as a new request's are."""
+    problems = Problems()
+    vpc = access_request.vpc
+    vpc_of_team(problems, user, access_request.consumer_team, vpc)
+    zones_offered(problems, access_request.service, zones)
+    zones_supported(problems, vpc, zones, nlb=False)
+    vswitches_match(problems, vpc, zones)
+    security_groups_in_vpc(problems, vpc, security_groups)
+    return problems
+
+
 def publish_problems(
     user,
     *,

@@ -158,6 +158,11 @@ def state_allows(action: str, record) -> bool:
             "retire": record.state in SERVICE_RETIRABLE,
         }.get(action, False)
     return {
+        # A failed request's zones and security groups may change before its retry while the
+        # cloud holds nothing made with them: its endpoint is not made yet.
+        "amend": record.state == RequestState.FAILED
+        and record.failed_phase == REQUEST_WORKFLOWS[RequestState.PROVISIONING]
+        and not record.endpoint_id,
         "approve": record.state in REQUEST_DECIDABLE,
         "reject": record.state in REQUEST_DECIDABLE,
         "revoke": record.state in REQUEST_REVOCABLE,

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from connections import policies, preflight
 from connections.choices import ListenerProtocol
-from connections.models import Instance, SecurityGroup, Team, Vpc, VSwitch
+from connections.models import (
+    AccessRequest,
+    Instance,
+    PublishedService,
+    SecurityGroup,
+    Team,
+    Vpc,
+    VSwitch,
+)
 from connections.preflight import BackendChoice, Problems, ZoneChoice, unsupported_zones
 
 # Where each check's field shows on a form ("service" problems are about the whole form).
@@ -76,7 +84,77 @@ class ChecksForm(forms.Form):
         return bool(self.errors or self.zone_errors)
 
 
-class AccessRequestForm(ChecksForm):
+class NetworkChoices:
+    """The zones (a vSwitch in each the service offers) and security groups of `self.vpc`, for
+    a request's form and for changing a failed request's choices."""
+
+    service: PublishedService
+    vpc: Vpc | None
+
+    def add_network_fields(self, *, zones=None, security_groups=None) -> None:
+        """The fields; `zones` ({zone_id: vswitch}) and `security_groups` preselect a request's."""
+        self.zone_rows = self._zone_rows(zones)
+        groups = SecurityGroup.objects.filter(vpc=self.vpc, present=True) if self.vpc else []
+        if security_groups is None:
+            # A VPC with one group: that one (the seed's VPC1 has sg-vpc1).
+            security_groups = [groups[0]] if len(groups) == 1 else []
+        self.fields["security_groups"] = SecurityGroupsField(
+            queryset=groups or SecurityGroup.objects.none(),
+            widget=forms.CheckboxSelectMultiple,
+            label=_("Security groups"),
+            required=False,
+            initial=[group.pk for group in security_groups],
+        )
+
+    def chosen_zones(self, data: dict) -> list[ZoneChoice]:
+        return [
+            ZoneChoice(row["zone_id"], data[row["field"]])
+            for row in self.zone_rows
+            if row["field"] and data.get(row["field"])
+        ]
+
+    def _zone_rows(self, chosen: dict | None) -> list[dict]:
+        """A row per zone of the chosen VPC or of the service: a vSwitch choice where the
+        service is offered, the reason where it is not (the endpoint's zones are a subset of
+        the service's)."""
+        offered = self.service.zone_ids
+        unsupported = unsupported_zones(self.vpc, nlb=False) if self.vpc is not None else {}
+        vswitches = list(VSwitch.objects.filter(vpc=self.vpc, present=True)) if self.vpc else []
+        rows = []
+        for zone_id in sorted({v.zone_id for v in vswitches} | set(offered)):
+            in_zone = [v for v in vswitches if v.zone_id == zone_id]
+            if zone_id not in offered:
+                reason = _("%(service)s is not offered in this zone.") % {"service": self.service}
+                rows.append({"zone_id": zone_id, "field": None, "reason": reason})
+                continue
+            if zone_id in unsupported:
+                rows.append({"zone_id": zone_id, "field": None, "reason": unsupported[zone_id]})
+                continue
+            name = f"{self.zone_field_prefix}{zone_id}"
+            self.fields[name] = VSwitchChoiceField(
+                queryset=VSwitch.objects.filter(pk__in=[v.pk for v in in_zone]),
+                required=False,
+                label=zone_id,
+                empty_label=_("— not in this zone —"),
+                initial=_preselected(zone_id, in_zone, chosen),
+            )
+            reason = "" if in_zone else _("The VPC has no vSwitch in this zone.")
+            rows.append({"zone_id": zone_id, "field": name, "reason": reason})
+        return rows
+
+    def zone_fields(self):
+        return [(row, self[row["field"]] if row["field"] else None) for row in self.zone_rows]
+
+
+def _preselected(zone_id: str, in_zone: list[VSwitch], chosen: dict | None) -> int | None:
+    """A request's vSwitch in the zone, when there is a request; else the zone's only one."""
+    if chosen is not None:
+        vswitch = chosen.get(zone_id)
+        return vswitch.pk if vswitch is not None else None
+    return in_zone[0].pk if len(in_zone) == 1 else None
+
+
+class AccessRequestForm(NetworkChoices, ChecksForm):
     """Request access to a service (seed step 5): the team's VPC, a vSwitch in each zone the
     service offers, security groups, why, and until when."""
 
@@ -105,16 +183,7 @@ class AccessRequestForm(ChecksForm):
             help_text=_("One of your team's VPCs: the endpoint is made in it."),
         )
         self.vpc = self._chosen_vpc()
-        self.zone_rows = self._zone_rows()
-        groups = SecurityGroup.objects.filter(vpc=self.vpc, present=True) if self.vpc else []
-        self.fields["security_groups"] = SecurityGroupsField(
-            queryset=groups or SecurityGroup.objects.none(),
-            widget=forms.CheckboxSelectMultiple,
-            label=_("Security groups"),
-            required=False,
-            # A VPC with one group: that one (the seed's VPC1 has sg-vpc1).
-            initial=[groups[0].pk] if len(groups) == 1 else [],
-        )
+        self.add_network_fields()
         # Typed in the person's zone (connections.pages.preferences): say which.
         self.fields["expires_at"].help_text = _(
             "In your time zone, %(zone)s. The access is revoked then; leave empty to keep it."
@@ -131,46 +200,9 @@ class AccessRequestForm(ChecksForm):
                 pass
         return field.queryset.first()
 
-    def _zone_rows(self) -> list[dict]:
-        """A row per zone of the chosen VPC or of the service: a vSwitch choice where the
-        service is offered, the reason where it is not (the endpoint's zones are a subset of
-        the service's)."""
-        offered = self.service.zone_ids
-        unsupported = unsupported_zones(self.vpc, nlb=False) if self.vpc is not None else {}
-        vswitches = list(VSwitch.objects.filter(vpc=self.vpc, present=True)) if self.vpc else []
-        rows = []
-        for zone_id in sorted({v.zone_id for v in vswitches} | set(offered)):
-            in_zone = [v for v in vswitches if v.zone_id == zone_id]
-            if zone_id not in offered:
-                reason = _("%(service)s is not offered in this zone.") % {"service": self.service}
-                rows.append({"zone_id": zone_id, "field": None, "reason": reason})
-                continue
-            if zone_id in unsupported:
-                rows.append({"zone_id": zone_id, "field": None, "reason": unsupported[zone_id]})
-                continue
-            name = f"{self.zone_field_prefix}{zone_id}"
-            self.fields[name] = VSwitchChoiceField(
-                queryset=VSwitch.objects.filter(pk__in=[v.pk for v in in_zone]),
-                required=False,
-                label=zone_id,
-                empty_label=_("— not in this zone —"),
-                initial=in_zone[0].pk if len(in_zone) == 1 else None,
-            )
-            reason = "" if in_zone else _("The VPC has no vSwitch in this zone.")
-            rows.append({"zone_id": zone_id, "field": name, "reason": reason})
-        return rows
-
-    def zone_fields(self):
-        return [(row, self[row["field"]] if row["field"] else None) for row in self.zone_rows]
-
     def clean(self) -> dict:
         data = super().clean()
-        zones = [
-            ZoneChoice(row["zone_id"], data[row["field"]])
-            for row in self.zone_rows
-            if row["field"] and data.get(row["field"])
-        ]
-        data["zones"] = zones
+        zones = data["zones"] = self.chosen_zones(data)
         if data.get("team") is None or data.get("vpc") is None:
             return data  # the field's own error says which
         # Every check at once, beside the fields that are fine so far and those that are not.
@@ -199,6 +231,33 @@ class AccessRequestForm(ChecksForm):
             "justification": data["justification"] or "",
             "expires_at": data.get("expires_at"),
         }
+
+
+class AmendForm(NetworkChoices, ChecksForm):
+    """A failed request's vSwitches and security groups, chosen again before its retry."""
+
+    def __init__(self, *args, access_request: AccessRequest, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.access_request = user, access_request
+        self.service, self.vpc = access_request.service, access_request.vpc
+        self.add_network_fields(
+            zones={zone.zone_id: zone.vswitch for zone in access_request.zones.all()},
+            security_groups=list(access_request.security_groups.all()),
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["zones"] = self.chosen_zones(data)
+        data["security_groups"] = list(data.get("security_groups") or [])
+        problems = preflight.amend_problems(
+            self.user,
+            self.access_request,
+            security_groups=data["security_groups"],
+            zones=data["zones"],
+        )
+        if problems.errors:
+            self.show_problems(ValidationError(problems.errors))
+        return data
 
 
 class RejectForm(forms.Form):

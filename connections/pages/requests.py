@@ -15,14 +15,15 @@ from django.views.decorators.http import require_POST
 
 from connections import actions, policies, states
 from connections.choices import RequestState
+from connections.failures import who_fixes
 from connections.filtersets import AccessRequestFilterSet
 from connections.models import AccessRequest, ConnectionTest, PublishedService
 from connections.monitoring.rules import last_day_by_hour
 from connections.pages import live
-from connections.pages.forms import AccessRequestForm, RejectForm
+from connections.pages.forms import AccessRequestForm, AmendForm, RejectForm
 from connections.pages.paging import paginate
 from connections.pages.refusals import REFUSALS, attempt, back_to, refusal_message
-from connections.states import REQUEST_TERMINAL, REQUEST_WORKFLOWS
+from connections.states import REQUEST_TERMINAL, REQUEST_WORKFLOWS, InvalidTransition
 from connections.workflows.provision import AUTO_ACCEPTED, AUTO_APPROVED
 
 # The steps a request goes through, as its page shows them (docs/design.md's state diagram).
@@ -180,6 +181,38 @@ def steps_of(access_request: AccessRequest, events=()) -> list[tuple[str, str]]:
     return marks
 
 
+def _detail_context(request, access_request, version: str, test_version: str, amend_form=None):
+    """What a request's page shows (its live part too); `amend_form`: a change of choices that
+    did not pass its checks, shown with its problems."""
+    service = access_request.service
+    actions_allowed = policies.allowed_actions(request.user, access_request)
+    events = list(access_request.events.select_related("actor").order_by("created_at", "id"))
+    return {
+        "nav": "requests",
+        "access_request": access_request,
+        "service": service,
+        "steps": steps_of(access_request, events),
+        "actions": actions_allowed,
+        "service_actions": policies.allowed_actions(request.user, service),
+        "requesting_side": policies.is_member(request.user, access_request.consumer_team),
+        "events": events,
+        "test": access_request.connection_tests.select_related("requested_by").first(),
+        "test_version": test_version,
+        "reject_form": RejectForm(),
+        "version": version,
+        "live": access_request.state not in REQUEST_TERMINAL
+        or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
+        "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
+        # What no longer exists is not offered: a closed request's endpoint, domain and IPs.
+        "closed": access_request.state in REQUEST_TERMINAL,
+        "amend_form": amend_form,
+        "who_fixes": who_fixes(access_request) if access_request.last_error_code else "",
+        "health_hours": (
+            last_day_by_hour(access_request) if access_request.health_checked_at else []
+        ),
+    }
+
+
 @live.page(version=lambda request, pk: live.request_version(pk, live.signed_in_user_id(request)))
 def request_detail(request, pk: int):
     """One request as either side sees it; its live part is polled."""
@@ -196,32 +229,11 @@ def request_detail(request, pk: int):
         if polling:
             return render(request, "connections/partials/gone.html", status=200)
         raise
-    service = access_request.service
-    events = list(access_request.events.select_related("actor").order_by("created_at", "id"))
-    context = {
-        "nav": "requests",
-        "access_request": access_request,
-        "service": service,
-        "steps": steps_of(access_request, events),
-        "actions": policies.allowed_actions(request.user, access_request),
-        "service_actions": policies.allowed_actions(request.user, service),
-        "requesting_side": policies.is_member(request.user, access_request.consumer_team),
-        "events": events,
-        "test": access_request.connection_tests.select_related("requested_by").first(),
-        "test_version": test_version,
-        "reject_form": RejectForm(),
-        "version": version,
-        "live": access_request.state not in REQUEST_TERMINAL
-        or bool(access_request.endpoint_id and not access_request.endpoint_deleted_at),
-        "curl": f"curl http://{access_request.endpoint_domain}:{service.listener_port}",
-        # What no longer exists is not offered: a closed request's endpoint, domain and IPs.
-        "closed": access_request.state in REQUEST_TERMINAL,
-        "health_hours": (
-            last_day_by_hour(access_request) if access_request.health_checked_at else []
-        ),
-    }
+    context = _detail_context(request, access_request, version, test_version)
     if polling:
         return render(request, "connections/partials/request_live.html", context)
+    if "amend" in context["actions"]:  # outside the live part: a poll never redraws it
+        context["amend_form"] = AmendForm(access_request=access_request, user=request.user)
     return render(request, "connections/accessrequest_detail.html", context)
 
 
@@ -275,6 +287,42 @@ def request_action(request, pk: int, action: str):
         data = form.cleaned_data if form is not None else None
         attempt(request, lambda: verb(request.user, access_request, data), done)
     return back_to(request, _next_url(request, access_request))
+
+
+@login_required
+@require_POST
+def request_amend(request, pk: int):
+    """A failed request's vSwitches and security groups chosen again, then its retry; a choice
+    that fails its checks shows beside its field on the request's page."""
+    access_request = _request_for(request.user, pk)
+    here = reverse("connections:request_detail", args=[pk])
+    # Who may, and whether it still may be changed, before what was chosen: nobody else is shown
+    # a form's problems, and a request that has moved on is not changed behind its back.
+    try:
+        policies.require(request.user, "amend", access_request)
+        if not states.state_allows("amend", access_request):
+            raise InvalidTransition(access_request, "amend")
+    except REFUSALS as error:
+        messages.error(request, refusal_message(error))
+        return back_to(request, here)
+    form = AmendForm(request.POST, access_request=access_request, user=request.user)
+    if form.is_valid() and not form.has_problems:
+
+        def amend():
+            return actions.amend_request(
+                request.user,
+                access_request,
+                security_groups=form.cleaned_data["security_groups"],
+                zones=form.cleaned_data["zones"],
+            )
+
+        done = _("Changed: the request resumes with the new choices; this page follows it.")
+        attempt(request, amend, done)
+        return back_to(request, here)
+    version = live.request_version(pk, request.user.pk)
+    test_version = live.test_version(pk, request.user.pk)
+    context = _detail_context(request, access_request, version, test_version, amend_form=form)
+    return render(request, "connections/accessrequest_detail.html", context, status=400)
 
 
 def _next_url(request, access_request: AccessRequest) -> str:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("requests/", requests.request_list, name="request_list"),
     path("requests/<int:pk>/", requests.request_detail, name="request_detail"),
     path("requests/<int:pk>/test/", requests.connection_test, name="connection_test"),
+    path("requests/<int:pk>/amend/", requests.request_amend, name="request_amend"),
     re_path(
         r"^requests/(?P<pk>[0-9]+)/(?P<action>approve|reject|revoke|retry)/$",
         requests.request_action,

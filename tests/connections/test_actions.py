@@ -192,3 +192,59 @@ def test_expired_requests_are_revoked_by_the_system(setup, django_capture_on_com
     event = Event.objects.get(access_request=due, verb="expired")
     assert event.actor is None and event.actor_label == "system"
     assert len(callbacks) == 1
+
+
+def _failed_creating_its_endpoint(setup, **fields) -> AccessRequest:
+    return AccessRequestFactory(
+        service=setup.service,
+        vpc=setup.vpc,
+        consumer_team=setup.consumer_team,
+        state=RequestState.FAILED,
+        failed_phase="provision",
+        **fields,
+    )
+
+
+def test_changing_a_failed_requests_choices_is_the_requesting_teams_alone(setup, sent_tasks):
+    access_request = _failed_creating_its_endpoint(setup)
+
+    with pytest.raises(PermissionDenied):
+        actions.amend_request(
+            setup.owner, access_request, security_groups=[setup.security_group], zones=[]
+        )
+    changed = actions.amend_request(
+        setup.consumer,
+        access_request,
+        security_groups=[setup.security_group],
+        zones=setup.zones("k"),
+    )
+    assert changed.state == RequestState.PROVISIONING
+    assert [z.zone_id for z in changed.zones.all()] == ["cn-hangzhou-k"]
+
+
+def test_a_failed_request_whose_endpoint_exists_keeps_its_choices(setup):
+    access_request = _failed_creating_its_endpoint(setup, endpoint_id="ep-made")
+
+    with pytest.raises(InvalidTransition):
+        actions.amend_request(
+            setup.consumer,
+            access_request,
+            security_groups=[setup.security_group],
+            zones=setup.zones("k"),
+        )
+    access_request.refresh_from_db()
+    assert access_request.state == RequestState.FAILED
+
+
+def test_a_change_is_checked_as_a_new_requests_choices_are(setup):
+    access_request = _failed_creating_its_endpoint(setup)
+
+    found = refusal(
+        lambda: actions.amend_request(
+            setup.consumer, access_request, security_groups=[], zones=setup.zones("h")
+        )
+    )
+
+    assert {"zone_not_offered", "security_group_required"} <= {
+        code for errors in found.values() for code, _ in errors
+    }
