@@ -94,6 +94,43 @@ def test_an_expiry_typed_in_the_browsers_zone_is_that_instant_and_shown_with_its
     expect(consumer.page.locator("time", has_text="2027-01-05 09:30 UTC+8")).to_be_visible()
 
 
+def test_a_request_the_cloud_refuses_says_why_and_who_fixes_it_and_resumes_once_changed(
+    people, seed_service, world
+):
+    seed_service.trusted_teams.add(world.team("apps"))
+    # The cloud's answer when a chosen vSwitch has no free address (CreateVpcEndpoint's
+    # documented ResourceNotEnough.VSwitchIp), once.
+    full = "The vSwitch has no free IP address."
+    world.cloudsim.control(
+        "POST",
+        "faults",
+        {
+            "kind": "error",
+            "action": "CreateVpcEndpoint",
+            "count": 1,
+            "status": 400,
+            "code": "ResourceNotEnough.VSwitchIp",
+            "message": full,
+        },
+    )
+    consumer = people("consumer")
+    request_access(consumer, seed_service)
+
+    expect(state_of(consumer)).to_have_text("Failed", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.locator("#failure")).to_contain_text(f"What went wrong: {full}")
+    expect(consumer.page.locator("#who-fixes")).to_contain_text("Your team: change the vSwitches")
+    consumer.page.reload()  # the change of choices comes with the page, not with its polls
+    consumer.screenshot("request-failed")
+    consumer.page.get_by_label("cn-hangzhou-g").select_option(label="— not in this zone —")
+    consumer.page.get_by_role("button", name="Change and retry").click()
+
+    expect(state_of(consumer)).to_have_text("Connected", timeout=LIVE_TIMEOUT_MS)
+    expect(consumer.page.locator("#failure")).to_have_count(0)
+    zones = consumer.page.locator("section[aria-labelledby=zones-title] tbody tr")
+    expect(zones).to_have_count(1)
+    expect(zones).to_contain_text("cn-hangzhou-k")
+
+
 def test_the_form_shows_what_is_wrong_beside_each_field(people, seed_service):
     consumer = people("consumer")
     consumer.go(f"/services/{seed_service.pk}/request/")
