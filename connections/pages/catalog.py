@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from connections import actions, policies
 from connections.choices import ServiceState
+from connections.failures import who_fixes
 from connections.filtersets import PublishedServiceFilterSet
 from connections.models import AccessRequest, Finding, PublishedService, Team
 from connections.pages import live
@@ -165,6 +166,7 @@ def service_detail(request, pk: int):
         "version": version,
         "live": service.state not in SERVICE_TERMINAL,
         "publish_steps": publish_steps(service) if publishing else [],
+        "who_fixes": who_fixes(service) if service.last_error_code else "",
         # The person's teams' live access to it: linked, so nobody asks twice for the same VPC.
         "my_requests": list(
             service.requests.filter(

@@ -107,3 +107,27 @@ def test_the_service_page_links_the_person_s_live_access_and_leads_with_the_owne
     assert "Request access from another VPC" in consumer
     assert 'id="my-access"' not in provider
     assert 'class="button secondary" id="action-request-access"' in provider
+
+
+def test_a_failed_publish_shows_its_error_and_retry_at_the_step_that_failed(world):
+    PublishedService.objects.filter(pk=world.service.pk).update(
+        state=ServiceState.FAILED,
+        failed_phase="publish",
+        progress="create_load_balancer",
+        last_error_code="Forbidden.RAM",
+        last_error_message="The RAM policy does not allow nlb:CreateListener.",
+    )
+    url = f"/services/{world.service.pk}/"
+
+    page = signed_in_as(world, "provider").get(url).content.decode()
+
+    progress = page.split('id="progress-title"')[1].split("</section>")[0]
+    assert '<li class="failed" aria-current="step">' in progress
+    assert "What went wrong:</strong> The RAM policy does not allow nlb:CreateListener." in progress
+    assert "Who can fix it:</strong> The platform team" in progress
+    assert 'id="service-retry"' in progress
+    backends = page.split('id="backends-title"')[1].split("</section>")[0]
+    assert "What went wrong" not in backends and "service-retry" not in backends
+    # Another team's member sees that it failed, not the cloud's words about the account.
+    member = signed_in_as(world, "platform_member").get(url).content.decode()
+    assert "nlb:CreateListener" not in member
