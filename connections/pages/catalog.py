@@ -189,7 +189,8 @@ def service_detail(request, pk: int):
                 "auto_accept": service.auto_accept,
                 "trusted_teams": list(service.trusted_teams.all()),
                 "connection_limit": service.connection_limit,
-            }
+            },
+            owner_team=service.owner_team,
         )
     fragment = request.GET.get("fragment") if request.htmx else None
     if fragment in ("live", "timeline"):
@@ -206,7 +207,7 @@ def service_detail(request, pk: int):
 @require_POST
 def service_settings(request, pk: int):
     service = _service_for(request.user, pk)
-    form = ServiceSettingsForm(request.POST)
+    form = ServiceSettingsForm(request.POST, owner_team=service.owner_team)
     if form.is_valid():
         attempt(
             request,

@@ -292,12 +292,26 @@ class ServiceSettingsForm(ChecksForm):
         help_text=_("At most this many live connections; empty: no limit."),
     )
 
+    def __init__(self, *args, owner_team: Team | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _not_trusting_itself(self, owner_team)
+
+
+def _not_trusting_itself(form: forms.Form, owner_team: Team | None) -> None:
+    """The owning team is not offered as a trusted team of its own service: its owners decide
+    their team's requests themselves."""
+    if owner_team is not None:
+        field = form.fields["trusted_teams"]
+        field.queryset = field.queryset.exclude(pk=owner_team.pk)
+
 
 # --- the publish wizard (seed steps 1–4), one form per step --------------------------------------
 
 
 class PublishBasicsForm(ChecksForm):
-    name = forms.SlugField(
+    # Its rule and message are preflight.service_name's (a SlugField's would speak of "slugs"
+    # and allow what the cloud refuses).
+    name = forms.CharField(
         label=_("Service name"),
         max_length=63,
         help_text=_("Lower-case letters, digits and hyphens; it names the cloud resources."),
@@ -408,6 +422,9 @@ class PublishBackendsForm(ChecksForm):
                 self.add_error(f"weight_{key}", _("Give a weight from 0 to 100."))
             if port is not None and weight is not None:
                 backends.append(BackendChoice(instance, port, weight))
+        ticked = any(data.get(f"use_{instance.instance_id}") for instance in self.instances)
+        if ticked and not backends:
+            return data  # each ticked row says what is wrong with it: not "add a backend"
         problems = Problems()
         preflight.backends_in_vpc(problems, self.vpc, backends)
         if problems.errors:
@@ -427,6 +444,10 @@ class PublishListenerForm(ChecksForm):
     auto_accept = ServiceSettingsForm.base_fields["auto_accept"]
     trusted_teams = ServiceSettingsForm.base_fields["trusted_teams"]
     connection_limit = ServiceSettingsForm.base_fields["connection_limit"]
+
+    def __init__(self, *args, owner_team: Team | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        _not_trusting_itself(self, owner_team)
 
 
 class PublishReviewForm(forms.Form):

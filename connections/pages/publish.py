@@ -3,7 +3,8 @@ listener and who may connect, each step checked before the next, then a review; 
 hands the work to a worker and shows the service's page, where the steps go live.
 
 django-formtools keeps the steps' answers in the session, so back, refresh and a step's errors
-all work without JavaScript.
+all work without JavaScript; leaving and coming back finds the draft where it was left
+(`?new` starts another).
 """
 
 from __future__ import annotations
@@ -44,9 +45,19 @@ class PublishWizard(SessionWizardView):
             return {"user": self.request.user}
         if step in ("zones", "backends"):
             return {"vpc": self._basics().get("vpc")}
+        if step == "listener":
+            return {"owner_team": self._basics().get("team")}
         if step == "review":
             return {"problems": self._problems()}
         return {}
+
+    def get(self, request, *args, **kwargs):
+        """Back to the wizard: the draft where it was left (formtools would start over), unless
+        the person asks for a new one."""
+        if "new" in request.GET or not self.storage.data.get(self.storage.step_data_key):
+            return super().get(request, *args, **kwargs)
+        self.draft = True
+        return self.render_goto_step(self.steps.current)
 
     def _basics(self) -> dict:
         return self.get_cleaned_data_for_step("basics") or {}
@@ -79,6 +90,7 @@ class PublishWizard(SessionWizardView):
             ],
             step_title=dict((name, title) for name, _form, title in STEPS)[current],
         )
+        context["draft"] = getattr(self, "draft", False)
         if current == "review":
             context["summary"] = self.arguments()
         return context
@@ -118,8 +130,8 @@ class PublishWizard(SessionWizardView):
         messages.success(
             self.request,
             _(
-                "Publishing %(name)s: a worker builds the load balancer, server group, "
-                "listener and endpoint service."
+                "Publishing %(name)s: its load balancer, server group, listener and endpoint "
+                "service are being built; this page follows them."
             )
             % {"name": service.name},
         )

@@ -83,3 +83,79 @@ def test_a_name_taken_meanwhile_is_caught_at_the_review(world):
         published.content.decode()
     )
     assert PublishedService.objects.filter(name="orders-api").count() == 1
+
+
+def _walk(world, client):
+    """The wizard's first steps, answered as an owner would; returns the step poster."""
+    vpc2 = world.vpcs["VPC2"]
+
+    def step(name: str, data: dict):
+        payload = {"publish_wizard-current_step": name}
+        payload.update({f"{name}-{key}": value for key, value in data.items()})
+        return client.post("/services/publish/", payload)
+
+    client.get("/services/publish/?new")
+    step("basics", {"team": world.teams["platform"].pk, "name": "orders-api", "vpc": vpc2.pk,
+                    "description": "Orders, for the shop."})  # fmt: skip
+    step("zones", {f"zone_{z}": vpc2.vswitches.get(zone_id=z).pk
+                   for z in ("cn-hangzhou-g", "cn-hangzhou-k")})  # fmt: skip
+    return step
+
+
+def test_a_name_the_cloud_refuses_is_told_in_the_words_of_its_help_not_as_a_slug(world):
+    client = signed_in_as(world, "provider")
+    page = client.post(
+        "/services/publish/",
+        {"publish_wizard-current_step": "basics", "basics-team": world.teams["platform"].pk,
+         "basics-name": "Orders_API", "basics-vpc": world.vpcs["VPC2"].pk},
+    ).content.decode()  # fmt: skip
+    assert "Use 1–63 lower-case letters, digits and hyphens" in page
+    assert "slug" not in page.lower()
+
+
+def test_a_ticked_backend_with_a_wrong_port_says_so_and_not_add_a_backend(world):
+    step = _walk(world, signed_in_as(world, "provider"))
+    ecs03 = world.vpcs["VPC2"].instances.get(name="ECS03").instance_id
+
+    page = step("backends", {f"use_{ecs03}": "on", f"port_{ecs03}": 70000,
+                             f"weight_{ecs03}": 100}).content.decode()  # fmt: skip
+
+    assert "Ensure this value is less than or equal to 65535." in page
+    assert "Add at least one backend" not in page
+
+
+def test_the_listener_step_offers_other_teams_as_trusted_under_their_own_legend(world):
+    step = _walk(world, signed_in_as(world, "provider"))
+    ecs03 = world.vpcs["VPC2"].instances.get(name="ECS03").instance_id
+    page = step("backends", {f"use_{ecs03}": "on", f"port_{ecs03}": 80, f"weight_{ecs03}": 100})
+    page = page.content.decode()
+
+    trusted = page.split("<legend>Trusted teams</legend>")[1].split("</fieldset>")[0]
+    assert "Partners" in trusted and "Apps" in trusted
+    assert "Platform" not in trusted  # the owning team decides its own requests
+    assert "Trusted teams</label>" not in page
+
+
+def test_leaving_the_wizard_and_coming_back_finds_the_draft_and_the_review_edits(world):
+    client = signed_in_as(world, "provider")
+    step = _walk(world, client)
+    ecs03 = world.vpcs["VPC2"].instances.get(name="ECS03").instance_id
+    step("backends", {f"use_{ecs03}": "on", f"port_{ecs03}": 80, f"weight_{ecs03}": 100})
+
+    back = client.get("/services/publish/").content.decode()
+    assert 'id="draft-notice"' in back
+    assert re.search(r'class="current" aria-current="step">4\. Listener and access', back)
+
+    review = step("listener", {"protocol": "TCP", "port": 80, "connection_limit": ""})
+    review = review.content.decode()
+    assert "Orders, for the shop." in review
+    assert review.count('name="wizard_goto_step"') >= 5  # an Edit per part, and Back
+    zones = client.post(
+        "/services/publish/",
+        {"publish_wizard-current_step": "review", "wizard_goto_step": "zones"},
+    ).content.decode()
+    assert re.search(r'class="current" aria-current="step">2\. Zones', zones)
+
+    fresh = client.get("/services/publish/?new").content.decode()
+    assert 'id="draft-notice"' not in fresh
+    assert re.search(r'class="current" aria-current="step">1\. Service and VPC', fresh)
