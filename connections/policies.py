@@ -215,8 +215,8 @@ def _team_ids(user_id: int | None, roles=None):
 
 
 def team_requests_q(user_id: int | None) -> Q:
-    """The requests of the person's own teams (their "My requests"), by the person's id: a poll
-    asks it without reading the person first."""
+    """The requests of the person's own teams (their "My team's requests"), by the person's
+    id: a poll asks it without reading the person first."""
     return Q(consumer_team_id__in=_team_ids(user_id))
 
 

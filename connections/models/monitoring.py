@@ -49,7 +49,10 @@ class Finding(models.Model):
 
     class Kind(models.TextChoices):
         UNMANAGED_CONNECTION = "unmanaged_connection", "Connection the portal does not manage"
-        STALE_WHITELIST = "stale_whitelist", "Whitelisted account no live request needs"
+        STALE_WHITELIST = (
+            "stale_whitelist",
+            "An account allowed to connect that no live request needs",
+        )
         ORPHAN_ENDPOINT = "orphan_endpoint", "Endpoint made by the portal with no request"
         SERVICE_CHANGED = "service_changed", "Service changed outside the portal"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Prefetch, Q
+from django.utils.translation import gettext_lazy
 
 from connections import policies
 from connections.choices import (
@@ -167,6 +168,21 @@ class ServiceZone(models.Model):
         return self.zone_id
 
 
+# Why a backend fails its health checks, in words: NLB's Reason.ReasonCode values
+# (GetListenerHealthStatus in the NLB API reference), and the sweep's own for a backend taken out
+# of the server group outside the portal.
+BACKEND_REASON_WORDS = {
+    "CONNECT_TIMEOUT": gettext_lazy("does not accept connections in time"),
+    "CONNECT_FAILED": gettext_lazy("refuses connections"),
+    "RECV_RESPONSE_FAILED": gettext_lazy("does not answer the health check"),
+    "RECV_RESPONSE_TIMEOUT": gettext_lazy("does not answer the health check in time"),
+    "SEND_REQUEST_FAILED": gettext_lazy("cannot be sent the health check"),
+    "SEND_REQUEST_TIMEOUT": gettext_lazy("cannot be sent the health check in time"),
+    "RESPONSE_MISMATCH": gettext_lazy("answers the health check with an unexpected status"),
+    "RemovedOutsidePortal": gettext_lazy("was removed from the server group outside the portal"),
+}
+
+
 class ServiceBackend(models.Model):
     """A backend server of a service's server group (step 2): an instance, a port, a weight."""
 
@@ -190,3 +206,8 @@ class ServiceBackend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instance.name or self.instance.instance_id}:{self.port} w{self.weight}"
+
+    @property
+    def reason_words(self) -> str:
+        """Why it is unhealthy as a person reads it; a code not known here is shown as it came."""
+        return str(BACKEND_REASON_WORDS.get(self.health_reason, self.health_reason))

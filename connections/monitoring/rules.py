@@ -101,13 +101,20 @@ class Hour:
 
     start: datetime
     health: str | None
+    # Wholly before the connection was made: nothing could be probed, and a grey bar there
+    # would read as an hour of unknown health.
+    before: bool = False
 
     @property
     def badge(self) -> str:
+        if self.before:
+            return "none"
         return HEALTH_BADGES[self.health] if self.health else HEALTH_BADGES[Health.UNKNOWN]
 
     @property
     def label(self) -> str:
+        if self.before:
+            return _("not connected yet")
         return Health(self.health).label if self.health else _("not probed")
 
 
@@ -124,7 +131,10 @@ def last_day_by_hour(access_request, now=None) -> list[Hour]:
         if hour not in worst or SEVERITY[health] > SEVERITY[worst[hour]]:
             worst[hour] = health
     hours = [first + timedelta(hours=n) for n in range(24)]
-    return [Hour(start, worst.get(start)) for start in hours]
+    since = access_request.connected_at or access_request.created_at
+    return [
+        Hour(start, worst.get(start), before=start + timedelta(hours=1) <= since) for start in hours
+    ]
 
 
 def compact_history(now=None) -> tuple[int, int]:

@@ -276,7 +276,7 @@ def finding_clean_up(request, pk: int, finding_pk: int):
     attempt(
         request,
         lambda: actions.clean_up_finding(request.user, finding),
-        _("Cleaning up %(resource)s: a worker removes it, after checking again that the portal "
+        _("Cleaning up %(resource)s: the portal removes it, after checking again that the portal "
           "made it.") % {"resource": finding.resource_id},
     )  # fmt: skip
     return back_to(request, reverse("connections:service_detail", args=[pk]))

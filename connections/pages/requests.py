@@ -30,7 +30,7 @@ from connections.workflows.provision import AUTO_ACCEPTED, AUTO_APPROVED
 STEPS = [
     (RequestState.SUBMITTED, gettext_lazy("Submitted")),
     (RequestState.PROVISIONING, gettext_lazy("Provisioning")),
-    (RequestState.PENDING_APPROVAL, gettext_lazy("Awaiting approval")),
+    (RequestState.PENDING_APPROVAL, gettext_lazy("Approval")),
     (RequestState.CONNECTING, gettext_lazy("Connecting")),
     (RequestState.CONNECTED, gettext_lazy("Connected")),
 ]

@@ -72,7 +72,9 @@ def test_a_services_owners_see_its_backends_health_and_findings_and_others_do_no
     consumer = signed_in_as(world, "consumer").get(url).content.decode()
 
     assert "No backend is healthy." in owner and "No backend is healthy." in consumer
-    assert "CONNECT_FAILED" in owner and backend.instance.private_ip in owner
+    # The cloud's reason in words, its code kept for whoever looks it up.
+    assert '<small title="CONNECT_FAILED">refuses connections</small>' in owner
+    assert backend.instance.private_ip in owner
     assert "Found in the cloud" in owner and "ep-console" in owner
     assert f"/services/{world.service.pk}/findings/{orphan.pk}/clean-up/" in owner
     assert owner.count(">Clean up</button>") == 1  # the unmanaged one is not the portal's
@@ -121,6 +123,7 @@ def test_a_requests_page_shows_its_health_reason_latency_and_last_day(world):
         health_reason="1 of 2 backends are unhealthy.",
         health_checked_at=now,
         probe_latency_ms=0.84,
+        connected_at=now - timedelta(hours=5),
     )
     # Both points of three hours ago sit mid-hour, so they share an hour whatever the clock says.
     three_hours_ago = now.replace(minute=30, second=0, microsecond=0) - timedelta(hours=3)
@@ -139,9 +142,11 @@ def test_a_requests_page_shows_its_health_reason_latency_and_last_day(world):
     strip = page.split('class="health-strip"')[1].split("</ol>")[0]
     hours = strip.count('class="hour ')
     assert hours == 24
-    # The hour three hours ago shows its worst (down), this hour degraded, the rest unprobed.
+    # The hour three hours ago shows its worst (down), this hour degraded, the rest unprobed;
+    # the hours before it was connected, five hours ago, are neither.
     assert strip.count("badge-red") == 1 and strip.count("badge-yellow") == 1
-    assert strip.count("badge-grey") == 22
+    assert strip.count("badge-none") == 18 and "not connected yet" in strip
+    assert strip.count("badge-grey") == 4
 
 
 def test_a_change_of_health_redraws_the_request_page(world):

@@ -77,8 +77,8 @@ def test_the_breadcrumb_leads_back_the_way_each_side_came(world):
     service = signed_in_as(world, "consumer").get(f"/services/{world.service.pk}/").content.decode()
 
     crumb = re.compile(r'<nav aria-label="Breadcrumb">(.*?)</nav>', re.S)
-    assert "My requests" in crumb.search(consumer).group(1)
-    assert "My requests" not in crumb.search(provider).group(1)
+    assert "My team's requests" in crumb.search(consumer).group(1)
+    assert "My team's requests" not in crumb.search(provider).group(1)
     assert f">{world.service.name}</a> / #{access_request.pk}" in crumb.search(provider).group(1)
     assert f"Catalog</a> / {world.service.name}</p>" in crumb.search(service).group(1)
 

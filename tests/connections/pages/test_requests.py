@@ -169,7 +169,7 @@ def test_a_test_s_answer_says_what_answered_in_words_and_colour(
 @pytest.mark.parametrize(
     ("state", "verb", "step"),
     [
-        (RequestState.PENDING_APPROVAL, None, 'aria-current="step">Awaiting approval</li>'),
+        (RequestState.PENDING_APPROVAL, None, 'aria-current="step">Approval</li>'),
         (RequestState.CONNECTED, "approve", '<li class="done">Approved</li>'),
         (RequestState.CONNECTED, "auto-approved", '<li class="done">Approved automatically</li>'),
         (RequestState.CONNECTING, "auto-accepted", '<li class="done">Approved automatically</li>'),
