@@ -31,9 +31,12 @@ CATALOG_ORDER = ("name", "id")
 
 
 def _catalog_filterset(request) -> PublishedServiceFilterSet:
-    return PublishedServiceFilterSet(
-        request.GET, queryset=PublishedService.objects.exclude(state=ServiceState.RETIRED)
-    )
+    """Retired services only when the state filter asks for them (State: Retired): kept out of
+    the way, not out of reach."""
+    services = PublishedService.objects.all()
+    if not request.GET.get("state"):
+        services = services.exclude(state=ServiceState.RETIRED)
+    return PublishedServiceFilterSet(request.GET, queryset=services)
 
 
 def _catalog_page(request, services_):
@@ -60,8 +63,8 @@ def _catalog_version(request) -> str:
 
 @live.page(version=_catalog_version)
 def catalog(request):
-    """Every service that is not retired, searchable like GET /api/v1/services/, with the
-    person's own access to each."""
+    """Every service that is not retired (those on asking), searchable like GET
+    /api/v1/services/, with the person's own access to each."""
     polling = request.htmx and request.GET.get("fragment") == "rows"
     filterset = _catalog_filterset(request)
     page = _catalog_page(request, filterset.qs.for_catalog())

@@ -142,7 +142,7 @@ def test_the_form_shows_what_is_wrong_beside_each_field(people, seed_service):
     page.get_by_label("cn-hangzhou-g").select_option(label="— not in this zone —")
     page.get_by_label("cn-hangzhou-k").select_option(label="— not in this zone —")
     page.get_by_label("sg-vpc1").uncheck()
-    page.get_by_role("button", name="Check").click()
+    page.get_by_role("button", name="Check without submitting").click()
 
     expect(page.get_by_text("Choose at least one zone and its vSwitch.")).to_be_visible()
     expect(page.get_by_text("Choose at least one security group.")).to_be_visible()

@@ -8,6 +8,7 @@ import pytest
 from connections.choices import ServiceState
 from connections.models import Event, Instance, PublishedService, ServiceBackend
 from tests.connections.pages.support import pending, poll, signed_in_as
+from tests.factories import PublishedServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +132,13 @@ def test_a_failed_publish_shows_its_error_and_retry_at_the_step_that_failed(worl
     # Another team's member sees that it failed, not the cloud's words about the account.
     member = signed_in_as(world, "platform_member").get(url).content.decode()
     assert "nlb:CreateListener" not in member
+
+
+def test_retired_services_are_out_of_the_way_but_a_filter_away(world):
+    PublishedServiceFactory(name="old-billing", owner_team=world.teams["platform"],
+                            state=ServiceState.RETIRED)  # fmt: skip
+    client = signed_in_as(world, "consumer")
+
+    assert "old-billing" not in client.get("/").content.decode()
+    retired = client.get("/?state=retired").content.decode()
+    assert "old-billing" in retired and "nginx-hangzhou" not in retired
