@@ -1,10 +1,14 @@
-"""The embedded broker: a message is either invisible or whole to a reader, never half-written."""
+"""The embedded broker: a message is either invisible or whole to a reader, never half-written;
+a worker's wait on it is short enough for Ctrl-C."""
 
+import socket
 import threading
+import time
 
+import pytest
 from kombu import Connection
 
-import portal.broker  # noqa: F401 - registers portalfs://
+import portal.broker  # registers portalfs://
 
 # Each test uses its own queue name: kombu keeps the declared bindings of a transport class in
 # memory for the whole process, so a name reused in a new folder would route nowhere.
@@ -69,3 +73,18 @@ def test_a_reader_polling_beside_a_busy_writer_decodes_every_message(tmp_path):
 
     assert errors == []
     assert sorted(received) == list(range(count))
+
+
+def test_a_wait_on_the_folder_comes_back_in_a_slice_so_a_worker_notices_ctrl_c(tmp_path):
+    """Celery's loop for a polling transport asks for 2 s and looks for a shutdown only between
+    waits; the slice bounds how long Ctrl-C waits on an idle worker."""
+    with connection(tmp_path) as conn:
+        queue = conn.SimpleQueue("idle-jobs")  # a consumer: the wait polls its folder
+        started = time.monotonic()
+        with pytest.raises(socket.timeout):
+            conn.drain_events(timeout=2.0)
+        waited = time.monotonic() - started
+        queue.close()
+
+    # Kombu's own transport returns only once the 2 s are spent.
+    assert portal.broker.DRAIN_SLICE_SECONDS <= waited < 2.0
