@@ -24,12 +24,24 @@ from connections.models.records import WorkflowRecord
 from connections.models.teams import Team
 from connections.states import SERVICE_TERMINAL
 
+# The columns the catalog page reads of a service: its template, its rows' fingerprint, and what
+# policies.allowed_actions reads to offer "Request access" (the state; a retry's failed phase).
+CATALOG_COLUMNS = (
+    "id", "name", "description", "owner_team_id", "listener_protocol", "listener_port",
+    "auto_accept", "state", "failed_phase", "health", "health_reason", "updated_at",
+)  # fmt: skip
+
 
 class PublishedServiceQuerySet(models.QuerySet):
     def for_catalog(self) -> PublishedServiceQuerySet:
-        """What a row of the catalog page shows: the owning team and the zones."""
-        return self.select_related("owner_team").prefetch_related(
-            Prefetch("zones", ServiceZone.objects.only("service_id", "zone_id"))
+        """What a row of the catalog page shows, and nothing else: its own columns, the owning
+        team's name (`owner_team_name`) and the zones (`zone_ids_list`, a JSON list) inside the
+        row, so a page is one query with one model object per row."""
+        return self.only(*CATALOG_COLUMNS).annotate(
+            owner_team_name=F("owner_team__name"),
+            zone_ids_list=related_json_list(
+                ServiceZone.objects.all(), "service", ["zone_id"], ["zone_id"]
+            ),
         )
 
     def with_details(self) -> PublishedServiceQuerySet:

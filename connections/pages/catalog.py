@@ -119,7 +119,7 @@ def _rows(user, services_: list) -> list[CatalogRow]:
                 service=service,
                 url=detail_path.replace("/0/", f"/{service.pk}/"),
                 description=Truncator(service.description).chars(120),
-                zones=", ".join(zone.zone_id for zone in service.zones.all()),
+                zones=", ".join(zone_id for (zone_id,) in service.zone_ids_list or ()),
                 mine=by_service.get(service.pk, []),
                 request_url=form_path.replace("/0/", f"/{service.pk}/") if may_request else None,
             )
