@@ -23,6 +23,13 @@ from django.utils import timezone
 
 from connections.choices import Health, RequestState, ServiceState
 from connections.models import ConnectionTest, Event, Finding, Profile, RequestZone
+from connections.states import (
+    CLEANUP_WORKFLOW,
+    CONFIGURE_WORKFLOW,
+    REQUEST_WORKFLOWS,
+    SERVICE_WORKFLOWS,
+)
+from connections.timeline import VERB_LABELS
 from tests.connections.pages.support import form_data, pending, signed_in_as
 from tests.factories import PublishedServiceFactory
 
@@ -361,3 +368,30 @@ def test_the_same_pages_in_english_read_in_english(world):
         assert not re.search(r"[\u4e00-\u9fff]", text.replace("简体中文", "")), (
             f"{name}: Chinese on the English page"
         )
+
+
+def test_the_api_answers_in_english_whatever_the_language(world):
+    """The pages translate the states' labels; the API returns values and English labels."""
+    access = pending(world)
+    api = world.client("consumer")
+
+    one = api.get(f"/api/v1/access-requests/{access.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    rows = api.get("/api/v1/access-requests/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    events = api.get(
+        f"/api/v1/events/?access_request={access.pk}", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+
+    assert (one["state"], one["state_label"]) == ("pending_approval", "Pending approval")
+    assert (one["health"], one["health_label"]) == ("unknown", "Unknown")
+    assert rows["results"][0]["state_label"] == "Pending approval"
+    assert [event["verb"] for event in events["results"]] == ["requested"]
+
+
+def test_every_verb_a_workflow_composes_has_a_label():
+    workflows = {*SERVICE_WORKFLOWS.values(), *REQUEST_WORKFLOWS.values()}
+    composed = [f"{name} failed" for name in {*workflows, CLEANUP_WORKFLOW, CONFIGURE_WORKFLOW}]
+    composed += [f"health {health}" for health in Health.values]
+    resources = ["load balancer", "server group", "listener", "endpoint service"]
+    composed += [f"{verb} {what}" for verb in ("deleting", "discarded") for what in resources]
+    composed += [f"found {what}" for what in [*resources, "endpoint"]]
+    assert [verb for verb in composed if verb not in VERB_LABELS] == []
