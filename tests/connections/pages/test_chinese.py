@@ -18,8 +18,13 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
-from django.test import Client, override_settings
-from django.utils import timezone
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory, override_settings
+from django.utils import timezone, translation
+from django.views.defaults import permission_denied, server_error
 
 from connections.choices import Health, RequestState, ServiceState
 from connections.models import ConnectionTest, Event, Finding, Profile, RequestZone
@@ -309,10 +314,22 @@ def pages(world, lang: str):
     yield "not for you (approvals)", consumer.get("/approvals/", **as_lang)
     yield "not for you (publish)", consumer.get("/services/publish/", **as_lang)
     yield "not for you (request form)", signed_in_as(world, "loner").get(form_url, **as_lang)
+    yield "403 page", site_page(lang, permission_denied, PermissionDenied())
+    yield "500 page", site_page(lang, server_error)
+    with translation.override(lang):
+        yield "503 page", HttpResponse(render_to_string("503.html"), status=503)
+
+
+def site_page(lang: str, handler, *args):
+    """A page of Django's handlers (a PermissionDenied no page catches, an error), in `lang`."""
+    request = RequestFactory().get("/", headers={"accept-language": lang})
+    request.user = AnonymousUser()
+    with translation.override(lang):
+        return handler(request, *args)
 
 
 def read(response) -> str:
-    assert response.status_code in (200, 403, 404), response.status_code
+    assert response.status_code in (200, 403, 404, 500, 503), response.status_code
     return response.content.decode()
 
 
