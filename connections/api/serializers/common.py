@@ -194,10 +194,18 @@ REQUEST_STATE_LABELS = dict(RequestState.choices)
 HEALTH_LABELS = dict(Health.choices)
 
 
+# Each labels dict above in English, made once (a list's every row asks).
+_ENGLISH_LABELS: dict[int, dict[str, str]] = {}
+
+
 def label_of(labels: dict, value: str) -> str:
     """The label in English: the API answers the same whatever language the pages are read in."""
-    with translation.override("en"):
-        return str(labels.get(value, value))
+    english = _ENGLISH_LABELS.get(id(labels))
+    if english is None:
+        with translation.override("en"):
+            english = {key: str(label) for key, label in labels.items()}
+        _ENGLISH_LABELS[id(labels)] = english
+    return english.get(value, value)
 
 
 class EnglishLabelField(serializers.CharField):
