@@ -273,6 +273,7 @@ def pages(world, lang: str):
     yield "catalog (consumer)", consumer.get("/", **as_lang)
     yield "catalog (provider)", provider.get("/", **as_lang)
     yield "catalog, nothing matches", consumer.get("/?q=nothing-like-it", **as_lang)
+    yield "catalog, too many words", consumer.get("/?q=a+b+c+d+e+f+g+h+i", **as_lang)
     yield "service (owner)", provider.get(f"/services/{service.pk}/", **as_lang)
     yield "service (consumer)", consumer.get(f"/services/{service.pk}/", **as_lang)
     yield "service being published (owner)", provider.get(f"/services/{building.pk}/", **as_lang)
