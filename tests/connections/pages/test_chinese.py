@@ -413,3 +413,11 @@ def test_every_verb_a_workflow_composes_has_a_label():
     composed += [f"{verb} {what}" for verb in ("deleting", "discarded") for what in resources]
     composed += [f"found {what}" for what in [*resources, "endpoint"]]
     assert [verb for verb in composed if verb not in VERB_LABELS] == []
+
+
+def test_the_api_schema_stays_english_whatever_the_language(world):
+    schema = world.client("consumer").get("/api/schema/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert schema.status_code == 200
+    assert not re.search(r"[\u4e00-\u9fff]", schema.content.decode())
+    assert "Pending approval" in schema.content.decode()
