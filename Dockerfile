@@ -9,6 +9,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+# The translations, compiled by Babel (requirements.txt); the .mo files are not in the repository.
+RUN pybabel compile -d locale -D django
 # collectstatic needs settings that import; the real secret comes from the environment at run time.
 RUN SECRET_KEY=build-only DEBUG=false VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput
 

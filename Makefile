@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 
-.PHONY: run test conformance lint format check-python clean
+.PHONY: run test conformance lint format check-python clean messages
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -13,7 +13,14 @@ $(VENV)/.runtime: requirements.txt | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/pybabel compile -d locale -D django
 	touch $@
+
+# The translations: locale/*/LC_MESSAGES/django.po compiled to .mo by Babel (pure Python, pinned
+# in requirements.txt, so no GNU gettext is needed). Built, never committed (.gitignore); compiled
+# with the venv and again before each run and test, so an edited .po is always in use.
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel compile -d locale -D django
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -27,7 +34,7 @@ run: export CLOUD_ENDPOINT ?= http://127.0.0.1:$(CLOUDSIM_PORT)
 # The demo's VPCs carry a `team` tag naming their owner: the periodic sync keeps to it.
 run: export INVENTORY_TEAM_TAG ?= team
 run: export PATH := $(BIN):$(PATH)
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime messages
 	python manage.py migrate --noinput
 	python manage.py load_demo --start-cloudsim "$${VAR_DIR:-var}/cloudsim-state.json"
 	@echo
@@ -38,7 +45,7 @@ run: $(VENV)/.runtime
 	honcho start --procfile Procfile
 
 test: export PATH := $(BIN):$(PATH)
-test: $(VENV)/.dev
+test: $(VENV)/.dev messages
 	ruff check .
 	ruff format --check .
 	pytest $(PYTEST_ARGS)

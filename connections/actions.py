@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from connections import policies, preflight, states
 from connections.choices import ListenerProtocol, RequestState, ServiceState
@@ -146,11 +146,16 @@ def retire_service(user, service: PublishedService, *, force: bool = False) -> P
             ServiceState.RETIRING,
             verb="retire",
             actor=user,
-            detail="forced" if force else "",
+            detail=gettext_noop("forced") if force else "",
         )
         for access_request in live:
             if access_request.state in REQUEST_REVOCABLE:
-                begin_revoke(access_request, verb="revoke", actor=user, detail="service retired")
+                begin_revoke(
+                    access_request,
+                    verb="revoke",
+                    actor=user,
+                    detail=gettext_noop("service retired"),
+                )
         start_workflow(RETIRE, service)
     return service
 

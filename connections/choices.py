@@ -6,14 +6,15 @@ colours.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
     """A person's role in a team: members request access; owners also publish and approve."""
 
-    MEMBER = "member", "Member"
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
+    MEMBER = "member", _("Member")
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
 
 
 MANAGING_ROLES = frozenset({Role.OWNER, Role.ADMIN})
@@ -22,9 +23,9 @@ MANAGING_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 class CredentialSource(models.TextChoices):
     """How the portal authenticates to a cloud account."""
 
-    ACCESS_KEY = "access_key", "Access key (stored encrypted)"
-    RAM_ROLE = "ram_role", "RAM role assumed through STS"
-    DEFAULT_CHAIN = "default_chain", "Default credential chain"
+    ACCESS_KEY = "access_key", _("Access key (stored encrypted)")
+    RAM_ROLE = "ram_role", _("RAM role assumed through STS")
+    DEFAULT_CHAIN = "default_chain", _("Default credential chain")
 
 
 class ListenerProtocol(models.TextChoices):
@@ -35,11 +36,11 @@ class ListenerProtocol(models.TextChoices):
 class ServiceState(models.TextChoices):
     """Life of a published service: steps 1–4 of the seed, then retirement."""
 
-    PROVISIONING = "provisioning", "Provisioning"
-    AVAILABLE = "available", "Available"
-    RETIRING = "retiring", "Retiring"
-    RETIRED = "retired", "Retired"
-    FAILED = "failed", "Failed"
+    PROVISIONING = "provisioning", _("Provisioning")
+    AVAILABLE = "available", _("Available")
+    RETIRING = "retiring", _("Retiring")
+    RETIRED = "retired", _("Retired")
+    FAILED = "failed", _("Failed")
 
 
 SERVICE_BADGES = {
@@ -54,15 +55,15 @@ SERVICE_BADGES = {
 class RequestState(models.TextChoices):
     """Life of an access request: step 5 (provisioning), step 6 (approval), then revocation."""
 
-    SUBMITTED = "submitted", "Submitted"
-    PROVISIONING = "provisioning", "Provisioning"
-    PENDING_APPROVAL = "pending_approval", "Pending approval"
-    CONNECTING = "connecting", "Connecting"
-    CONNECTED = "connected", "Connected"
-    REVOKING = "revoking", "Revoking"
-    REVOKED = "revoked", "Revoked"
-    REJECTED = "rejected", "Rejected"
-    FAILED = "failed", "Failed"
+    SUBMITTED = "submitted", _("Submitted")
+    PROVISIONING = "provisioning", _("Provisioning")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    CONNECTING = "connecting", _("Connecting")
+    CONNECTED = "connected", _("Connected")
+    REVOKING = "revoking", _("Revoking")
+    REVOKED = "revoked", _("Revoked")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
 
 
 REQUEST_BADGES = {
@@ -83,10 +84,10 @@ REQUEST_BADGES = {
 class Health(models.TextChoices):
     """Health of a connection, apart from its state: probed, not provisioned."""
 
-    UNKNOWN = "unknown", "Unknown"
-    HEALTHY = "healthy", "Healthy"
-    DEGRADED = "degraded", "Degraded"
-    DOWN = "down", "Down"
+    UNKNOWN = "unknown", _("Unknown")
+    HEALTHY = "healthy", _("Healthy")
+    DEGRADED = "degraded", _("Degraded")
+    DOWN = "down", _("Down")
 
 
 HEALTH_BADGES = {

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from connections.actions import publish_service
 from connections.choices import CredentialSource, Role, ServiceState
@@ -51,10 +52,10 @@ def logins() -> list[tuple[str, str]]:
     """The demo logins that exist here, with who each is: the sign-in page lists them in demo
     mode (DEBUG), where load_demo made them."""
     who = {
-        "provider": "Platform team owner: publishes nginx-hangzhou, approves requests",
-        "consumer": "Apps team member: requests access from VPC1",
-        "partner": "Partners team member: requests access from VPC3, in account B",
-        "admin": "platform admin: everything, and the Django admin",
+        "provider": _("Platform team owner: publishes nginx-hangzhou, approves requests"),
+        "consumer": _("Apps team member: requests access from VPC1"),
+        "partner": _("Partners team member: requests access from VPC3, in account B"),
+        "admin": _("platform admin: everything, and the Django admin"),
     }
     existing = set(
         get_user_model().objects.filter(username__in=who).values_list("username", flat=True)

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 
 from connections.choices import Health, RequestState, ServiceState
@@ -52,7 +53,8 @@ class SearchField(forms.CharField):
         super().validate(value)
         if len(value.split()) > SEARCH_MAX_WORDS:
             raise forms.ValidationError(
-                f"Search with {SEARCH_MAX_WORDS} words at most.", code="too_many_words"
+                gettext("Search with %(count)d words at most.") % {"count": SEARCH_MAX_WORDS},
+                code="too_many_words",
             )
 
 

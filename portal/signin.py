@@ -20,6 +20,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
+from django.utils.translation import ngettext
 from rest_framework.settings import api_settings
 
 from portal import outages
@@ -84,10 +85,13 @@ class FailedSignIns:
 
 def too_many_failures_message(wait: float) -> str:
     minutes = max(1, math.ceil(wait / 60))
-    return (
+    return ngettext(
         "Too many failed sign-ins for this username. Sign-ins for it are paused: try again in "
-        f"{minutes} minute{'s' if minutes != 1 else ''}, or ask a platform admin."
-    )
+        "%(minutes)d minute, or ask a platform admin.",
+        "Too many failed sign-ins for this username. Sign-ins for it are paused: try again in "
+        "%(minutes)d minutes, or ask a platform admin.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 class SignInForm(AuthenticationForm):

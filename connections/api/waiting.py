@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 from connections.api.problem_types import Problem
 from connections.choices import RequestState
@@ -93,7 +94,9 @@ def _verdict(state: str, target: str) -> str | None:
 
 
 def _detail(outcome: str, state: str, target: str, timeout: float) -> str:
-    label, wanted = RequestState(state).label.lower(), RequestState(target).label.lower()
+    with translation.override("en"):  # the API answers in English (connections/choices.py)
+        label, wanted = str(RequestState(state).label), str(RequestState(target).label)
+    label, wanted = label.lower(), wanted.lower()
     return {
         "reached": f"The request is {wanted}.",
         "failed": f"The request failed: it needs a retry before it can be {wanted}.",

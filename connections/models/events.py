@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from connections import policies
+from connections import policies, timeline
 from connections.choices import RequestState, ServiceState
 from connections.models.access import AccessRequest
 from connections.models.published import PublishedService
@@ -57,6 +57,21 @@ class Event(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor.get_username() if self.actor_id else "system"
+
+    @property
+    def verb_label(self) -> str:
+        """The verb in the reader's language (connections/timeline.py); stored, it stays English."""
+        return timeline.verb_label(self.verb)
+
+    @property
+    def detail_label(self) -> str:
+        """The detail: a fixed phrase of the portal's translated, data as written."""
+        return timeline.detail_label(self.detail)
+
+    @property
+    def detail_is_data(self) -> bool:
+        """Written from data (ids, a cloud's message, a justification): not to be translated."""
+        return self.detail not in timeline.DETAIL_PHRASES
 
     @property
     def to_state_label(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from connections import policies
 from connections.choices import Health
@@ -48,13 +49,13 @@ class Finding(models.Model):
     admins for an account-wide one) see it; `clean up` only ever removes what the portal made."""
 
     class Kind(models.TextChoices):
-        UNMANAGED_CONNECTION = "unmanaged_connection", "Connection the portal does not manage"
+        UNMANAGED_CONNECTION = "unmanaged_connection", _("Connection the portal does not manage")
         STALE_WHITELIST = (
             "stale_whitelist",
-            "An account allowed to connect that no live request needs",
+            _("An account allowed to connect that no live request needs"),
         )
-        ORPHAN_ENDPOINT = "orphan_endpoint", "Endpoint made by the portal with no request"
-        SERVICE_CHANGED = "service_changed", "Service changed outside the portal"
+        ORPHAN_ENDPOINT = "orphan_endpoint", _("Endpoint made by the portal with no request")
+        SERVICE_CHANGED = "service_changed", _("Service changed outside the portal")
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="findings")
@@ -73,7 +74,7 @@ class Finding(models.Model):
     cleaning = models.BooleanField(default=False, help_text="A clean-up is under way.")
     clean_up_error = models.TextField(blank=True, help_text="Why the last clean-up failed.")
 
-    OPEN, CLEANING, RESOLVED = "open", "cleaning", "resolved"
+    OPEN, CLEANING, RESOLVED = "open", _("cleaning"), "resolved"
 
     objects = FindingQuerySet.as_manager()
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from connections.choices import Health, ServiceState
 from connections.cloud import CloudError
@@ -217,7 +218,7 @@ def follow(drifts: list[ServiceDrift]) -> list[str]:
             Event.objects.create(
                 service=drift.service,
                 verb="auto-accept changed outside the portal",
-                detail=_("on") if drift.auto_accept else _("off"),
+                detail=gettext_noop("on") if drift.auto_accept else gettext_noop("off"),
             )
             done.append(f"service {drift.service.pk}: auto-accept {drift.auto_accept}")
     return done

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connections import actions
 from connections.choices import (
@@ -72,7 +73,7 @@ logger = logging.getLogger(__name__)
 
 LEASE_NAME = "health"
 # What a health event says when every check passes again.
-HEALTHY_AGAIN = "every check passes"
+HEALTHY_AGAIN = gettext_noop("every check passes")
 # A sweep that has not finished in this long is taken to have died.
 LEASE_SECONDS = 600
 UPDATE_CHUNK = 2000

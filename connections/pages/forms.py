@@ -161,7 +161,8 @@ class AccessRequestForm(NetworkChoices, ChecksForm):
     # Not required here: the verb's own check says what is missing, as the API does.
     justification = forms.CharField(
         label=_("Justification"),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        # What people type is data: a browser's translator must leave it as written.
+        widget=forms.Textarea(attrs={"rows": 3, "translate": "no"}),
         max_length=5000,
         required=False,
         help_text=_("Why the team needs access; the service's owners read it before approving."),
@@ -317,7 +318,10 @@ class PublishBasicsForm(ChecksForm):
         help_text=_("Lower-case letters, digits and hyphens; it names the cloud resources."),
     )
     description = forms.CharField(
-        label=_("Description"), required=False, max_length=5000, widget=forms.Textarea({"rows": 2})
+        label=_("Description"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea({"rows": 2, "translate": "no"}),
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -32,6 +32,8 @@ class ProfileForm(forms.ModelForm):
                 *((name, name) for name in sorted(preferences.known_time_zones())),
             ],
             help_text=_("The pages show every time in it, and read the times you type in it."),
+            # The tz database's names are data: a browser's translator must leave them.
+            widget=forms.Select(attrs={"translate": "no"}),
         )
         self.fields["language"] = forms.ChoiceField(
             label=_("Language"),

@@ -13,8 +13,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connections.states import InvalidTransition, LostRace
+
+# What a refusal calls the object it refused (the models' verbose names are not translated).
+THINGS = {
+    "accessrequest": gettext_lazy("access request"),
+    "publishedservice": gettext_lazy("published service"),
+}
 
 
 def refusal_message(error: Exception) -> str:
@@ -23,7 +30,7 @@ def refusal_message(error: Exception) -> str:
     if isinstance(error, InvalidTransition):
         obj = error.obj
         return _("Not possible now: the %(what)s is %(state)s.") % {
-            "what": obj._meta.verbose_name,
+            "what": THINGS.get(obj._meta.model_name, obj._meta.verbose_name),
             "state": obj.get_state_display().lower(),
         }
     if isinstance(error, ValidationError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connections.choices import REQUEST_TAG_KEY, RequestState
 from connections.cloud import CloudNotFound
@@ -122,11 +123,15 @@ def accept_or_await_approval(ctx: Context) -> Wait | None:
     record = ctx.record
     service = record.service
     if service.auto_accept:
-        verb, detail = AUTO_ACCEPTED, "the service accepts every endpoint"
+        verb, detail = AUTO_ACCEPTED, gettext_noop("the service accepts every endpoint")
     elif service.trusted_teams.filter(pk=record.consumer_team_id).exists():
         verb, detail = AUTO_APPROVED, f"{record.consumer_team} is trusted"
     else:
-        ctx.finish(RequestState.PENDING_APPROVAL, verb="awaiting approval", detail="endpoint ready")
+        ctx.finish(
+            RequestState.PENDING_APPROVAL,
+            verb="awaiting approval",
+            detail=gettext_noop("endpoint ready"),
+        )
         return None
     # One commit: the state and the chain that carries it on, or neither.
     with transaction.atomic():

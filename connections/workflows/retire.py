@@ -5,6 +5,7 @@ the load balancer (each API reference's "before you delete" rules; docs/cloud-ap
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from connections.choices import SERVICE_TAG_KEY, ServiceState
 from connections.cloud import CloudNotFound
@@ -186,7 +187,7 @@ def load_balancer_gone(ctx: Context) -> Wait | None:
 
 
 def mark_retired(ctx: Context) -> Wait | None:
-    ctx.finish(ServiceState.RETIRED, verb="retired", detail="everything torn down")
+    ctx.finish(ServiceState.RETIRED, verb="retired", detail=gettext_noop("everything torn down"))
     return None
 
 

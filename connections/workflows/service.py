@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from connections.choices import SERVICE_TAG_KEY, ServiceState
 from connections.cloud import CloudNotFound
@@ -236,7 +236,7 @@ def endpoint_service_active(ctx: Context) -> Wait | None:
 
 
 def mark_available(ctx: Context) -> Wait | None:
-    ctx.finish(ServiceState.AVAILABLE, verb="published", detail="steps 1–4 done")
+    ctx.finish(ServiceState.AVAILABLE, verb="published", detail=gettext_noop("steps 1–4 done"))
     return None
 
 
@@ -293,7 +293,7 @@ def auto_accept_applied(ctx: Context) -> Wait | None:
 
 def configured(ctx: Context) -> Wait | None:
     if ctx.record.failed_phase == ConfigureWorkflow.name:
-        ctx.remember(verb="configured", detail="after an earlier failure", **NO_ERROR)
+        ctx.remember(verb="configured", detail=gettext_noop("after an earlier failure"), **NO_ERROR)
     return None
 
 

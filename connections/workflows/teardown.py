@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from connections.choices import REQUEST_TAG_KEY, RequestState
 from connections.cloud import CloudNotFound
@@ -116,7 +117,10 @@ def mark_revoked(ctx: Context) -> Wait | None:
         if late:
             return Wait("an endpoint was recorded meanwhile; deleting it")
         ctx.finish(
-            RequestState.REVOKED, verb="revoked", detail="endpoint gone", closed_at=timezone.now()
+            RequestState.REVOKED,
+            verb="revoked",
+            detail=gettext_noop("endpoint gone"),
+            closed_at=timezone.now(),
         )
     return None
 
@@ -137,7 +141,7 @@ class RevokeWorkflow(AccessWorkflow):
 def clean_up_finished(ctx: Context) -> Wait | None:
     """A clean-up that failed before and now went through leaves no error behind."""
     if ctx.record.failed_phase == CleanupWorkflow.name:
-        ctx.remember(verb="cleaned up", detail="after an earlier failure", **NO_ERROR)
+        ctx.remember(verb="cleaned up", detail=gettext_noop("after an earlier failure"), **NO_ERROR)
     return None
 
 

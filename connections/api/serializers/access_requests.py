@@ -11,6 +11,7 @@ from connections.api.serializers.common import (
     RECENT_HISTORY_POINTS,
     REQUEST_STATE_LABELS,
     AccountSerializer,
+    EnglishLabelField,
     EventSerializer,
     HandBuilt,
     LastErrorField,
@@ -153,8 +154,8 @@ ACCESS_REQUEST_FIELDS = Fields(
 class AccessRequestSerializer(HandBuilt, Representation):
     """A team's access to a service: its state, health, endpoint and zones, and what can be done."""
 
-    state_label = serializers.CharField(source="get_state_display")
-    health_label = serializers.CharField(source="get_health_display")
+    state_label = EnglishLabelField(source="get_state_display")
+    health_label = EnglishLabelField(source="get_health_display")
     service = ServiceRefSerializer()
     consumer_team = TeamSerializer()
     requester = serializers.SerializerMethodField(help_text="Username of who asked.")

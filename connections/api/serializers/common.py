@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -194,8 +194,27 @@ REQUEST_STATE_LABELS = dict(RequestState.choices)
 HEALTH_LABELS = dict(Health.choices)
 
 
+# Each labels dict above in English, made once (a list's every row asks).
+_ENGLISH_LABELS: dict[int, dict[str, str]] = {}
+
+
 def label_of(labels: dict, value: str) -> str:
-    return str(labels.get(value, value))
+    """The label in English: the API answers the same whatever language the pages are read in."""
+    english = _ENGLISH_LABELS.get(id(labels))
+    if english is None:
+        with translation.override("en"):
+            english = {key: str(label) for key, label in labels.items()}
+        _ENGLISH_LABELS[id(labels)] = english
+    return english.get(value, value)
+
+
+class EnglishLabelField(serializers.CharField):
+    """A choice's label (`get_state_display`), in English whatever the request's language: the
+    pages translate the labels (connections/choices.py), the API does not."""
+
+    def get_attribute(self, instance):
+        with translation.override("en"):
+            return str(super().get_attribute(instance))
 
 
 def team_dict(team: Team) -> dict:

@@ -9,6 +9,7 @@ from connections import policies
 from connections.api.serializers.access_requests import ServiceRefSerializer
 from connections.api.serializers.common import (
     AccountSerializer,
+    EnglishLabelField,
     Representation,
     absolute_url,
     link_field,
@@ -24,7 +25,7 @@ class FindingLinksSerializer(serializers.Serializer):
 class FindingSerializer(Representation):
     """Something the health sweep found in the cloud that no request of the portal accounts for."""
 
-    kind_label = serializers.CharField(source="get_kind_display")
+    kind_label = EnglishLabelField(source="get_kind_display")
     state = serializers.ChoiceField(
         choices=[Finding.OPEN, Finding.CLEANING, Finding.RESOLVED],
         help_text="open; cleaning (a clean-up is under way); resolved (gone, or cleaned up).",

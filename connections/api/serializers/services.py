@@ -12,6 +12,7 @@ from connections import policies
 from connections.api.serializers.common import (
     HEALTH_LABELS,
     SERVICE_STATE_LABELS,
+    EnglishLabelField,
     EventSerializer,
     HandBuilt,
     OwnersLastErrorField,
@@ -240,8 +241,8 @@ SERVICE_FIELDS = Fields(
 class ServiceSerializer(HandBuilt, Representation):
     """A published service of the catalog. Backends and events are for its owners only."""
 
-    state_label = serializers.CharField(source="get_state_display")
-    health_label = serializers.CharField(source="get_health_display")
+    state_label = EnglishLabelField(source="get_state_display")
+    health_label = EnglishLabelField(source="get_health_display")
     owner_team = TeamSerializer()
     vpc_id = serializers.SerializerMethodField(
         help_text="The provider's VPC; null unless you own the service."

@@ -106,4 +106,4 @@ def test_a_wait_under_a_minute_reads_just_now_and_longer_ones_their_length():
 def test_the_settings_page_names_the_persons_teams_which_a_phones_header_leaves_out(world):
     page = signed_in_as(world, "consumer").get("/profile/").content.decode()
     teams = page[page.index('id="your-teams"') :]
-    assert "Apps (member)" in teams[: teams.index("</ul>")]
+    assert '<span translate="no">Apps</span> (member)' in teams[: teams.index("</ul>")]
