@@ -56,9 +56,7 @@ def who_fixes(record) -> str:
                 "team": record.service.owner_team
             }
         if code in REQUESTERS:
-            return _(
-                "Your team: change the vSwitches or security groups below, then retry."
-                if record.endpoint_id == ""
-                else "Your team: withdraw it and request again with other choices."
-            )
+            if record.endpoint_id:
+                return _("Your team: withdraw it and request again with other choices.")
+            return _("Your team: change the vSwitches or security groups below, then retry.")
     return _("Retry first: the cloud may have been busy. If it fails again, the platform team.")

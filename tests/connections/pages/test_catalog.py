@@ -124,7 +124,8 @@ def test_a_failed_publish_shows_its_error_and_retry_at_the_step_that_failed(worl
 
     progress = page.split('id="progress-title"')[1].split("</section>")[0]
     assert '<li class="failed" aria-current="step">' in progress
-    assert "What went wrong:</strong> <span translate=\"no\">The RAM policy does not allow nlb:CreateListener.</span>" in progress
+    cause = "The RAM policy does not allow nlb:CreateListener."
+    assert f'What went wrong:</strong> <span translate="no">{cause}</span>' in progress
     assert "Who can fix it:</strong> The platform team" in progress
     assert 'id="service-retry"' in progress
     backends = page.split('id="backends-title"')[1].split("</section>")[0]

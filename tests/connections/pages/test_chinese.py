@@ -232,6 +232,7 @@ def publish_steps(client, lang: str, world):
     yield "publish: backend without port", step("backends", backend)
     yield "publish: listener", step("backends", {**backend, f"port_{ecs03}": 80})
     yield "publish: review", step("listener", {"protocol": "TCP", "port": 80})
+    yield "publish: the draft, on coming back", client.get(url, headers={"accept-language": lang})
     published = step("review", {})
     assert published.status_code == 302, "the wizard did not publish"
     as_lang = {"headers": {"accept-language": lang}}
