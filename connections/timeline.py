@@ -100,6 +100,9 @@ DETAIL_PHRASES = frozenset(
         gettext_noop("the service accepts every endpoint"),
         gettext_noop("endpoint ready"),
         gettext_noop("endpoint gone"),
+        gettext_noop("load balancer, listener and endpoint service ready"),
+        gettext_noop("the work has started"),
+        # As services published before their words changed still say.
         gettext_noop("steps 1–4 done"),
         gettext_noop("after an earlier failure"),
         gettext_noop("everything torn down"),

@@ -158,7 +158,7 @@ class ProvisionWorkflow(AccessWorkflow):
                 record,
                 RequestState.PROVISIONING,
                 verb="provisioning",
-                detail="the work has started",
+                detail=gettext_noop("the work has started"),
                 task_token=record.task_token,
             )
 

@@ -236,7 +236,11 @@ def endpoint_service_active(ctx: Context) -> Wait | None:
 
 
 def mark_available(ctx: Context) -> Wait | None:
-    ctx.finish(ServiceState.AVAILABLE, verb="published", detail=gettext_noop("steps 1–4 done"))
+    ctx.finish(
+        ServiceState.AVAILABLE,
+        verb="published",
+        detail=gettext_noop("load balancer, listener and endpoint service ready"),
+    )
     return None
 
 

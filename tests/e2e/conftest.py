@@ -76,9 +76,10 @@ class Person:
     def sign_in(self) -> Person:
         self.page.goto(f"{self.base_url}/accounts/login/")
         self.audit()
-        self.page.get_by_label("Username").fill(self.username)
-        self.page.get_by_label("Password").fill("demo")
-        self.page.get_by_role("button", name="Sign in").click()
+        # By the fields' names: the page may be in the person's language, not English.
+        self.page.locator("input[name=username]").fill(self.username)
+        self.page.locator("input[name=password]").fill("demo")
+        self.page.locator("form button[type=submit]").click()
         self.page.wait_for_url(re.compile(r".*/$"))
         return self
 

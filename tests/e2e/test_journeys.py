@@ -335,3 +335,23 @@ def test_the_pages_off_the_journeys_pass_axe_too(people, seed_service):
     provider.page.get_by_role("button", name="Reject").click()
     provider.go("/approvals/")
     expect(provider.page.get_by_text("Nothing waits for your decision.")).to_be_visible()
+
+
+def test_a_browser_that_reads_chinese_gets_every_page_in_chinese(people, seed_service):
+    """The same journey's pages with the browser's language zh-CN: Chinese words, the page's
+    language said for screen readers, axe on each, pictures of each at both sizes."""
+    consumer = people("consumer", locale="zh-CN")
+    page = consumer.page
+    consumer.go("/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.get_by_role("link", name="申请访问").first).to_be_visible()
+    consumer.screenshot("catalog-zh")
+    consumer.go(f"/services/{seed_service.pk}/request/")
+    page.locator("[name=justification]").fill(JUSTIFICATION)
+    consumer.screenshot("request-form-zh")
+    page.get_by_role("button", name="申请访问").click()
+    page.wait_for_url(re.compile(r".*/requests/\d+/$"))
+    expect(state_of(consumer)).to_have_text("待审批", timeout=LIVE_TIMEOUT_MS)
+    consumer.screenshot("request-pending-zh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    consumer.screenshot("request-pending-zh-phone")

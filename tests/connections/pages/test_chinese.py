@@ -247,7 +247,13 @@ def pages(world, lang: str):
     # Made on the world's service, then moved (make_request): the pending one last.
     live, broken, closed, refused = connected(world), failed(world), revoked(world), rejected(world)
     waiting = pending(world)
+    Event.objects.create(access_request=waiting, verb="provisioning", detail="the work has started")
     Event.objects.create(service=service, verb="published", detail="steps 1–4 done")
+    Event.objects.create(
+        service=service,
+        verb="published",
+        detail="load balancer, listener and endpoint service ready",
+    )
     Event.objects.create(service=service, verb="health degraded", detail="ECS04:80: no answer")
     Finding.objects.create(
         kind=Finding.Kind.ORPHAN_ENDPOINT, account=service.account, service=service,
