@@ -33,6 +33,29 @@ from connections.monitoring.rules import Verdict
 from connections.states import InvalidTransition, transition
 from connections.workflows.service import CONFIGURE
 
+# What the sweep notes of a change made outside the portal, written in English where it is stored
+# (a service's health reason, its timeline) and said again in the reader's language on the pages
+# (connections/stored_sentences.py).
+LOAD_BALANCER_DELETED = gettext_noop("The load balancer %(id)s was deleted outside the portal.")
+LISTENER_DELETED = gettext_noop("The listener %(id)s was deleted outside the portal.")
+LISTENER_STOPPED = gettext_noop(
+    "The listener %(id)s was stopped outside the portal: start it again."
+)
+ENDPOINT_SERVICE_DELETED = gettext_noop(
+    "The endpoint service %(id)s was deleted outside the portal."
+)
+AUTO_ACCEPT_SWITCHED = gettext_noop("Auto-accept was switched %(state)s outside the portal.")
+LOAD_BALANCER_DETACHED = gettext_noop(
+    "The load balancer was detached from the endpoint service outside the portal in %(zones)s."
+)
+BACKEND_REMOVED = gettext_noop(
+    "Backend %(backend)s was removed from the server group outside the portal."
+)
+NOTES = (
+    LOAD_BALANCER_DELETED, LISTENER_DELETED, LISTENER_STOPPED, ENDPOINT_SERVICE_DELETED,
+    AUTO_ACCEPT_SWITCHED, LOAD_BALANCER_DETACHED, BACKEND_REMOVED,
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Change:
@@ -73,8 +96,7 @@ def read(service: PublishedService, view) -> ServiceDrift:
         drift.changes.append(
             Change(
                 service.nlb_id,
-                _("The load balancer %(id)s was deleted outside the portal.")
-                % {"id": service.nlb_id},
+                _(LOAD_BALANCER_DELETED) % {"id": service.nlb_id},
                 "gone",
                 ("nlb_id", "listener_id", "endpoint_service_id", "endpoint_service_name"),
             )
@@ -93,8 +115,7 @@ def _listener(drift: ServiceDrift, view) -> None:
         drift.changes.append(
             Change(
                 service.listener_id,
-                _("The listener %(id)s was deleted outside the portal.")
-                % {"id": service.listener_id},
+                _(LISTENER_DELETED) % {"id": service.listener_id},
                 "gone",
                 ("listener_id",),
             )
@@ -103,8 +124,7 @@ def _listener(drift: ServiceDrift, view) -> None:
         drift.changes.append(
             Change(
                 service.listener_id,
-                _("The listener %(id)s was stopped outside the portal: start it again.")
-                % {"id": service.listener_id},
+                _(LISTENER_STOPPED) % {"id": service.listener_id},
                 "down",
             )
         )
@@ -119,8 +139,7 @@ def _endpoint_service(drift: ServiceDrift, view) -> None:
         drift.changes.append(
             Change(
                 service.endpoint_service_id,
-                _("The endpoint service %(id)s was deleted outside the portal.")
-                % {"id": service.endpoint_service_id},
+                _(ENDPOINT_SERVICE_DELETED) % {"id": service.endpoint_service_id},
                 "gone",
                 ("endpoint_service_id", "endpoint_service_name"),
             )
@@ -132,8 +151,7 @@ def _endpoint_service(drift: ServiceDrift, view) -> None:
         drift.changes.append(
             Change(
                 service.endpoint_service_id,
-                _("Auto-accept was switched %(state)s outside the portal.")
-                % {"state": _("on") if cloud_auto_accept else _("off")},
+                _(AUTO_ACCEPT_SWITCHED) % {"state": _("on") if cloud_auto_accept else _("off")},
                 "note",
             )
         )
@@ -149,11 +167,7 @@ def _endpoint_service(drift: ServiceDrift, view) -> None:
         drift.changes.append(
             Change(
                 f"{service.endpoint_service_id}:{service.nlb_id}",
-                _(
-                    "The load balancer was detached from the endpoint service outside the portal "
-                    "in %(zones)s."
-                )
-                % {"zones": ", ".join(missing)},
+                _(LOAD_BALANCER_DETACHED) % {"zones": ", ".join(missing)},
                 "down" if not served else "degraded",
             )
         )
@@ -176,8 +190,7 @@ def _backends(drift: ServiceDrift, view) -> None:
             drift.changes.append(
                 Change(
                     f"{service.server_group_id}:{key[0]}:{key[1]}",
-                    _("Backend %(backend)s was removed from the server group outside the portal.")
-                    % {"backend": f"{name}:{backend.port}"},
+                    _(BACKEND_REMOVED) % {"backend": f"{name}:{backend.port}"},
                     "note",
                 )
             )

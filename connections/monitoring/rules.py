@@ -22,9 +22,24 @@ from django.db.models import Case, IntegerField, Max, Min, Value, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from connections.choices import HEALTH_BADGES, Health
 from connections.models import HealthSample
+
+# The reasons a verdict gives, written in English where the sweep stores them (the API returns
+# them so) and said again in the reader's language on the pages (connections/stored_sentences.py).
+NO_HEALTHY_BACKEND = gettext_noop("No backend is healthy.")
+SOME_UNHEALTHY_BACKENDS = gettext_noop("%(unhealthy)s of %(total)s backends are unhealthy.")
+NO_CONNECTION = gettext_noop("The cloud lists no connection for the endpoint.")
+CONNECTION_IS = gettext_noop("The connection is %(status)s.")
+PROBE_FAILED = gettext_noop("The probe failed: %(error)s")
+ZONES_NOT_CONNECTED = gettext_noop("Zones not connected: %(zones)s.")
+ENDPOINT_SERVICE_IS = gettext_noop("The endpoint service is %(status)s.")
+REASONS = (
+    NO_HEALTHY_BACKEND, SOME_UNHEALTHY_BACKENDS, NO_CONNECTION, CONNECTION_IS, PROBE_FAILED,
+    ZONES_NOT_CONNECTED, ENDPOINT_SERVICE_IS,
+)  # fmt: skip
 
 # Between changes, a request's history keeps a point this often (every change is kept too).
 SAMPLE_EVERY = timedelta(minutes=5)
@@ -44,12 +59,11 @@ def backends_verdict(total: int, unhealthy: int) -> Verdict | None:
     """None when every backend is healthy. Counted, not named: consumers read this reason, and
     which instances serve a service is its owners' business (they see each backend's health)."""
     if total and unhealthy >= total:
-        return Verdict(Health.DOWN, _("No backend is healthy."))
+        return Verdict(Health.DOWN, _(NO_HEALTHY_BACKEND))
     if unhealthy:
         return Verdict(
             Health.DEGRADED,
-            _("%(unhealthy)s of %(total)s backends are unhealthy.")
-            % {"unhealthy": unhealthy, "total": total},
+            _(SOME_UNHEALTHY_BACKENDS) % {"unhealthy": unhealthy, "total": total},
         )
     return None
 
@@ -63,19 +77,19 @@ def request_verdict(
     """A connected request's health: its connection and zones (the provider's view), the
     service's backends, and the probe through its endpoint (None: not probed)."""
     if connection_status is None:
-        return Verdict(Health.DOWN, _("The cloud lists no connection for the endpoint."))
+        return Verdict(Health.DOWN, _(NO_CONNECTION))
     if connection_status != "Connected":
-        reason = _("The connection is %(status)s.") % {"status": connection_status}
+        reason = _(CONNECTION_IS) % {"status": connection_status}
         return Verdict(Health.DOWN, reason)
     if backends is not None and backends.health == Health.DOWN:
         return backends
     if probe_error:
-        return Verdict(Health.DOWN, _("The probe failed: %(error)s") % {"error": probe_error})
+        return Verdict(Health.DOWN, _(PROBE_FAILED) % {"error": probe_error})
     down_zones = sorted(zone for zone, status in zones.items() if status != "Connected")
     if down_zones:
         return Verdict(
             Health.DEGRADED,
-            _("Zones not connected: %(zones)s.")
+            _(ZONES_NOT_CONNECTED)
             % {"zones": ", ".join(f"{zone} ({zones[zone]})" for zone in down_zones)},
         )
     if backends is not None:
@@ -87,7 +101,7 @@ def service_verdict(endpoint_service_status: str | None, backends: Verdict | Non
     if endpoint_service_status not in (None, "Active"):
         return Verdict(
             Health.DOWN,
-            _("The endpoint service is %(status)s.") % {"status": endpoint_service_status},
+            _(ENDPOINT_SERVICE_IS) % {"status": endpoint_service_status},
         )
     return backends or Verdict(Health.HEALTHY)
 

@@ -157,7 +157,9 @@ def connected(world):
         connected_at=timezone.now(),
         endpoint_id="ep-1",
         endpoint_domain="ep-1.privatelink.example",
-        health=Health.HEALTHY,
+        # A reason the sweep stored in English, with a cloud's word in it: said in Chinese.
+        health=Health.DEGRADED,
+        health_reason="Zones not connected: cn-hangzhou-k (Disconnected).",
         health_checked_at=timezone.now(),
         probe_latency_ms=1.5,
     )
@@ -269,6 +271,12 @@ def pages(world, lang: str):
         failed_phase="publish", last_error_code="QuotaExceeded.Nlb",
         last_error_message="The NLB quota of the account is exceeded.",
     )  # fmt: skip
+    # Two of the sweep's sentences joined, as a drift's are: each said in Chinese.
+    type(service).objects.filter(pk=service.pk).update(
+        health=Health.DOWN,
+        health_reason="The listener lsn-1 was stopped outside the portal: start it again. "
+        "No backend is healthy.",
+    )
 
     yield "sign-in", Client().get("/accounts/login/", **as_lang)
     with override_settings(DEBUG=True):  # demo mode lists the demo logins
