@@ -102,6 +102,8 @@ def _rows(user, services_: list) -> list[CatalogRow]:
             service__in=services_, consumer_team_id__in=roles.member_of, state__in=REQUEST_LIVE
         )
         .select_related("consumer_team")
+        # What a row's badge shows of each: its state and team.
+        .only("id", "service_id", "state", "consumer_team__name")
         .order_by()
     )
     by_service: dict[int, list] = {}
