@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connections import policies, preflight
 from connections.choices import ListenerProtocol
+from connections.filtersets import row_id
 from connections.models import (
     AccessRequest,
     Instance,
@@ -26,28 +27,56 @@ from connections.preflight import BackendChoice, Problems, ZoneChoice, unsupport
 PROBLEM_FIELDS = {"service": None, "listener_port": "port", "listener_protocol": "protocol"}
 
 
-class VpcChoiceField(forms.ModelChoiceField):
+class RowChoiceField(forms.ModelChoiceField):
+    """A choice of a row, whose posted id is checked to be one before any query: "²" is no
+    number, and a number beyond 64 bits overflows the database (a 500, not a form's error)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and row_id(value) is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return super().to_python(value)
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows, each posted id checked as RowChoiceField checks one."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if row_id(pk) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class VpcChoiceField(RowChoiceField):
     def label_from_instance(self, vpc: Vpc) -> str:
         team = vpc.team.name if vpc.team_id else _("unassigned")
         return f"{vpc.name or vpc.vpc_id} ({vpc.vpc_id}, {vpc.cidr}) · {team}"
 
 
-class VSwitchChoiceField(forms.ModelChoiceField):
+class VSwitchChoiceField(RowChoiceField):
     def label_from_instance(self, vswitch: VSwitch) -> str:
         return f"{vswitch.name or vswitch.vswitch_id} ({vswitch.vswitch_id}, {vswitch.cidr})"
 
 
-class SecurityGroupsField(forms.ModelMultipleChoiceField):
+class SecurityGroupsField(RowsChoiceField):
     def label_from_instance(self, group: SecurityGroup) -> str:
         return (
             f"{group.name} ({group.security_group_id})" if group.name else group.security_group_id
         )
 
 
-def team_field(user, *, managed: bool, label) -> forms.ModelChoiceField:
+def team_field(user, *, managed: bool, label) -> RowChoiceField:
     """The teams the person acts for; a person in one team is not asked."""
     teams = Team.objects.filter(policies.teams_q(user, managed=managed)).order_by("name")
-    field = forms.ModelChoiceField(queryset=teams, label=label, empty_label=None)
+    field = RowChoiceField(queryset=teams, label=label, empty_label=None)
     if len(teams) == 1:
         field.widget = forms.HiddenInput()
         field.initial = teams[0].pk
@@ -278,7 +307,7 @@ class ServiceSettingsForm(ChecksForm):
         required=False,
         help_text=_("Off: each request waits for an owner's approval."),
     )
-    trusted_teams = forms.ModelMultipleChoiceField(
+    trusted_teams = RowsChoiceField(
         queryset=Team.objects.order_by("name"),
         label=_("Trusted teams"),
         required=False,

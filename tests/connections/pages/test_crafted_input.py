@@ -1,5 +1,5 @@
 """Whatever a person (or a script) puts in a page's query string or form, the answer is a page or
-a 4xx, never a 500: every page's GET parameters and the queue's form fields, fuzzed."""
+a 4xx, never a 500: every page's GET parameters and every form's fields, fuzzed."""
 
 import base64
 from urllib.parse import urlencode
@@ -9,6 +9,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connections.choices import RequestState
 from connections.models import AccessRequest
 from connections.pages import live
 from tests.connections.pages.support import pending, signed_in_as
@@ -51,7 +52,28 @@ PAGES = {
     "/services/{service}/request/": ["vpc", "team", "justification"],
     "/services/{service}/request/zones/": ["vpc", "team"],
     "/requests/{request}/": ["fragment"],
+    "/services/publish/": ["new"],
 }
+# Each form, posted by someone who may use it: (path, who, its fields).
+FORMS = {
+    "request access": (
+        "/services/{service}/request/", "consumer",
+        ["team", "vpc", "zone_cn-hangzhou-g", "zone_cn-hangzhou-k", "security_groups",
+         "justification", "expires_at", "action"],
+    ),
+    "change a failed request": (
+        "/requests/{failed}/amend/", "partner",
+        ["zone_cn-hangzhou-g", "zone_cn-hangzhou-k", "security_groups"],
+    ),
+    "reject": ("/requests/{request}/reject/", "provider", ["reason", "next"]),
+    "revoke": ("/requests/{request}/revoke/", "consumer", ["confirm", "next"]),
+    "settings": (
+        "/services/{service}/settings/", "provider",
+        ["auto_accept", "trusted_teams", "connection_limit"],
+    ),
+    "retire": ("/services/{service}/retire/", "provider", ["confirm_name", "force"]),
+    "profile": ("/profile/", "consumer", ["time_zone", "language"]),
+}  # fmt: skip
 FUZZ = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -87,9 +109,26 @@ def test_no_ticked_value_makes_the_queue_fail(world, selected, decision):
     assert response.status_code < 500, (selected, decision)
 
 
+@pytest.mark.parametrize("form", FORMS)
+@given(data=st.data())
+@FUZZ
+def test_no_form_field_makes_a_form_fail(world, form, data):
+    path, who, fields = FORMS[form]
+    names = data.draw(st.sets(st.sampled_from(fields)))
+    posted = {name: data.draw(TEXT) for name in names}
+    url = path.format(service=world.service.pk, request=world.request_pk, failed=world.failed_pk)
+    response = signed_in_as(world, who).post(url, posted)
+    assert response.status_code < 500, (url, posted)
+
+
 @pytest.fixture
 def world(world):
     world.request_pk = pending(world).pk
+    # The partners' request, failed before its endpoint was made: its choices may change.
+    failed = world.make_request(
+        "partner", vpc="VPC3", state=RequestState.FAILED, failed_phase="provision"
+    )
+    world.failed_pk = failed.pk
     world.owner_client = signed_in_as(world, "provider")
     return world
 

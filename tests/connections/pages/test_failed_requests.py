@@ -105,3 +105,16 @@ def test_the_services_owners_may_retry_but_not_change_the_teams_choices(world):
     assert "Only the requesting team may change its request." in response.content.decode()
     access_request.refresh_from_db()
     assert access_request.state == RequestState.FAILED
+
+
+@pytest.mark.parametrize("posted", ["9" * 30, "²", "-1"])
+def test_an_id_that_names_no_row_is_refused_beside_its_field_not_queried(world, posted):
+    access_request = failed(world)
+
+    response = signed_in_as(world, "consumer").post(
+        f"/requests/{access_request.pk}/amend/",
+        {"zone_cn-hangzhou-g": posted, "security_groups": [posted]},
+    )
+
+    assert response.status_code == 400
+    assert "Select a valid choice." in response.content.decode()
