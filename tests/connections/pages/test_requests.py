@@ -233,7 +233,8 @@ def test_a_closed_request_offers_nothing_that_is_gone_and_asks_again_with_its_va
     again = re.search(r'id="request-again" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     form = client.get(again).content.decode()
     assert "The storefront calls nginx." in form
-    vpc = re.search(r'<option value="(\d+)" selected>', form.split('name="vpc"')[1]).group(1)
+    vpc_select = form.split('name="vpc"')[1].split("</select>")[0]
+    vpc = re.search(r'<option value="(\d+)" selected[ >]', vpc_select).group(1)
     assert int(vpc) == access_request.vpc_id
 
 
